@@ -1,0 +1,165 @@
+"""The post: the unit everything in Tingfeng reads (see CONTRACT.md §1)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from monitor.errors import InputError
+
+CONTRACT_FIELDS = (
+    "id",
+    "text",
+    "source",
+    "url",
+    "author",
+    "author_followers",
+    "author_verified",
+    "created_at",
+    "observed_at",
+    "reposts",
+    "comments",
+    "likes",
+)
+COUNT_FIELDS = ("reposts", "comments", "likes")
+DEFAULT_SOURCE = "replay"
+MAX_TEXT_CHARS = 100_000
+
+
+@dataclass(slots=True)
+class Post:
+    """A post as seen once: the contract's fields, plus any unknown fields kept in ``extra``."""
+
+    id: str
+    text: str
+    source: str = DEFAULT_SOURCE
+    url: str | None = None
+    author: str | None = None
+    author_followers: int | None = None
+    author_verified: bool | None = None
+    created_at: datetime | None = None
+    observed_at: datetime | None = None
+    reposts: int | None = None
+    comments: int | None = None
+    likes: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """A post's identity: its source plus its id."""
+        return (self.source, self.id)
+
+    @property
+    def seen_at(self) -> datetime | None:
+        """When this observation happened: ``observed_at``, else ``created_at``."""
+        return self.observed_at or self.created_at
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Post:
+        """Validate a decoded JSON object; raise InputError naming the field that is wrong."""
+        if not isinstance(data, dict):
+            raise InputError(f"expected a JSON object, got {type(data).__name__}")
+        for name in ("id", "text"):
+            if name not in data or data[name] is None:
+                raise InputError(f"missing required field {name!r}")
+        post_id = data["id"]
+        if isinstance(post_id, bool) or not isinstance(post_id, (str, int)):
+            raise InputError(f"field 'id' must be a string, got {type(post_id).__name__}")
+        post_id = str(post_id).strip()
+        if not post_id:
+            raise InputError("field 'id' is empty")
+        text = data["text"]
+        if not isinstance(text, str):
+            raise InputError(f"field 'text' must be a string, got {type(text).__name__}")
+        if len(text) > MAX_TEXT_CHARS:
+            raise InputError(f"field 'text' is {len(text)} characters, over the {MAX_TEXT_CHARS} limit")
+        source = data.get("source") or DEFAULT_SOURCE
+        if not isinstance(source, str):
+            raise InputError(f"field 'source' must be a string, got {type(source).__name__}")
+        return cls(
+            id=post_id,
+            text=text,
+            source=source,
+            url=_optional_str(data, "url"),
+            author=_optional_str(data, "author"),
+            author_followers=_optional_count(data, "author_followers"),
+            author_verified=_optional_bool(data, "author_verified"),
+            created_at=_optional_time(data, "created_at"),
+            observed_at=_optional_time(data, "observed_at"),
+            reposts=_optional_count(data, "reposts"),
+            comments=_optional_count(data, "comments"),
+            likes=_optional_count(data, "likes"),
+            extra={k: v for k, v in data.items() if k not in CONTRACT_FIELDS},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The contract's JSON form, unknown fields included, ``None`` fields left out."""
+        out: dict[str, Any] = dict(self.extra)
+        for name in CONTRACT_FIELDS:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            out[name] = value.isoformat() if isinstance(value, datetime) else value
+        return out
+
+
+def parse_time(value: str) -> datetime:
+    """Parse an ISO-8601 time; a time without an offset is taken as UTC."""
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+def _optional_str(data: dict, name: str) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InputError(f"field {name!r} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _optional_count(data: dict, name: str) -> int | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise InputError(f"field {name!r} must be an integer, got a boolean")
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int):
+        raise InputError(f"field {name!r} must be an integer, got {value!r:.40}")
+    if value < 0:
+        raise InputError(f"field {name!r} must not be negative, got {value}")
+    return value
+
+
+def _optional_bool(data: dict, name: str) -> bool | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if value in (0, 1):
+        return bool(value)
+    raise InputError(f"field {name!r} must be true or false, got {value!r:.40}")
+
+
+def _optional_time(data: dict, name: str) -> datetime | None:
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InputError(f"field {name!r} must be an ISO-8601 string, got {type(value).__name__}")
+    try:
+        return parse_time(value)
+    except ValueError:
+        raise InputError(f"field {name!r} is not an ISO-8601 time: {value!r:.60}") from None

@@ -1,0 +1,339 @@
+"""The post store: one SQLite file (WAL), its schema made only by sqlite-utils migrations.
+
+All writes of posts, observations and classifications live here; other areas (incidents, alerting, feeds)
+own their own migration sets, registered in ``MIGRATION_SETS`` so that ``open_db`` applies them all.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from monitor.errors import StoreError
+from monitor.normalize import Normalized
+from monitor.post import Post
+
+logger = logging.getLogger(__name__)
+
+migrations = Migrations("tingfeng")
+
+# Other areas' migration sets, as "module:attribute", applied after the core set in this order.
+MIGRATION_SETS: tuple[str, ...] = ()
+
+
+@migrations()
+def m001_core(db: sqlite_utils.Database) -> None:
+    db["posts"].create(
+        {
+            "source": str,
+            "id": str,
+            "text": str,
+            "text_norm": str,
+            "url": str,
+            "author": str,
+            "author_followers": int,
+            "author_verified": int,
+            "created_at": str,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            "reposts": int,
+            "comments": int,
+            "likes": int,
+            "urls": str,
+            "mentions": str,
+            "repost_chain": str,
+            "emoticons": str,
+            "feed": str,
+            "brand": str,
+            "deleted": int,
+            "raw": str,
+        },
+        pk=("source", "id"),
+        not_null={"text"},
+        defaults={"deleted": 0},
+    )
+    db["posts"].create_index(["created_at"])
+    db["posts"].create_index(["author"])
+    db["observations"].create(
+        {
+            "source": str,
+            "post_id": str,
+            "observed_at": str,
+            "reposts": int,
+            "comments": int,
+            "likes": int,
+        },
+        pk=("source", "post_id", "observed_at"),
+        foreign_keys=[(("source", "post_id"), "posts", ("source", "id"))],
+    )
+    db["classifications"].create(
+        {
+            "source": str,
+            "post_id": str,
+            "model_version": str,
+            "sentiment": str,
+            "p_negative": float,
+            "p_neutral": float,
+            "p_positive": float,
+            "escalation": str,
+            "escalation_score": float,
+            "classified_at": str,
+        },
+        pk=("source", "post_id", "model_version"),
+        foreign_keys=[(("source", "post_id"), "posts", ("source", "id"))],
+    )
+    db["classifications"].create_index(["sentiment"])
+    db["classifications"].create_index(["escalation"])
+    db["incidents"].create(
+        {
+            "id": str,
+            "title": str,
+            "brand": str,
+            "feed": str,
+            "status": str,
+            "severity": str,
+            "score": float,
+            "first_post_at": str,
+            "last_post_at": str,
+            "updated_at": str,
+            "n_posts": int,
+            "n_authors": int,
+            "reach": int,
+            "summary": str,
+            "reasons": str,
+        },
+        pk="id",
+    )
+    db["incident_posts"].create(
+        {"incident_id": str, "source": str, "post_id": str, "added_at": str},
+        pk=("incident_id", "source", "post_id"),
+        foreign_keys=[("incident_id", "incidents", "id")],
+    )
+    db["alerts"].create(
+        {
+            "alert_id": str,
+            "incident_id": str,
+            "severity": str,
+            "status": str,
+            "fired_at": str,
+            "title": str,
+            "summary": str,
+            "post_ids": str,
+            "reasons": str,
+            "receiver": str,
+        },
+        pk="alert_id",
+    )
+    db["alerts"].create_index(["incident_id"])
+    db["feed_state"].create(
+        {
+            "feed": str,
+            "cursor": str,
+            "since_id": str,
+            "etag": str,
+            "last_modified": str,
+            "last_run_at": str,
+            "last_success_at": str,
+            "next_run_at": str,
+            "error_streak": int,
+            "last_error": str,
+            "items_last_run": int,
+            "paused": int,
+        },
+        pk="feed",
+        defaults={"error_streak": 0, "paused": 0},
+    )
+    db["labels"].create(
+        {
+            "id": int,
+            "source": str,
+            "post_id": str,
+            "text": str,
+            "task": str,
+            "label": str,
+            "labeller": str,
+            "origin": str,
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["labels"].create_index(["source", "post_id", "task"])
+    db["models"].create(
+        {
+            "version": str,
+            "path": str,
+            "created_at": str,
+            "metrics": str,
+            "data_hashes": str,
+            "active": int,
+            "promoted_at": str,
+            "promoted_by": str,
+            "notes": str,
+        },
+        pk="version",
+        defaults={"active": 0},
+    )
+    db["replay_progress"].create(
+        {"input": str, "sha256": str, "lines_done": int, "updated_at": str},
+        pk="input",
+    )
+    db["detector_state"].create({"name": str, "state": str, "updated_at": str}, pk="name")
+    # Chinese has no spaces between words: trigram tokens let any 3+ character substring match.
+    db["posts"].enable_fts(["text", "author"], tokenize="trigram", create_triggers=True)
+
+
+def open_db(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating if needed) the store at ``path`` in WAL mode with every migration applied."""
+    path = Path(path)
+    try:
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+        db = sqlite_utils.Database(conn)
+        db.enable_wal()
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        migrate(db)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot open database {path}: {exc}") from exc
+    except OSError as exc:
+        raise StoreError(f"cannot create database {path}: {exc.strerror or exc}") from exc
+    return db
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Apply every pending migration, core first."""
+    migrations.apply(db)
+    for spec in MIGRATION_SETS:
+        module_name, _, attribute = spec.partition(":")
+        getattr(importlib.import_module(module_name), attribute).apply(db)
+
+
+@dataclass(slots=True)
+class SavedPost:
+    """What ``save_post`` learned: whether the post was new and whether its text changed."""
+
+    post: Post
+    normalized: Normalized
+    is_new: bool
+    text_changed: bool
+
+
+def iso(moment: datetime) -> str:
+    """The stored form of a time: ISO-8601 with its offset."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.isoformat()
+
+
+def save_post(
+    db: sqlite_utils.Database,
+    post: Post,
+    normalized: Normalized,
+    *,
+    now: datetime,
+    tags: dict[str, str] | None = None,
+) -> SavedPost:
+    """Upsert ``post`` and record this observation of its counts; never duplicates a post."""
+    tags = tags or {}
+    seen = iso(post.seen_at or now)
+    existing = _get(db, post.key)
+    row: dict[str, Any] = {
+        "source": post.source,
+        "id": post.id,
+        "text": post.text,
+        "text_norm": normalized.text_norm,
+        "url": post.url,
+        "author": post.author,
+        "author_followers": post.author_followers,
+        "author_verified": None if post.author_verified is None else int(post.author_verified),
+        "created_at": iso(post.created_at) if post.created_at else None,
+        "reposts": post.reposts,
+        "comments": post.comments,
+        "likes": post.likes,
+        "urls": json.dumps(normalized.urls, ensure_ascii=False),
+        "mentions": json.dumps(normalized.mentions, ensure_ascii=False),
+        "repost_chain": json.dumps(normalized.repost_chain, ensure_ascii=False),
+        "emoticons": json.dumps(normalized.emoticons, ensure_ascii=False),
+        "feed": tags.get("feed"),
+        "brand": tags.get("brand"),
+        "raw": json.dumps(post.to_dict(), ensure_ascii=False),
+        "last_seen_at": seen,
+    }
+    if existing is None:
+        row["first_seen_at"] = seen
+        db["posts"].insert(row)
+        text_changed = True
+    else:
+        # Counts only grow, except when a platform resets them; keep what the post says now, but never let
+        # a re-observation without counts erase the ones we had.
+        for name in ("reposts", "comments", "likes", "author_followers", "author_verified", "url", "author"):
+            if row[name] is None:
+                row[name] = existing[name]
+        for name in ("created_at", "feed", "brand"):
+            if row[name] is None:
+                row[name] = existing[name]
+        if existing["last_seen_at"] and existing["last_seen_at"] > seen:
+            row["last_seen_at"] = existing["last_seen_at"]
+        text_changed = existing["text"] != post.text
+        db["posts"].update(post.key, row)
+    if any(getattr(post, name) is not None for name in ("reposts", "comments", "likes")):
+        db["observations"].upsert(
+            {
+                "source": post.source,
+                "post_id": post.id,
+                "observed_at": seen,
+                "reposts": post.reposts,
+                "comments": post.comments,
+                "likes": post.likes,
+            },
+            pk=("source", "post_id", "observed_at"),
+        )
+    return SavedPost(post=post, normalized=normalized, is_new=existing is None, text_changed=text_changed)
+
+
+def _get(db: sqlite_utils.Database, key: tuple[str, str]) -> dict[str, Any] | None:
+    rows = list(db.query("select * from posts where source = ? and id = ?", key))
+    return rows[0] if rows else None
+
+
+def classified_versions(db: sqlite_utils.Database, key: tuple[str, str]) -> set[str]:
+    """Model versions that have already classified the post ``key``."""
+    return {
+        row["model_version"]
+        for row in db.query(
+            "select model_version from classifications where source = ? and post_id = ?", key
+        )
+    }
+
+
+def save_classifications(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]]) -> None:
+    """Upsert classification rows (one per post and model version)."""
+    db["classifications"].upsert_all(list(rows), pk=("source", "post_id", "model_version"))
+
+
+def stats(db: sqlite_utils.Database) -> dict[str, int]:
+    """Row counts of the main tables, for ``tingfeng db stats``."""
+    names = [
+        "posts",
+        "observations",
+        "classifications",
+        "incidents",
+        "incident_posts",
+        "alerts",
+        "feed_state",
+        "labels",
+        "models",
+    ]
+    return {name: db[name].count for name in names if db[name].exists()}
