@@ -20,9 +20,7 @@ _URL = re.compile(r"https?://[^\s\u3000-\u303f\uff00-\uffef<>\"']+", re.IGNORECA
 _CHAIN_LINK = re.compile(r"//\s*@([^:：\s]{1,30})\s*[:：]")
 _MENTION = re.compile(r"@([\w\u4e00-\u9fff\-]{1,30})")
 _EMOTICON = re.compile(r"\[[\u4e00-\u9fffA-Za-z0-9]{1,8}\]")
-_EMOJI = re.compile(
-    "[\U0001f300-\U0001faff\U00002600-\U000027bf\U0001f000-\U0001f2ff\U0001f900-\U0001f9ff]"
-)
+_EMOJI = re.compile("[\U0001f300-\U0001faff\U00002600-\U000027bf\U0001f000-\U0001f2ff\U0001f900-\U0001f9ff]")
 _SPACE = re.compile(r"\s+")
 _HTML_TAG = re.compile(r"<[^>]{0,500}>")
 

@@ -312,9 +312,7 @@ def classified_versions(db: sqlite_utils.Database, key: tuple[str, str]) -> set[
     """Model versions that have already classified the post ``key``."""
     return {
         row["model_version"]
-        for row in db.query(
-            "select model_version from classifications where source = ? and post_id = ?", key
-        )
+        for row in db.query("select model_version from classifications where source = ? and post_id = ?", key)
     }
 
 

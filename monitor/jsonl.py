@@ -1,0 +1,77 @@
+"""Reading posts from JSONL: every bad line is reported with its file and line number, then skipped."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from monitor.errors import InputError
+from monitor.post import Post
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ReadReport:
+    """What reading skipped, so the caller can tell the user and set the exit status."""
+
+    read: int = 0
+    skipped: list[InputError] = field(default_factory=list)
+
+    def note(self, error: InputError) -> None:
+        self.skipped.append(error)
+        logger.warning("skipped %s", error)
+
+
+def open_input(path: str | Path | None) -> tuple[str, IO[bytes]]:
+    """``-`` or ``None`` means standard input; returns (display name, binary stream)."""
+    if path is None or str(path) == "-":
+        return "<stdin>", sys.stdin.buffer
+    try:
+        return str(path), open(path, "rb")  # noqa: SIM115 - closed by the caller
+    except OSError as exc:
+        raise InputError(f"cannot open: {exc.strerror}", file=str(path)) from None
+
+
+def iter_lines(name: str, stream: IO[bytes], report: ReadReport) -> Iterator[tuple[int, dict]]:
+    """Yield (line number, decoded JSON object with id and text) for each good line."""
+    for line_no, raw in enumerate(stream, start=1):
+        if not raw.strip():
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            report.note(InputError(f"invalid UTF-8 at byte {exc.start}", file=name, line=line_no))
+            continue
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            report.note(
+                InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", file=name, line=line_no)
+            )
+            continue
+        yield line_no, data
+
+
+def read_posts(path: str | Path | None, report: ReadReport) -> Iterator[tuple[int, dict, Post]]:
+    """Yield (line number, raw object, Post) for every valid post in a JSONL file or stdin."""
+    name, stream = open_input(path)
+    try:
+        for line_no, data in iter_lines(name, stream, report):
+            try:
+                post = Post.from_dict(data)
+            except InputError as exc:
+                report.note(InputError(str(exc), file=name, line=line_no))
+                continue
+            report.read += 1
+            yield line_no, data, post
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    if report.read == 0 and not report.skipped:
+        logger.warning("%s: no posts (empty input)", name)
