@@ -1,0 +1,52 @@
+"""Every command has help text; user mistakes give one line and a non-zero exit, never a traceback."""
+
+import subprocess
+import sys
+
+import click
+import pytest
+
+from monitor.cli import cli
+
+
+def _commands(group: click.Group, prefix=()):
+    for name, command in sorted(group.commands.items()):
+        yield (*prefix, name), command
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*prefix, name))
+
+
+COMMANDS = list(_commands(cli))
+
+
+def test_there_are_commands_to_check():
+    names = {" ".join(path) for path, _ in COMMANDS}
+    assert {"classify", "replay", "demo", "check-config", "db stats"} <= names
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[" ".join(p) for p, _ in COMMANDS])
+def test_every_command_has_help_text(path, command):
+    assert command.help and len(command.help.strip()) > 20, f"tingfeng {' '.join(path)} has no help text"
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name not in ("help",):
+            assert param.help, f"tingfeng {' '.join(path)} {param.opts[0]} has no help text"
+
+
+def _run(*args, stdin=None):
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args], input=stdin, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_a_missing_input_file_is_one_line_and_exit_2(tmp_path):
+    result = _run("replay", str(tmp_path / "nope.jsonl"), "--db", str(tmp_path / "x.db"), "--alerts", "a.jsonl")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "nope.jsonl" in result.stderr
+
+
+def test_db_stats_on_a_missing_database_says_so(tmp_path):
+    result = _run("db", "stats", "--db", str(tmp_path / "missing.db"))
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "no such database" in result.stderr

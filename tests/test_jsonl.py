@@ -1,0 +1,32 @@
+from monitor.jsonl import ReadReport, read_posts
+
+
+def test_bad_lines_are_reported_with_line_numbers_and_the_rest_is_read(tmp_path):
+    path = tmp_path / "posts.jsonl"
+    path.write_bytes(
+        b'{"id": "1", "text": "ok"}\n'
+        b"not json\n"
+        b'{"text": "no id"}\n'
+        b'{"id": "4"}\n'
+        b"\n"
+        b'{"id": "6", "text": "\xff\xfe bad utf-8"}\n'
+        b'{"id": "7", "text": "also ok"}\n'
+    )
+    report = ReadReport()
+    ids = [post.id for _, _, post in read_posts(path, report)]
+    assert ids == ["1", "7"]
+    messages = [str(error) for error in report.skipped]
+    assert messages == [
+        f"{path}:2: not valid JSON: Expecting value (column 1)",
+        f"{path}:3: missing required field 'id'",
+        f"{path}:4: missing required field 'text'",
+        f"{path}:6: invalid UTF-8 at byte 21",
+    ]
+
+
+def test_an_empty_file_reads_nothing_and_skips_nothing(tmp_path):
+    path = tmp_path / "empty.jsonl"
+    path.write_text("")
+    report = ReadReport()
+    assert list(read_posts(path, report)) == []
+    assert (report.read, report.skipped) == (0, [])

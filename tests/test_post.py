@@ -1,0 +1,58 @@
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from monitor.errors import InputError
+from monitor.post import Post
+
+
+def test_from_dict_reads_every_contract_field_and_keeps_unknown_ones():
+    post = Post.from_dict(
+        {
+            "id": "4623",
+            "text": "冰箱门关不上",
+            "source": "weibo",
+            "url": "https://m.weibo.cn/detail/4623",
+            "author": "老罗",
+            "author_followers": 1_200_000,
+            "author_verified": True,
+            "created_at": "2011-09-27T10:00:00+08:00",
+            "observed_at": "2011-09-27T12:00:00+08:00",
+            "reposts": 3,
+            "comments": 4,
+            "likes": 5,
+            "brand": "西门子",
+            "pic_num": 2,
+        }
+    )
+    assert post.key == ("weibo", "4623")
+    assert post.created_at == datetime(2011, 9, 27, 2, tzinfo=UTC)
+    assert post.seen_at == datetime(2011, 9, 27, 12, tzinfo=timezone(timedelta(hours=8)))
+    assert post.extra == {"brand": "西门子", "pic_num": 2}
+    assert post.to_dict()["pic_num"] == 2
+    assert post.to_dict()["created_at"] == "2011-09-27T10:00:00+08:00"
+
+
+def test_defaults_source_and_accepts_integer_ids():
+    post = Post.from_dict({"id": 42, "text": "hi"})
+    assert post.key == ("replay", "42")
+    assert post.seen_at is None
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"text": "x"}, "missing required field 'id'"),
+        ({"id": "1"}, "missing required field 'text'"),
+        ({"id": "1", "text": 5}, "field 'text' must be a string"),
+        ({"id": " ", "text": "x"}, "field 'id' is empty"),
+        ({"id": "1", "text": "x", "reposts": "many"}, "field 'reposts' must be an integer"),
+        ({"id": "1", "text": "x", "likes": -1}, "must not be negative"),
+        ({"id": "1", "text": "x", "author_verified": "yes"}, "must be true or false"),
+        ({"id": "1", "text": "x", "created_at": "yesterday"}, "not an ISO-8601 time"),
+        (["not", "an", "object"], "expected a JSON object"),
+    ],
+)
+def test_invalid_posts_say_which_field_is_wrong(data, message):
+    with pytest.raises(InputError, match=message):
+        Post.from_dict(data)
