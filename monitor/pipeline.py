@@ -99,7 +99,7 @@ class Pipeline:
                 post_tags = _tags_for(post, tags)
                 clock = post.seen_at or fallback
                 saved.append((self._save(post, clock, post_tags), clock, post_tags))
-            predictions = self._classify([item for item, _, _ in saved], fallback)
+            predictions = self._classify([(item, clock) for item, clock, _ in saved])
             result.classified = predictions.pop("_classified")
             for item, clock, post_tags in saved:
                 result.saved += 1
@@ -148,11 +148,11 @@ class Pipeline:
     def _save(self, post: Post, clock: datetime, tags: dict[str, str]):
         return save_post(self.db, post, normalize(post.text), now=clock, tags=tags)
 
-    def _classify(self, items: list, now: datetime) -> dict[Any, Any]:
+    def _classify(self, items: list) -> dict[Any, Any]:
         version = self.classifier.version
         todo = []
         out: dict[Any, Any] = {}
-        for item in items:
+        for item, clock in items:
             if item.post.key in out:
                 continue
             if not item.text_changed:
@@ -160,11 +160,10 @@ class Pipeline:
                 if known is not None:
                     out[item.post.key] = known
                     continue
-            todo.append(item)
+            todo.append((item, clock))
             out[item.post.key] = None
         if todo:
-            predictions = self.classifier.predict([item.normalized.text_norm for item in todo])
-            stamp = iso(now)
+            predictions = self.classifier.predict([item.normalized.text_norm for item, _ in todo])
             save_classifications(
                 self.db,
                 (
@@ -178,12 +177,12 @@ class Pipeline:
                         "p_positive": p.sentiment_scores["positive"],
                         "escalation": p.escalation,
                         "escalation_score": p.escalation_score,
-                        "classified_at": stamp,
+                        "classified_at": iso(clock),
                     }
-                    for item, p in zip(todo, predictions, strict=True)
+                    for (item, clock), p in zip(todo, predictions, strict=True)
                 ),
             )
-            for item, p in zip(todo, predictions, strict=True):
+            for (item, _), p in zip(todo, predictions, strict=True):
                 out[item.post.key] = p
         out["_classified"] = len(todo)
         return out
