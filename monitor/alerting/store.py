@@ -1,0 +1,238 @@
+"""Alerting's tables (migration set ``tingfeng.alerting``) and the reads and writes of its state.
+
+Tables: ``alerting_alerts`` (latest state per incident), ``alerting_groups`` (aggregation groups and their
+timers), ``alerting_outbox`` (every message, written before it is sent), ``alerting_dead_letters`` (messages
+that failed their last attempt), ``alerting_silences``, ``alerting_acks``; and extra columns on the core
+``alerts`` table, which holds one row per notification (CONTRACT.md §3).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from monitor.alerting.dispatch import Alert, Group
+from monitor.alerting.matchers import parse_matchers
+from monitor.alerting.mute import Silence
+
+migrations = Migrations("tingfeng.alerting")
+
+NOTIFICATION_COLUMNS = {
+    "alert_id": str,
+    "incident_id": str,
+    "severity": str,
+    "status": str,
+    "fired_at": str,
+    "title": str,
+    "summary": str,
+    "post_ids": str,
+    "reasons": str,
+    "receiver": str,
+}
+EXTRA_NOTIFICATION_COLUMNS = {"kind": str, "group_key": str, "outbox_id": str, "changes": str, "labels": str}
+
+
+@migrations()
+def m001_alerting(db: sqlite_utils.Database) -> None:
+    if not db["alerts"].exists():  # the core set makes it; a bare database (tests, tools) gets it here
+        db["alerts"].create(NOTIFICATION_COLUMNS, pk="alert_id")
+    for name, kind in EXTRA_NOTIFICATION_COLUMNS.items():
+        if name not in db["alerts"].columns_dict:
+            db["alerts"].add_column(name, kind)
+    db["alerts"].create_index(["fired_at"], if_not_exists=True)
+    db["alerting_alerts"].create(
+        {
+            "incident_id": str,
+            "severity": str,
+            "status": str,
+            "labels": str,
+            "title": str,
+            "summary": str,
+            "post_ids": str,
+            "reasons": str,
+            "stats": str,
+            "evidence": str,
+            "starts_at": str,
+            "updated_at": str,
+            "ends_at": str,
+        },
+        pk="incident_id",
+    )
+    db["alerting_groups"].create(
+        {
+            "key": str,
+            "route_id": str,
+            "receiver": str,
+            "labels": str,
+            "created_at": str,
+            "next_flush_at": str,
+            "last_notified_at": str,
+            "members": str,
+        },
+        pk="key",
+    )
+    db["alerting_groups"].create_index(["next_flush_at"])
+    db["alerting_outbox"].create(
+        {
+            "id": str,
+            "receiver": str,
+            "group_key": str,
+            "created_at": str,
+            "status": str,  # pending | sent | held (written by a replay that sends nothing)
+            "attempts": int,
+            "next_attempt_at": str,
+            "last_attempt_at": str,
+            "last_error": str,
+            "sent_at": str,
+            "payload": str,
+        },
+        pk="id",
+        defaults={"attempts": 0, "status": "pending"},
+    )
+    db["alerting_outbox"].create_index(["status", "next_attempt_at"])
+    db["alerting_dead_letters"].create(
+        {
+            "id": str,
+            "receiver": str,
+            "group_key": str,
+            "created_at": str,
+            "attempts": int,
+            "last_error": str,
+            "died_at": str,
+            "payload": str,
+        },
+        pk="id",
+    )
+    db["alerting_silences"].create(
+        {
+            "id": str,
+            "matchers": str,
+            "starts_at": str,
+            "ends_at": str,
+            "created_by": str,
+            "comment": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+    db["alerting_acks"].create(
+        {"incident_id": str, "severity": str, "acked_at": str, "acked_by": str, "comment": str},
+        pk="incident_id",
+    )
+
+
+def iso(moment: datetime) -> str:
+    """Stored time: ISO-8601 with offset (naive times are taken as UTC)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def parse_time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def load_alerts(db: sqlite_utils.Database) -> dict[str, Alert]:
+    return {row["incident_id"]: _alert(row) for row in db["alerting_alerts"].rows}
+
+
+def _alert(row: dict[str, Any]) -> Alert:
+    return Alert(
+        incident_id=row["incident_id"],
+        severity=row["severity"],
+        status=row["status"],
+        labels=json.loads(row["labels"]),
+        title=row["title"],
+        summary=row["summary"],
+        post_ids=json.loads(row["post_ids"]),
+        reasons=json.loads(row["reasons"]),
+        stats=json.loads(row["stats"]),
+        starts_at=parse_time(row["starts_at"]),
+        updated_at=parse_time(row["updated_at"]),
+        ends_at=parse_time(row["ends_at"]),
+        evidence=json.loads(row["evidence"] or "[]"),
+    )
+
+
+def save_alert(db: sqlite_utils.Database, alert: Alert) -> None:
+    db["alerting_alerts"].upsert(
+        {
+            "incident_id": alert.incident_id,
+            "severity": alert.severity,
+            "status": alert.status,
+            "labels": _json(alert.labels),
+            "title": alert.title,
+            "summary": alert.summary,
+            "post_ids": _json(alert.post_ids),
+            "reasons": _json(alert.reasons),
+            "stats": _json(alert.stats),
+            "evidence": _json(alert.evidence),
+            "starts_at": iso(alert.starts_at),
+            "updated_at": iso(alert.updated_at),
+            "ends_at": iso(alert.ends_at) if alert.ends_at else None,
+        },
+        pk="incident_id",
+    )
+
+
+def load_groups(db: sqlite_utils.Database) -> dict[str, Group]:
+    return {
+        row["key"]: Group(
+            key=row["key"],
+            route_id=row["route_id"],
+            receiver=row["receiver"],
+            labels=json.loads(row["labels"]),
+            created_at=parse_time(row["created_at"]),
+            next_flush_at=parse_time(row["next_flush_at"]),
+            last_notified_at=parse_time(row["last_notified_at"]),
+            members=json.loads(row["members"]),
+        )
+        for row in db["alerting_groups"].rows
+    }
+
+
+def save_group(db: sqlite_utils.Database, group: Group) -> None:
+    db["alerting_groups"].upsert(
+        {
+            "key": group.key,
+            "route_id": group.route_id,
+            "receiver": group.receiver,
+            "labels": _json(group.labels),
+            "created_at": iso(group.created_at),
+            "next_flush_at": iso(group.next_flush_at),
+            "last_notified_at": iso(group.last_notified_at) if group.last_notified_at else None,
+            "members": _json(group.members),
+        },
+        pk="key",
+    )
+
+
+def delete_group(db: sqlite_utils.Database, key: str) -> None:
+    db.execute("delete from alerting_groups where key = ?", [key])
+
+
+def load_silences(db: sqlite_utils.Database) -> list[Silence]:
+    return [silence_from_row(row) for row in db["alerting_silences"].rows_where(order_by="starts_at")]
+
+
+def silence_from_row(row: dict[str, Any]) -> Silence:
+    return Silence(
+        id=row["id"],
+        matchers=parse_matchers(json.loads(row["matchers"])),
+        starts_at=parse_time(row["starts_at"]),
+        ends_at=parse_time(row["ends_at"]),
+        created_by=row["created_by"] or "",
+        comment=row["comment"] or "",
+    )
+
+
+def load_acks(db: sqlite_utils.Database) -> dict[str, str]:
+    """incident id -> the severity it was acknowledged at."""
+    return {row["incident_id"]: row["severity"] for row in db["alerting_acks"].rows}

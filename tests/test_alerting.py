@@ -1,0 +1,232 @@
+"""Routing, grouping, inhibition, silences and acks over a simulated clock, against a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitor.alerting import Alerter, AlertingConfig, load_alerting_config, migrations
+from monitor.alerting.store import iso
+from monitor.events import AlertEvent
+from monitor.store import open_db
+
+T0 = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
+CONFIG_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent / "config"
+
+
+def at(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+def event(incident="inc-1", severity="warning", status="firing", posts=10, brand="acme", when=T0, **labels):
+    return AlertEvent(
+        incident_id=incident,
+        severity=severity,
+        status=status,
+        at=when,
+        title=f"{brand} 冰箱门投诉 {incident}",
+        summary="多名用户反映冰箱门脱落",
+        post_ids=[f"p{i}" for i in range(min(int(posts), 5))],
+        reasons=["触达 20万", "出现 12315 投诉字样"],
+        labels={"brand": brand, "feed": "weibo", "source": "weibo", **labels},
+        stats={"posts": posts, "reach": posts * 10_000},
+    )
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = open_db(tmp_path / "t.db")
+    migrations.apply(database)
+    return database
+
+
+@pytest.fixture
+def config():
+    return load_alerting_config(CONFIG_DIR)
+
+
+def run_day(alerter, timeline, end, step=timedelta(minutes=10)):
+    """Feed ``timeline(t) -> list[AlertEvent]`` every ``step`` from T0 to ``end``; collect what was notified."""
+    notes = []
+    now = T0
+    while now <= end:
+        notes += alerter.submit(timeline(now), now)
+        now += step
+    return notes
+
+
+def growing_incident(acks=None):
+    def timeline(now):
+        hours = (now - T0).total_seconds() / 3600
+        if hours >= 10:
+            return [event(status="resolved", severity="critical", posts=95, when=now)]
+        posts = 3 + int(hours * 8)  # 3 -> 83 over the day
+        severity = "watch" if hours < 1 else "warning" if hours < 4 else "critical"
+        return [event(severity=severity, posts=posts, when=now)]
+
+    return timeline
+
+
+def count(notes, receiver):
+    return [(n.kind, n.fired_at) for n in notes if n.receiver == receiver]
+
+
+def test_growing_incident_over_a_day_gives_a_few_notices_per_channel(db, config):
+    alerter = Alerter(config, db)
+    notes = []
+    now = T0
+    timeline = growing_incident()
+    while now <= at(12):
+        if now == at(5.5):
+            db["alerting_acks"].insert({"incident_id": "inc-1", "severity": "critical", "acked_at": iso(now)})
+        notes += alerter.submit(timeline(now), now)
+        now += timedelta(minutes=10)
+    console = count(notes, "console")
+    pager = count(notes, "pager")
+    # watch digest after 10m; warning new at 09:00 (+30s wait); grew 11 -> 27 (x2) at ~10:00; critical at 12:00;
+    # then acked at 13:30 (no repeat at 16:00); resolved at 18:00.
+    assert [kind for kind, _ in console] == ["new", "new", "update", "update", "resolved"]
+    assert console[0][1] == at(10 / 60)
+    assert console[1][1] == at(1) + timedelta(seconds=30)
+    assert console[-1][1] == at(10) + timedelta(seconds=30)
+    # pager: critical at 12:00 at once (group_wait 0s), one repeat at 13:00 (1h), acked at 13:30, resolved.
+    assert pager == [("new", at(4)), ("repeat", at(5)), ("resolved", at(10))]
+    # Every notification is in the outbox and in the alerts table before it is returned.
+    assert db["alerts"].count == len(notes)
+    assert db["alerting_outbox"].count == len(notes)
+    update = next(
+        n for n in notes if n.receiver == "console" and n.kind == "update" and n.severity == "critical"
+    )
+    assert any(change.startswith("级别：预警 → 严重") for change in update.changes)
+
+
+def test_without_ack_repeats_follow_repeat_interval(db, config):
+    alerter = Alerter(config, db)
+    notes = run_day(alerter, growing_incident(), at(12))
+    pager = count(notes, "pager")
+    # critical from 12:00 to 18:00: new + a repeat every hour (13..17) + resolved
+    assert [kind for kind, _ in pager] == ["new"] + ["repeat"] * 5 + ["resolved"]
+    console = [kind for kind, _ in count(notes, "console")]
+    # 4h repeat on the PR channel: the 12:00:30 update repeats at 16:00:30
+    assert console == ["new", "new", "update", "update", "repeat", "resolved"]
+
+
+def test_contract_fields_and_unique_ids(db, config):
+    notes = run_day(Alerter(config, db), growing_incident(), at(12))
+    rows = [n.to_contract() for n in notes]
+    for row in rows:
+        assert set(row) >= {
+            "alert_id",
+            "incident_id",
+            "severity",
+            "status",
+            "fired_at",
+            "title",
+            "summary",
+            "post_ids",
+            "reasons",
+        }
+        assert row["severity"] in ("watch", "warning", "critical") and row["status"] in ("firing", "resolved")
+        datetime.fromisoformat(row["fired_at"])
+        json.dumps(row, ensure_ascii=False)
+    assert len({row["alert_id"] for row in rows}) == len(rows)
+
+
+def test_state_survives_a_new_alerter(db, config):
+    """A restart (new Alerter on the same file) keeps timers: nothing is re-announced."""
+    first = Alerter(config, db)
+    notes = first.submit([event(when=T0)], T0)
+    notes += first.flush(T0 + timedelta(minutes=1))
+    assert [n.kind for n in notes] == ["new"]
+    second = Alerter(config, db)
+    assert second.submit([event(when=T0 + timedelta(minutes=2))], T0 + timedelta(minutes=2)) == []
+    assert second.flush(T0 + timedelta(hours=3)) == []
+    assert [n.kind for n in second.flush(T0 + timedelta(hours=4, minutes=1))] == ["repeat"]
+
+
+def test_resubmitting_the_same_events_does_not_double(db, config):
+    alerter = Alerter(config, db)
+    for _ in range(2):
+        alerter.submit([event(when=T0)], T0)
+        alerter.flush(T0 + timedelta(minutes=1))
+    assert db["alerting_outbox"].count == 1
+
+
+def test_critical_inhibits_warning_of_same_brand_until_it_resolves(db, config):
+    alerter = Alerter(config, db)
+    notes = alerter.submit([event("big", "critical", posts=50), event("small", "warning", posts=5)], T0)
+    notes += alerter.flush(at(1))
+    assert {(n.incident_id, n.receiver) for n in notes} == {("big", "console"), ("big", "pager")}
+    other_brand = alerter.submit([event("elsewhere", "warning", brand="other", when=at(1))], at(1))
+    other_brand += alerter.flush(at(1.1))
+    assert [n.incident_id for n in other_brand] == ["elsewhere"]
+    later = alerter.submit([event("big", "critical", status="resolved", posts=50, when=at(2))], at(2))
+    later += alerter.flush(at(2.2))
+    assert ("small", "new") in {(n.incident_id, n.kind) for n in later}
+    assert ("big", "resolved") in {(n.incident_id, n.kind) for n in later}
+
+
+def test_silence_mutes_until_it_ends(db, config):
+    db["alerting_silences"].insert(
+        {
+            "id": "s1",
+            "matchers": json.dumps(['brand="acme"']),
+            "starts_at": iso(T0),
+            "ends_at": iso(at(2)),
+            "created_by": "test",
+            "comment": "known issue",
+        }
+    )
+    alerter = Alerter(config, db)
+    notes = run_day(alerter, lambda now: [event(posts=10, when=now)], at(3))
+    assert [(n.kind, n.fired_at) for n in notes] == [("new", at(2) + timedelta(seconds=30))]
+
+
+def test_silence_on_other_labels_does_not_mute(db, config):
+    db["alerting_silences"].insert(
+        {"id": "s1", "matchers": json.dumps(['brand="zzz"']), "starts_at": iso(T0), "ends_at": iso(at(2))}
+    )
+    notes = Alerter(config, db).submit([event()], T0)
+    notes += Alerter(config, db).flush(at(0.1))
+    assert len(notes) == 1
+
+
+def test_ack_is_void_after_severity_change(db, config):
+    alerter = Alerter(config, db)
+    alerter.submit([event(severity="warning")], T0)
+    alerter.flush(at(0.1))
+    db["alerting_acks"].insert({"incident_id": "inc-1", "severity": "warning", "acked_at": iso(at(0.2))})
+    assert alerter.flush(at(8)) == []  # acked: no 4h repeats
+    notes = alerter.submit([event(severity="critical", when=at(8))], at(8))
+    notes += alerter.flush(at(8.1))
+    assert {(n.receiver, n.kind) for n in notes} == {("console", "update"), ("pager", "new")}
+
+
+def test_group_by_brand_batches_incidents_in_one_message(db):
+    config = AlertingConfig.model_validate(
+        {"route": {"receiver": "console", "group_by": ["brand"], "group_wait": "1m"}}
+    )
+    alerter = Alerter(config, db)
+    alerter.submit([event("a")], T0)
+    alerter.submit([event("b", when=T0 + timedelta(seconds=20))], T0 + timedelta(seconds=20))
+    notes = alerter.flush(T0 + timedelta(minutes=2))
+    assert {n.incident_id for n in notes} == {"a", "b"}
+    assert db["alerting_outbox"].count == 1
+    payload = json.loads(next(db["alerting_outbox"].rows)["payload"])
+    assert [n["incident_id"] for n in payload["notifications"]] == ["a", "b"]
+
+
+def test_replay_mode_holds_messages(db, config):
+    alerter = Alerter(config, db, mode="replay")
+    alerter.submit([event()], T0)
+    alerter.flush(at(1))
+    assert {row["status"] for row in db["alerting_outbox"].rows} == {"held"}
+
+
+def test_continue_and_first_match_routing(config, db):
+    alerter = Alerter(config, db)
+    assert [r.receiver for r in alerter.routes_for({"severity": "critical"})] == ["console", "pager"]
+    assert [r.id for r in alerter.routes_for({"severity": "warning"})] == ["route.routes[1]"]
+    assert [r.id for r in alerter.routes_for({"severity": "other"})] == ["route"]
