@@ -1,0 +1,131 @@
+"""The shipped replay scenarios: valid contract posts, in time order, with consistent ground truth."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from monitor.errors import InputError
+from monitor.post import Post
+from monitor.scenarios import DEFAULT_SCENARIO, SCENARIOS, load_truth, scenario_path
+from monitor.scenarios.generate import generate
+from monitor.scenarios.recipes import RECIPES
+
+# Lines in the default demo: enough to tell a story, few enough to replay in seconds.
+DEFAULT_LINES = (1_500, 3_000)
+INCIDENT_POSTS = (150, 600)
+BACKGROUND_FACTOR = 3  # background posts per incident post, at least
+
+
+def read_lines(name: str) -> list[dict]:
+    with scenario_path(name).open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def first_sightings(lines: list[dict]) -> list[dict]:
+    return [line for line in lines if "observed_at" not in line]
+
+
+def test_every_recipe_is_shipped_and_listed():
+    assert sorted(RECIPES) == SCENARIOS
+    assert DEFAULT_SCENARIO in SCENARIOS
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_every_line_is_a_valid_post(name):
+    lines = read_lines(name)
+    for number, data in enumerate(lines, start=1):
+        post = Post.from_dict(data)
+        assert post.created_at is not None and post.created_at.utcoffset() is not None, f"{name}:{number}"
+        assert post.text.strip(), f"{name}:{number} has empty text"
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_time_never_goes_backwards(name):
+    clock = [Post.from_dict(data).seen_at for data in read_lines(name)]
+    later = [
+        (index, a, b) for index, (a, b) in enumerate(zip(clock, clock[1:], strict=False), start=2) if b < a
+    ]
+    assert later == [], f"{name}: line {later[:1]} goes back in time"
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_reobservations_repeat_a_known_post_with_counts_that_only_grow(name):
+    seen: dict[str, dict] = {}
+    for data in read_lines(name):
+        if "observed_at" not in data:
+            assert data["id"] not in seen, f"{name}: post {data['id']} first seen twice"
+            seen[data["id"]] = data
+            continue
+        first = seen[data["id"]]
+        assert data["text"] == first["text"] and data["created_at"] == first["created_at"]
+        assert data["observed_at"] > data["created_at"]
+        for count in ("reposts", "comments", "likes"):
+            assert data[count] >= first[count]
+        seen[data["id"]] = data
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_truth_names_posts_that_exist_and_never_twice(name):
+    truth = load_truth(name)
+    lines = read_lines(name)
+    ids = {line["id"] for line in lines}
+    incident_ids = [post_id for incident in truth["incidents"] for post_id in incident["post_ids"]]
+    decoy_ids = [post_id for decoy in truth["decoys"] for post_id in decoy["post_ids"]]
+    assert set(incident_ids) <= ids and set(decoy_ids) <= ids
+    assert len(incident_ids) == len(set(incident_ids)), "a post belongs to two incidents"
+    assert not set(incident_ids) & set(decoy_ids), "a post is both incident and decoy"
+    assert truth["name"] == name and truth["start"] < truth["end"]
+    created = {line["id"]: line["created_at"] for line in lines}
+    for incident in truth["incidents"]:
+        assert incident["first_post_at"] == min(created[post_id] for post_id in incident["post_ids"])
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_incidents_sit_in_several_times_more_background(name):
+    truth = load_truth(name)
+    posts = {line["id"] for line in read_lines(name)}
+    incident_ids = {post_id for incident in truth["incidents"] for post_id in incident["post_ids"]}
+    for incident in truth["incidents"]:
+        assert INCIDENT_POSTS[0] <= len(incident["post_ids"]) <= INCIDENT_POSTS[1], incident["id"]
+    assert len(posts - incident_ids) >= BACKGROUND_FACTOR * len(incident_ids)
+
+
+def test_default_scenario_replays_in_seconds():
+    lines = read_lines(DEFAULT_SCENARIO)
+    assert DEFAULT_LINES[0] <= len(lines) <= DEFAULT_LINES[1]
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_texts_rarely_repeat(name):
+    texts = [line["text"] for line in first_sightings(read_lines(name))]
+    assert len(set(texts)) / len(texts) > 0.9
+
+
+def test_authors_keep_their_reach_across_posts():
+    reach: dict[str, tuple] = {}
+    for line in read_lines(DEFAULT_SCENARIO):
+        if line["source"] != "weibo":
+            continue
+        key = (line["author_followers"], line["author_verified"])
+        assert reach.setdefault(line["author"], key) == key, line["author"]
+    followers = sorted(followers for followers, _ in reach.values())
+    median = followers[len(followers) // 2]
+    assert 50 <= median <= 500, "most accounts should have tens to hundreds of followers"
+    assert followers[-1] >= 1_000_000
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_regenerating_gives_identical_files(name, tmp_path):
+    posts_path, truth_path = generate(name, tmp_path)
+    assert posts_path.read_bytes() == scenario_path(name).read_bytes()
+    assert (
+        truth_path.read_bytes()
+        == (scenario_path(name).with_suffix("").with_suffix(".truth.json")).read_bytes()
+    )
+
+
+def test_unknown_scenario_is_a_clear_error():
+    with pytest.raises(InputError, match="unknown scenario 'nope'"):
+        scenario_path("nope")
