@@ -1,0 +1,210 @@
+"""Detection settings: every threshold the detector uses, with defaults, validated when loaded.
+
+Loaded from ``config/detection.toml`` by ``monitor.config``; every field has a default, so an empty file (or no
+file) gives the shipped behaviour. Cross-field checks (watch ≤ warning ≤ critical, cooling before resolving)
+live in validators whose messages name the keys involved.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SEVERITY_LEVELS = ("watch", "warning", "critical")
+
+
+def _rank(severity: str | None) -> int:
+    return SEVERITY_LEVELS.index(severity) + 1 if severity in SEVERITY_LEVELS else 0
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ComplaintRule(_Section):
+    """Which classified posts count as complaints (only complaints form incidents)."""
+
+    min_negative: float = Field(0.5, ge=0, le=1)
+    escalation_levels: list[str] = ["medium", "high"]
+    max_positive: float = Field(0.5, ge=0, le=1)
+    high_escalation_score: float = Field(0.6, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _levels_known(self) -> ComplaintRule:
+        unknown = sorted(set(self.escalation_levels) - {"low", "medium", "high"})
+        if unknown:
+            raise ValueError(
+                f"complaint.escalation_levels: unknown level(s) {unknown}; use low, medium, high"
+            )
+        return self
+
+
+class GroupingConfig(_Section):
+    """How complaints are grouped into incidents by text similarity."""
+
+    min_similarity: float = Field(0.2, gt=0, le=1)
+    merge_similarity: float = Field(0.3, gt=0, le=1)
+    echo_max_features: int = Field(8, ge=0)
+    echo_min_containment: float = Field(0.6, gt=0, le=1)
+    max_terms: int = Field(300, ge=10)
+    match_window_hours: float = Field(72.0, gt=0)
+    reopen_within_days: float = Field(14.0, ge=0)
+    vocabulary_limit: int = Field(200_000, ge=1000)
+
+
+class BaselineConfig(_Section):
+    """The usual level of complaints, learned per feed/brand and per incident."""
+
+    half_life_days: float = Field(7.0, gt=0)
+    prior_per_day: float = Field(4.0, ge=0)
+    prior_days: float = Field(1.0, gt=0)
+    cluster_share: float = Field(0.25, ge=0, le=1)
+    cluster_prior_per_day: float = Field(1.0, gt=0)
+    cluster_prior_days: float = Field(1.0, gt=0)
+
+
+class SpreadConfig(_Section):
+    """How each author's voice is weighed, and engagement velocity measured."""
+
+    reach_unit: int = Field(10_000, ge=1)
+    reach_weight: float = Field(1.0, ge=0)
+    verified_bonus: float = Field(1.0, ge=0)
+    high_escalation_factor: float = Field(1.5, ge=1)
+    media_name_hints: list[str] = [
+        "新闻",
+        "日报",
+        "晚报",
+        "早报",
+        "时报",
+        "财经",
+        "媒体",
+        "电视",
+        "频道",
+        "观察",
+    ]
+    velocity_window_hours: float = Field(2.0, gt=0)
+    repost_weight: float = Field(1.0, ge=0)
+    comment_weight: float = Field(1.0, ge=0)
+    like_weight: float = Field(0.1, ge=0)
+    min_complaint_share: float = Field(0.5, ge=0, le=1)
+
+
+class LevelRule(_Section):
+    """One severity level reached by spread: enough voices, growing fast enough, within a window."""
+
+    window_hours: float = Field(gt=0)
+    min_authors: int = Field(ge=1)
+    min_voices: float = Field(ge=0)
+    min_growth: float = Field(ge=0)
+
+
+class SeverityConfig(_Section):
+    """Thresholds of watch / warning / critical, and the other ways to reach critical."""
+
+    watch: LevelRule = LevelRule(window_hours=12, min_authors=2, min_voices=2, min_growth=1.5)
+    warning: LevelRule = LevelRule(window_hours=12, min_authors=4, min_voices=6, min_growth=3)
+    critical: LevelRule = LevelRule(window_hours=24, min_authors=12, min_voices=30, min_growth=4)
+    critical_velocity_per_hour: float = Field(3000.0, gt=0)
+    critical_velocity_min_authors: int = Field(3, ge=1)
+    critical_verified_authors: int = Field(2, ge=1)
+    critical_verified_min_authors: int = Field(6, ge=1)
+    critical_high_share: float = Field(0.4, gt=0, le=1)
+    critical_high_min_authors: int = Field(8, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SeverityConfig:
+        for key in ("min_authors", "min_voices", "min_growth"):
+            values = [getattr(getattr(self, level), key) for level in SEVERITY_LEVELS]
+            if values != sorted(values):
+                raise ValueError(
+                    f"severity.watch/warning/critical.{key} must not decrease from watch to critical, "
+                    f"got {values}"
+                )
+        return self
+
+
+class FastPathConfig(_Section):
+    """A single negative, escalating post from a big or verified account."""
+
+    enabled: bool = True
+    min_followers: int = Field(500_000, ge=0)
+    verified_min_followers: int = Field(50_000, ge=0)
+    min_negative: float = Field(0.6, ge=0, le=1)
+    min_escalation_score: float = Field(0.6, ge=0, le=1)
+    severity: str = "warning"
+    grumble_severity: str = "watch"
+
+    @model_validator(mode="after")
+    def _severities(self) -> FastPathConfig:
+        for key in ("severity", "grumble_severity"):
+            value = getattr(self, key)
+            if value not in SEVERITY_LEVELS + ("none",):
+                raise ValueError(f"fast_path.{key}: expected watch, warning, critical or none, got {value!r}")
+        if _rank(self.grumble_severity) > _rank(self.severity):
+            raise ValueError(
+                "fast_path.grumble_severity must not exceed fast_path.severity "
+                f"({self.grumble_severity!r} > {self.severity!r})"
+            )
+        return self
+
+
+class LifecycleConfig(_Section):
+    """new → growing → cooling → resolved, and how long unalerted candidates are kept."""
+
+    cooling_after_hours: float = Field(6.0, gt=0)
+    resolve_after_hours: float = Field(48.0, gt=0)
+    candidate_ttl_hours: float = Field(72.0, gt=0)
+    list_min_authors: int = Field(2, ge=1)
+
+    @model_validator(mode="after")
+    def _cooling_first(self) -> LifecycleConfig:
+        if self.cooling_after_hours >= self.resolve_after_hours:
+            raise ValueError(
+                "lifecycle.cooling_after_hours must be less than lifecycle.resolve_after_hours "
+                f"({self.cooling_after_hours} >= {self.resolve_after_hours})"
+            )
+        return self
+
+
+class NotifyConfig(_Section):
+    """When a growing incident is re-announced at the same severity."""
+
+    growth_factor: float = Field(1.5, gt=1)
+    min_new_authors: int = Field(5, ge=1)
+    min_interval_minutes: float = Field(60.0, ge=0)
+    max_post_ids: int = Field(10, ge=1)
+    max_reasons: int = Field(6, ge=1)
+
+
+class BrandConfig(_Section):
+    """A brand and the names it goes by in posts (Simplified, Traditional, English)."""
+
+    aliases: list[str] = Field(min_length=1)
+
+
+class DetectionConfig(_Section):
+    """All of detection's settings (``config/detection.toml``)."""
+
+    complaint: ComplaintRule = ComplaintRule()
+    grouping: GroupingConfig = GroupingConfig()
+    baseline: BaselineConfig = BaselineConfig()
+    spread: SpreadConfig = SpreadConfig()
+    severity: SeverityConfig = SeverityConfig()
+    fast_path: FastPathConfig = FastPathConfig()
+    lifecycle: LifecycleConfig = LifecycleConfig()
+    notify: NotifyConfig = NotifyConfig()
+    brands: dict[str, BrandConfig] = {}
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> DetectionConfig:
+        seen: dict[str, str] = {}
+        for brand, spec in self.brands.items():
+            for alias in spec.aliases:
+                key = alias.strip().lower()
+                if not key:
+                    raise ValueError(f"brands.{brand}.aliases: an alias is empty")
+                if key in seen and seen[key] != brand:
+                    raise ValueError(
+                        f"brands.{brand}.aliases: {alias!r} is already an alias of brands.{seen[key]}"
+                    )
+                seen[key] = brand
+        return self

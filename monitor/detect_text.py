@@ -1,0 +1,147 @@
+"""What detection reads in a post's text: similarity features, brand names, and keywords for titles.
+
+Features are Chinese character bigrams plus Latin words: they match across wordings and need no word segmenter.
+Their weights come from how rare each feature is among all posts seen so far (inverse document frequency), so
+words every post shares ("我家", a product line's name) count little and the words of a fault count much.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+_LATIN_WORD = re.compile(r"[a-z][a-z0-9]+|[0-9]{2,}[a-z]*")
+# Function words that say nothing about a fault; bigrams made only of them are dropped.
+_FILLER = set("的了是我也都就还又在和与及这那个吗吧呢啊呀哦嘛么有没不很太真好")
+_TITLE_STOP = {
+    "我家", "我们", "你们", "他们", "大家", "自己", "一个", "这个", "那个", "什么", "怎么", "现在", "已经",
+    "还是", "就是", "真的", "没有", "不是", "一下", "一样", "同款", "问题", "也是", "可以", "今天", "昨天",
+}  # fmt: skip
+
+
+def features(text: str, strip: tuple[str, ...] = ()) -> frozenset[str]:
+    """The similarity features of an analysed text (``text_norm``), leaving out the names in ``strip``."""
+    # Brand names are left out: every complaint about a brand shares them, whatever its fault.
+    lowered = text.lower()
+    for name in strip:
+        if name in lowered:
+            lowered = lowered.replace(name, " ")
+    out: set[str] = set()
+    for run in _CJK_RUN.findall(lowered):
+        for i in range(len(run) - 1):
+            pair = run[i : i + 2]
+            if pair[0] in _FILLER and pair[1] in _FILLER:
+                continue
+            out.add(pair)
+        # Single characters too: "门关不上" and "门合不拢" share no bigram, but share 门.
+        out.update(ch for ch in run if ch not in _FILLER)
+    out.update(_LATIN_WORD.findall(lowered))
+    return frozenset(out)
+
+
+class Vocabulary:
+    """Document frequencies of features over every post seen, giving each feature its rarity weight."""
+
+    def __init__(self, limit: int, df: dict[str, int] | None = None, docs: int = 0):
+        self.limit = limit
+        self.df: dict[str, int] = df if df is not None else {}
+        self.docs = docs
+        self._log_docs = math.log(docs + 1)
+
+    def add(self, feats: frozenset[str]) -> None:
+        """Count one more post holding ``feats``."""
+        df = self.df
+        for feat in feats:
+            df[feat] = df.get(feat, 0) + 1
+        self.docs += 1
+        self._log_docs = math.log(self.docs + 1)
+        if len(df) > self.limit:
+            self._prune()
+
+    def weight(self, feat: str) -> float:
+        """Inverse document frequency of ``feat`` (rare features weigh more)."""
+        return self._log_docs - math.log(self.df.get(feat, 0) + 1) + 1.0
+
+    def weights(self, feats: frozenset[str]) -> dict[str, float]:
+        """Weights of several features at once."""
+        log_docs = self._log_docs + 1.0
+        get = self.df.get
+        log = math.log
+        return {feat: log_docs - log(get(feat, 0) + 1) for feat in feats}
+
+    def _prune(self) -> None:
+        # Forget the features seen once: they are most of the table and weigh the same as unseen ones.
+        self.df = {feat: n for feat, n in self.df.items() if n > 1}
+        if len(self.df) > self.limit:
+            self.df = {feat: n // 2 for feat, n in self.df.items() if n > 3}
+
+    def to_state(self) -> dict:
+        """A JSON-serialisable snapshot."""
+        return {"docs": self.docs, "df": self.df}
+
+    @classmethod
+    def from_state(cls, limit: int, state: dict) -> Vocabulary:
+        """Restore a snapshot made by ``to_state``."""
+        return cls(limit, dict(state["df"]), int(state["docs"]))
+
+
+class BrandMatcher:
+    """Finds which configured brand a text names (Simplified, Traditional or English aliases)."""
+
+    def __init__(self, brands: dict[str, list[str]]):
+        pairs = [(alias.strip().lower(), brand) for brand, aliases in brands.items() for alias in aliases]
+        # Longest alias first, so "西门子家电" wins over "西门子" when both are configured.
+        self._aliases = sorted(pairs, key=lambda pair: -len(pair[0]))
+        self.names: tuple[str, ...] = tuple(alias for alias, _ in self._aliases)
+
+    def canonical(self, name: str) -> str:
+        """The configured brand that ``name`` is an alias of, else ``name`` itself."""
+        lowered = name.strip().lower()
+        for alias, brand in self._aliases:
+            if alias == lowered:
+                return brand
+        return name
+
+    def find(self, *texts: str) -> str | None:
+        """The brand named earliest-configured-longest in any of ``texts``, else None."""
+        for text in texts:
+            lowered = text.lower()
+            for alias, brand in self._aliases:
+                if alias in lowered:
+                    return brand
+        return None
+
+
+def keywords(texts: list[str], vocab: Vocabulary, strip: tuple[str, ...] = (), limit: int = 3) -> list[str]:
+    """The words that best say what ``texts`` are about: frequent among them, rare elsewhere."""
+    import rjieba
+
+    counts: Counter[str] = Counter()
+    for text in texts:
+        lowered = text.lower()
+        for name in strip:
+            lowered = lowered.replace(name, " ")
+        words = {w for w in rjieba.cut(lowered) if len(w) >= 2 and _CJK_RUN.fullmatch(w) or _is_model(w)}
+        counts.update(words - _TITLE_STOP)
+    scored = []
+    for word, n in counts.items():
+        if n < 2 and len(texts) > 1:
+            continue
+        pairs = [word[i : i + 2] for i in range(max(1, len(word) - 1))]
+        rarity = sum(vocab.weight(p) for p in pairs) / len(pairs)
+        scored.append((n * rarity, word))
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    chosen: list[str] = []
+    for _, word in scored:
+        if any(word in other or other in word for other in chosen):
+            continue
+        chosen.append(word)
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
+def _is_model(word: str) -> bool:
+    return bool(re.fullmatch(r"[a-z]*\d+[a-z0-9-]*|[a-z]{2,}", word))

@@ -1,0 +1,166 @@
+"""Incidents in the database: the columns detection adds, and ``save_incidents`` to write snapshots.
+
+The core migration set (``monitor.store``) creates bare ``incidents`` and ``incident_posts`` tables; the set
+here, ``tingfeng.incidents``, adds what detection knows (peak severity, lifecycle times, evidence, stats) and an
+``incident_history`` table of lifecycle and severity changes. It also creates the bare tables when run alone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from monitor.detect import Incident
+
+migrations = Migrations("tingfeng.incidents")
+
+_INCIDENT_COLUMNS: dict[str, Any] = {
+    "title": str,
+    "brand": str,
+    "feed": str,
+    "status": str,
+    "severity": str,
+    "score": float,
+    "first_post_at": str,
+    "last_post_at": str,
+    "updated_at": str,
+    "n_posts": int,
+    "n_authors": int,
+    "reach": int,
+    "summary": str,
+    "reasons": str,
+}
+_DETECTION_COLUMNS: dict[str, Any] = {
+    "peak_severity": str,
+    "opened_at": str,
+    "resolved_at": str,
+    "reopened": int,
+    "keywords": str,
+    "post_ids": str,
+    "stats": str,
+    "revision": int,
+}
+_POST_COLUMNS: dict[str, Any] = {"author": str, "similarity": float, "followers": int, "verified": int}
+
+
+@migrations(name="detection_columns")
+def _detection_columns(db: sqlite_utils.Database) -> None:
+    incidents = db["incidents"]
+    if not incidents.exists():
+        incidents.create({"id": str, **_INCIDENT_COLUMNS}, pk="id")
+    _add_missing(incidents, {**_INCIDENT_COLUMNS, **_DETECTION_COLUMNS})
+    posts = db["incident_posts"]
+    if not posts.exists():
+        posts.create(
+            {"incident_id": str, "source": str, "post_id": str, "added_at": str},
+            pk=("incident_id", "source", "post_id"),
+            foreign_keys=[("incident_id", "incidents", "id")],
+        )
+    _add_missing(posts, _POST_COLUMNS)
+    db["incident_history"].create(
+        {"incident_id": str, "seq": int, "at": str, "status": str, "severity": str, "event": str},
+        pk=("incident_id", "seq"),
+        foreign_keys=[("incident_id", "incidents", "id")],
+        if_not_exists=True,
+    )
+    incidents.create_index(["severity"], if_not_exists=True)
+    incidents.create_index(["status"], if_not_exists=True)
+
+
+def _add_missing(table: sqlite_utils.db.Table, columns: dict[str, Any]) -> None:
+    have = set(table.columns_dict)
+    for name, kind in columns.items():
+        if name not in have:
+            table.add_column(name, kind)
+
+
+def save_incidents(db: sqlite_utils.Database, incidents: Iterable[Incident]) -> int:
+    """Upsert incidents changed since they were last saved, their new member posts and history; return how many."""
+    known = {
+        row["id"]: (row["revision"], row["n_posts"])
+        for row in db.query("select id, revision, n_posts from incidents")
+    }
+    saved = 0
+    for incident in incidents:
+        revision, stored_posts = known.get(incident.id, (None, 0))
+        if revision == incident.revision:
+            continue
+        db["incidents"].upsert(incident_row(incident), pk="id")
+        fresh = incident.posts[stored_posts or 0 :] if revision is not None else incident.posts
+        if fresh:
+            db["incident_posts"].insert_all(
+                (
+                    {
+                        "incident_id": incident.id,
+                        "source": p.source,
+                        "post_id": p.post_id,
+                        "added_at": p.added_at.isoformat(),
+                        "author": p.author,
+                        "similarity": p.similarity,
+                        "followers": p.followers,
+                        "verified": int(p.verified),
+                    }
+                    for p in fresh
+                ),
+                pk=("incident_id", "source", "post_id"),
+                ignore=True,
+            )
+        db["incident_history"].upsert_all(
+            (
+                {
+                    "incident_id": incident.id,
+                    "seq": seq,
+                    "at": entry["at"],
+                    "status": entry.get("status"),
+                    "severity": entry.get("severity"),
+                    "event": entry.get("event"),
+                }
+                for seq, entry in enumerate(incident.history)
+            ),
+            pk=("incident_id", "seq"),
+        )
+        saved += 1
+    return saved
+
+
+def incident_row(incident: Incident) -> dict[str, Any]:
+    """The ``incidents`` row of a snapshot (lists and dicts as JSON text)."""
+    last_change = incident.history[-1]["at"] if incident.history else incident.last_post_at.isoformat()
+    return {
+        "id": incident.id,
+        "title": incident.title,
+        "brand": incident.brand,
+        "feed": incident.feed,
+        "status": incident.status,
+        "severity": incident.severity,
+        "score": incident.score,
+        "first_post_at": incident.first_post_at.isoformat(),
+        "last_post_at": incident.last_post_at.isoformat(),
+        "updated_at": max(last_change, incident.last_post_at.isoformat()),
+        "n_posts": incident.n_posts,
+        "n_authors": incident.n_authors,
+        "reach": incident.reach,
+        "summary": incident.summary,
+        "reasons": _json(incident.reasons),
+        "peak_severity": incident.peak_severity,
+        "opened_at": incident.opened_at.isoformat(),
+        "resolved_at": _iso(incident.resolved_at),
+        "reopened": incident.reopened,
+        "keywords": _json(incident.keywords),
+        "post_ids": _json(incident.post_ids),
+        "stats": _json(incident.stats),
+        "revision": incident.revision,
+    }
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,328 @@
+"""Detection on a simulated clock, with hand-made posts and fake predictions (pure logic)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from monitor.detect import DetectionConfig, Detector, Observation
+from monitor.normalize import normalize
+from monitor.post import Post
+
+T0 = datetime(2024, 5, 1, 0, 0, tzinfo=UTC)
+BRANDS = {"siemens": {"aliases": ["西门子", "西門子", "Siemens"]}}
+
+
+@dataclass
+class FakePrediction:
+    sentiment: str
+    sentiment_scores: dict
+    escalation: str
+    escalation_score: float
+
+
+def predicted(sentiment: str = "negative", escalation: str = "medium") -> FakePrediction:
+    p = {"negative": 0.9, "neutral": 0.3, "positive": 0.9}[sentiment]
+    rest = (1 - p) / 2
+    scores = {k: (p if k == sentiment else rest) for k in ("negative", "neutral", "positive")}
+    esc_score = {"low": 0.1, "medium": 0.45, "high": 0.85}[escalation]
+    return FakePrediction(sentiment, scores, escalation, esc_score)
+
+
+class Feed:
+    """Feeds posts to a detector on a simulated clock and collects the events."""
+
+    def __init__(self, config: DetectionConfig | None = None, **overrides):
+        self.detector = Detector(config or DetectionConfig(brands=BRANDS, **overrides))
+        self.events = []
+        self.n = 0
+
+    def post(self, text, at, *, author=None, followers=200, verified=False, sentiment="negative", escalation="medium", tags=None, counts=(0, 0, 0), post_id=None):  # fmt: skip
+        self.n += 1
+        post = Post(
+            id=post_id or f"p{self.n}",
+            text=text,
+            author=author or f"user{self.n}",
+            author_followers=followers,
+            author_verified=verified,
+            created_at=at,
+            reposts=counts[0],
+            comments=counts[1],
+            likes=counts[2],
+        )
+        obs = Observation(
+            post, normalize(text).text_norm, predicted(sentiment, escalation), at, True, tags or {}
+        )
+        out = self.detector.observe(obs)
+        self.events += out
+        return post
+
+    def again(self, post, at, counts, sentiment="negative", escalation="medium"):
+        seen = Post(id=post.id, text=post.text, author=post.author, author_followers=post.author_followers,
+                    created_at=post.created_at, observed_at=at, reposts=counts[0], comments=counts[1], likes=counts[2])  # fmt: skip
+        obs = Observation(
+            seen, normalize(post.text).text_norm, predicted(sentiment, escalation), at, False, {}
+        )
+        out = self.detector.observe(obs)
+        self.events += out
+        return out
+
+    def tick(self, at):
+        out = self.detector.tick(at)
+        self.events += out
+        return out
+
+    def severities(self):
+        return [e.severity for e in self.events if e.status == "firing"]
+
+    def max_severity(self):
+        order = ["watch", "warning", "critical"]
+        firing = [order.index(e.severity) for e in self.events if e.status == "firing"]
+        return order[max(firing)] if firing else None
+
+
+FRIDGE = [
+    "西门子冰箱门关不上，门封条总是弹开，里面的菜都坏了",
+    "我家西门子冰箱也是，门关不严，老是自己弹开",
+    "同款西门子冰箱，门封条弹开关不上，售后一直拖",
+    "西門子冰箱門關不上，門封條彈開，太氣人了",
+    "西门子冰箱门又弹开了，关不严，质量太差",
+    "买的西门子冰箱门关不上一个月了，门封条有问题",
+    "西门子冰箱门封条弹开，冷气全跑了，关不上",
+    "西门子冰箱的门关不严自己弹开，你们管不管",
+]
+BACKGROUND = [
+    "西门子洗衣机噪音太大了，晚上根本睡不着",
+    "西门子客服电话一直打不通，等了半小时",
+    "西门子洗碗机洗不干净，碗上全是渣",
+    "西门子烤箱温度不准，烤糊了两次",
+    "西门子热水器出水忽冷忽热",
+    "西门子油烟机吸力太小，厨房全是烟",
+]
+
+
+def echo_burst(feed: Feed, start: datetime, n: int, every_minutes: float = 15.0, **kw) -> None:
+    for i in range(n):
+        feed.post(FRIDGE[i % len(FRIDGE)], start + timedelta(minutes=every_minutes * i), **kw)
+
+
+def test_echoes_of_one_fault_group_into_one_incident_and_warn():
+    feed = Feed()
+    echo_burst(feed, T0, 10)
+    incidents = feed.detector.incidents()
+    assert len(incidents) == 1
+    assert incidents[0].n_authors == 10
+    assert "warning" in feed.severities()
+    warning = next(e for e in feed.events if e.severity == "warning")
+    assert warning.reasons and "位不同用户发布相似投诉" in warning.reasons[0]
+    assert warning.title.startswith("西门子")
+    assert warning.post_ids[0] == "p1"  # the first post leads the evidence
+
+
+def test_traditional_and_simplified_posts_join_the_same_incident():
+    feed = Feed()
+    feed.post("西门子冰箱门关不上，门封条弹开", T0)
+    feed.post("西門子冰箱門關不上，門封條彈開", T0 + timedelta(minutes=5))
+    incidents = feed.detector.incidents()
+    assert len(incidents) == 1 and incidents[0].n_posts == 2
+
+
+def test_two_faults_of_one_brand_are_two_incidents():
+    feed = Feed()
+    for i in range(6):
+        at = T0 + timedelta(minutes=20 * i)
+        feed.post(FRIDGE[i], at)
+        feed.post(
+            [
+                "西门子洗衣机漏水，地板全泡了",
+                "西门子洗衣机底下一直漏水",
+                "我家西门子洗衣机也漏水，水漫了一地",
+            ][i % 3],
+            at,
+        )
+    incidents = feed.detector.incidents()
+    assert len(incidents) == 2
+    assert sorted(i.n_posts for i in incidents) == [6, 6]
+
+
+def test_brand_comes_from_tags_else_from_aliases_in_the_text():
+    feed = Feed()
+    feed.post("Siemens 冰箱门关不上", T0)
+    feed.post("冰箱门关不上，门封条坏了", T0 + timedelta(minutes=1), tags={"brand": "other"})
+    feed.post("同款冰箱门关不上", T0 + timedelta(minutes=2), tags={"brand": "other"})
+    brands = sorted(i.brand for i in feed.detector.incidents())
+    assert brands == ["other"]  # the siemens one has a single author: not listed
+    feed.post("西門子冰箱門關不上了", T0 + timedelta(minutes=3))
+    assert sorted(i.brand for i in feed.detector.incidents()) == ["other", "siemens"]
+
+
+def test_big_escalating_voice_warns_on_its_own():
+    feed = Feed()
+    feed.post("西门子冰箱门关不上，已经投诉到12315，准备找媒体曝光", T0, followers=1_200_000, verified=True,
+              escalation="high")  # fmt: skip
+    assert feed.severities() == ["warning"]
+    event = feed.events[0]
+    assert event.reasons[0].startswith("大号发声")
+    assert "120万" in event.reasons[0]
+
+
+def test_big_accounts_mild_grumble_nobody_picks_up_does_not_warn():
+    feed = Feed()
+    feed.post("西门子冰箱门有点不好关，有点烦", T0, followers=1_200_000, verified=True, escalation="medium")
+    feed.tick(T0 + timedelta(days=3))
+    assert "warning" not in feed.severities() and "critical" not in feed.severities()
+
+
+def test_big_accounts_neutral_posts_do_not_alert():
+    feed = Feed()
+    for i in range(10):
+        feed.post(f"西门子新款冰箱发布会现场，第{i}场", T0 + timedelta(minutes=10 * i), author="科技媒体",
+                  followers=3_000_000, verified=True, sentiment="neutral", escalation="low")  # fmt: skip
+    assert feed.events == []
+
+
+def test_one_account_repeating_its_anger_does_not_page():
+    feed = Feed()
+    for i in range(20):
+        feed.post("西门子冰箱门关不上！！！气死我了，垃圾西门子", T0 + timedelta(minutes=5 * i), author="angry_one",
+                  followers=150, escalation="high")  # fmt: skip
+    assert "warning" not in feed.severities() and "critical" not in feed.severities()
+    assert feed.detector.incidents() == []  # one author: not even listed
+
+
+def test_positive_viral_burst_does_not_page_even_if_partly_misread():
+    feed = Feed()
+    for i in range(200):
+        # every tenth post misread as negative by the classifier
+        feed.post("西门子新款冰箱太好看了，门一拉就开，爱了爱了", T0 + timedelta(minutes=2 * i),
+                  sentiment="negative" if i % 10 == 0 else "positive", escalation="low")  # fmt: skip
+    assert "warning" not in feed.severities() and "critical" not in feed.severities()
+
+
+def test_everyday_trickle_of_the_same_grumble_does_not_page():
+    feed = Feed()
+    at = T0
+    for day in range(14):
+        for hour in (9, 14, 20):  # three a day, every day
+            at = T0 + timedelta(days=day, hours=hour)
+            feed.post("西门子洗衣机噪音太大了，晚上睡不着", at)
+            feed.tick(at)
+    assert "warning" not in feed.severities() and "critical" not in feed.severities()
+
+
+def test_everyday_background_of_assorted_complaints_does_not_alert():
+    feed = Feed()
+    for day in range(7):
+        for i, text in enumerate(BACKGROUND):
+            at = T0 + timedelta(days=day, hours=2 + 3 * i)
+            feed.post(text, at)
+            feed.tick(at)
+    assert "warning" not in feed.severities() and "critical" not in feed.severities()
+
+
+def test_incident_reaches_critical_as_it_keeps_growing():
+    feed = Feed()
+    echo_burst(feed, T0, 40, every_minutes=10)
+    assert feed.max_severity() == "critical"
+    assert feed.severities().index("warning") < feed.severities().index("critical")
+
+
+def test_verified_media_joining_makes_a_warning_critical():
+    feed = Feed()
+    echo_burst(feed, T0, 6)
+    assert feed.max_severity() == "warning"
+    for i, name in enumerate(["财经日报", "新闻晚报"]):
+        feed.post(FRIDGE[i], T0 + timedelta(hours=2, minutes=i), author=name, followers=80_000, verified=True)
+    assert feed.max_severity() == "critical"
+    critical = next(e for e in feed.events if e.severity == "critical")
+    assert any("认证或媒体账号" in r for r in critical.reasons[:2])
+
+
+def test_engagement_velocity_from_reobservations_makes_a_warning_critical():
+    feed = Feed()
+    posts = [feed.post(FRIDGE[i], T0 + timedelta(minutes=10 * i)) for i in range(6)]
+    assert feed.max_severity() == "warning"
+    events = feed.again(posts[0], T0 + timedelta(hours=1), (5000, 3000, 20000))
+    assert [e.severity for e in events] == ["critical"]
+    assert any("互动快速上升" in r for r in events[0].reasons)
+
+
+def test_growing_incident_is_renotified_with_what_changed():
+    feed = Feed()
+    echo_burst(feed, T0, 30, every_minutes=20)
+    growth = [e for e in feed.events if e.labels.get("change") == "growth"]
+    assert growth, "a growing incident is announced again"
+    assert growth[0].stats["authors"] > feed.events[0].stats["authors"]
+
+
+def test_lifecycle_cooling_resolved_and_reopened():
+    feed = Feed()
+    echo_burst(feed, T0, 6)
+    last = T0 + timedelta(minutes=75)
+    feed.tick(last + timedelta(hours=7))
+    assert feed.detector.incidents()[0].status == "cooling"
+    resolved = feed.tick(last + timedelta(hours=49))
+    assert [e.status for e in resolved] == ["resolved"]
+    assert feed.detector.incidents()[0].status == "resolved"
+    echo_burst(feed, last + timedelta(days=5), 6)
+    incident = feed.detector.incidents()[0]
+    assert incident.status == "growing" and incident.reopened == 1
+    assert feed.events[-1].incident_id == resolved[0].incident_id
+    assert feed.events[-1].status == "firing"
+
+
+def test_state_round_trip_resumes_exactly():
+    feed = Feed()
+    echo_burst(feed, T0, 5)
+    state = json.loads(json.dumps(feed.detector.state(), ensure_ascii=False))
+    twin = Feed()
+    twin.detector = Detector(feed.detector.config, state)
+    assert twin.detector.state() == state
+    later = T0 + timedelta(hours=2)
+    for f in (feed, twin):
+        f.events = []
+        f.n = 100
+        echo_burst(f, later, 8)
+        f.tick(later + timedelta(days=3))
+    assert [(e.severity, e.status, e.post_ids) for e in feed.events] == [
+        (e.severity, e.status, e.post_ids) for e in twin.events
+    ]
+    assert feed.detector.state() == twin.detector.state()
+
+
+def test_config_rejects_thresholds_out_of_order():
+    with pytest.raises(
+        ValidationError, match=r"severity.watch/warning/critical.min_authors must not decrease"
+    ):
+        DetectionConfig.model_validate({"severity": {"warning": {"window_hours": 12, "min_authors": 50,
+                                                                 "min_voices": 6, "min_growth": 3}}})  # fmt: skip
+
+
+def test_config_rejects_cooling_after_resolving():
+    with pytest.raises(ValidationError, match="lifecycle.cooling_after_hours must be less than"):
+        DetectionConfig.model_validate({"lifecycle": {"cooling_after_hours": 50, "resolve_after_hours": 48}})
+
+
+def test_config_rejects_an_alias_shared_by_two_brands():
+    with pytest.raises(ValidationError, match="already an alias of brands.a"):
+        DetectionConfig.model_validate({"brands": {"a": {"aliases": ["X"]}, "b": {"aliases": ["x"]}}})
+
+
+def test_config_rejects_unknown_keys_and_a_grumble_above_the_fast_path():
+    with pytest.raises(ValidationError, match="extra"):
+        DetectionConfig.model_validate({"grouping": {"min_similarty": 0.3}})
+    with pytest.raises(ValidationError, match="fast_path.grumble_severity must not exceed"):
+        DetectionConfig.model_validate({"fast_path": {"severity": "watch", "grumble_severity": "warning"}})
+
+
+def test_shipped_config_file_is_valid_and_matches_the_defaults():
+    import tomllib
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "config" / "detection.toml"
+    loaded = DetectionConfig.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    assert loaded.model_dump(exclude={"brands"}) == DetectionConfig().model_dump(exclude={"brands"})
