@@ -2,6 +2,15 @@
 
 from monitor.alerting.alerter import Alerter, Notification
 from monitor.alerting.config import AlertingConfig, load_alerting_config
+from monitor.alerting.outbox import DeliveryReport, deliver_due
 from monitor.alerting.store import migrations
 
-__all__ = ["Alerter", "AlertingConfig", "Notification", "load_alerting_config", "migrations"]
+__all__ = [
+    "Alerter",
+    "AlertingConfig",
+    "DeliveryReport",
+    "Notification",
+    "deliver_due",
+    "load_alerting_config",
+    "migrations",
+]

@@ -201,6 +201,7 @@ class EmailReceiver(_Receiver):
     host: str
     port: int = Field(587, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
+    ca_file: str | None = None  # a CA bundle to trust (e.g. a private mail server's certificate)
     username: str | None = None
     password_env: str | None = None
     password_file: str | None = None

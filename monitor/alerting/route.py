@@ -16,6 +16,7 @@ from monitor.alerting.config import RouteConfig
 from monitor.alerting.matchers import Matcher, all_match, parse_matchers
 
 GROUP_BY_ALL = "..."
+DEFAULT_GROUP_BY = ("incident_id",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,23 +69,30 @@ class Route:
 def build_route(config: RouteConfig, parent: Route | None = None, path: str = "route") -> Route:
     """Resolve a validated RouteConfig into a Route tree, filling inherited options."""
 
-    def pick(name: str):
+    def pick(name: str, default: timedelta) -> timedelta:
         own = getattr(config, name)
-        return own if own is not None else getattr(parent, name)
+        if own is not None:
+            return own
+        return getattr(parent, name) if parent is not None else default
 
     receiver = (
         config.receiver if config.receiver is not None else parent.receiver
     )  # root validated to have one
-    group_by = tuple(config.group_by) if config.group_by is not None else (parent.group_by if parent else ())
+    # Unlike Alertmanager (one group for everything), the root groups by incident unless told otherwise.
+    group_by = (
+        tuple(config.group_by)
+        if config.group_by is not None
+        else (parent.group_by if parent else DEFAULT_GROUP_BY)
+    )
     node = Route(
         id=path,
         receiver=receiver,
         matchers=parse_matchers(config.matchers),
         continue_=config.continue_,
         group_by=group_by,
-        group_wait=pick("group_wait") if parent else config.group_wait or timedelta(seconds=30),
-        group_interval=pick("group_interval") if parent else config.group_interval or timedelta(minutes=5),
-        repeat_interval=pick("repeat_interval") if parent else config.repeat_interval or timedelta(hours=4),
+        group_wait=pick("group_wait", timedelta(seconds=30)),
+        group_interval=pick("group_interval", timedelta(minutes=5)),
+        repeat_interval=pick("repeat_interval", timedelta(hours=4)),
     )
     children = tuple(build_route(child, node, f"{path}.routes[{i}]") for i, child in enumerate(config.routes))
     return Route(**{**{f: getattr(node, f) for f in node.__dataclass_fields__}, "routes": children})
