@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -199,6 +200,7 @@ class Detector:
         self.next_due: float | None = None
         self._index: dict[str, dict[str, set[str]]] = {}  # brand -> feature -> cluster ids
         self._authors: dict[str, dict[str, str]] = {}  # brand -> author -> their latest cluster id
+        self.pending: deque[list] = deque()  # [t, baseline key, cluster id] not yet in the usual level
         if state is not None:
             self._restore(state)
 
@@ -235,20 +237,18 @@ class Detector:
                     cluster = self.clusters[best[0]]
                     cluster.contrary += 1
             return []
-        baseline = self.baselines.get(f"{feed}\x1f{brand}")
-        if baseline is None:
-            baseline = Rate.prior(self.config.baseline.prior_per_day, self.config.baseline.prior_days)
-            self.baselines[f"{feed}\x1f{brand}"] = baseline
         best = self._best_match(brand, feats, now) if feats else None
         if best is None and "@" in post.text:
             best = self._linked(brand, post.text, now)
+        echo = False
+        if best is None and brand and len(obs.text_norm) <= self.config.grouping.echo_max_chars:
+            best = self._surge(brand, now)
+            echo = best is not None
         cluster = self.clusters[best[0]] if best is not None else None
         similarity = best[1] if best is not None else 1.0
         if cluster is None:
             cluster = self._open(key, brand, feed, obs.tags, now)
-        if cluster.severity is None:
-            # Posts of alerted incidents are excluded, so a big incident does not raise its own bar.
-            baseline.add(now, self._half_life_h)
+        self._learn_baseline(f"{feed}\x1f{brand}", cluster.id, now)
         high = (
             pred.escalation == "high" or pred.escalation_score >= self.config.complaint.high_escalation_score
         )
@@ -265,8 +265,48 @@ class Detector:
             round(similarity, 4),
             _engagement(self.config, post),
         )
-        events = self._join(cluster, member, feats, text, now)
-        return events
+        return self._join(cluster, member, frozenset() if echo else feats, text, now)
+
+    def _learn_baseline(self, key: str, cid: str, now: float) -> None:
+        """Count a complaint into its feed/brand's usual level once it is ``lag_hours`` old.
+
+        The lag keeps a fresh incident out of the level it is measured against; complaints of incidents that
+        alerted by then are never counted.
+        """
+        self.pending.append([now, key, cid])
+        horizon = now - self.config.baseline.lag_hours * HOUR
+        pending = self.pending
+        while pending and pending[0][0] <= horizon:
+            t, bkey, owner = pending.popleft()
+            c = self.clusters.get(owner)
+            while c is not None and c.merged_into is not None:
+                c = self.clusters.get(c.merged_into)
+            if c is not None and c.ever_alerted:
+                continue
+            self._baseline(bkey).add(t, self._half_life_h)
+
+    def _baseline(self, key: str) -> Rate:
+        rate = self.baselines.get(key)
+        if rate is None:
+            base = self.config.baseline
+            rate = self.baselines[key] = Rate.prior(base.prior_per_day, base.prior_days)
+        return rate
+
+    def _surge(self, brand: str, now: float) -> tuple[str, float] | None:
+        """The brand's incident most authors are joining right now, for a short echo with no words of its own."""
+        grouping = self.config.grouping
+        best, most = None, grouping.echo_min_authors - 1
+        for c in self.clusters.values():
+            if (
+                c.brand != brand
+                or c.merged_into is not None
+                or now - c.last_post > grouping.echo_window_hours * HOUR
+            ):
+                continue
+            authors = c.windows["warning"].authors
+            if authors > most:
+                best, most = c, authors
+        return (best.id, 0.0) if best is not None else None
 
     def tick(self, now: datetime) -> list[AlertEvent]:
         """Let time pass to ``now``: incidents cool, resolve, and unalerted candidates are forgotten."""
@@ -324,6 +364,7 @@ class Detector:
             "vocab": self.vocab.to_state(),
             "clusters": [c.to_state() for c in self.clusters.values()],
             "baselines": {k: r.to_state() for k, r in self.baselines.items()},
+            "pending": list(self.pending),
             "next_due": self.next_due,
         }
 
@@ -524,6 +565,8 @@ class Detector:
             del self.clusters[gone.id]
 
     def _add_terms(self, c: _Cluster, feats: frozenset[str]) -> None:
+        if not feats:
+            return
         index = self._index.setdefault(c.brand, {})
         terms = c.terms
         for feat in feats:
@@ -817,6 +860,7 @@ class Detector:
                 self.post_index[key] = c.id
                 authors[m.author] = c.id
         self.baselines = {k: Rate.from_state(v) for k, v in state["baselines"].items()}
+        self.pending = deque(state["pending"])
         self.next_due = state["next_due"]
 
 

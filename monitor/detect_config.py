@@ -41,10 +41,13 @@ class ComplaintRule(_Section):
 class GroupingConfig(_Section):
     """How complaints are grouped into incidents by text similarity."""
 
-    min_similarity: float = Field(0.2, gt=0, le=1)
-    merge_similarity: float = Field(0.3, gt=0, le=1)
+    min_similarity: float = Field(0.12, gt=0, le=1)
+    merge_similarity: float = Field(0.2, gt=0, le=1)
     echo_max_features: int = Field(8, ge=0)
     echo_min_containment: float = Field(0.6, gt=0, le=1)
+    echo_max_chars: int = Field(20, ge=0)
+    echo_window_hours: float = Field(2.0, gt=0)
+    echo_min_authors: int = Field(3, ge=1)
     max_terms: int = Field(300, ge=10)
     match_window_hours: float = Field(72.0, gt=0)
     reopen_within_days: float = Field(14.0, ge=0)
@@ -55,6 +58,7 @@ class BaselineConfig(_Section):
     """The usual level of complaints, learned per feed/brand and per incident."""
 
     half_life_days: float = Field(7.0, gt=0)
+    lag_hours: float = Field(24.0, ge=0)
     prior_per_day: float = Field(4.0, ge=0)
     prior_days: float = Field(1.0, gt=0)
     cluster_share: float = Field(0.25, ge=0, le=1)

@@ -326,3 +326,19 @@ def test_shipped_config_file_is_valid_and_matches_the_defaults():
     path = Path(__file__).resolve().parents[1] / "config" / "detection.toml"
     loaded = DetectionConfig.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
     assert loaded.model_dump(exclude={"brands"}) == DetectionConfig().model_dump(exclude={"brands"})
+
+
+def test_short_echoes_without_words_of_their_own_join_the_surging_incident():
+    feed = Feed()
+    echo_burst(feed, T0, 4)
+    for i, text in enumerate(["支持维权！", "西门子受害者+1", "大品牌也不靠谱啊"]):
+        feed.post(text, T0 + timedelta(hours=1, minutes=i), tags={"brand": "西门子"})
+    incidents = feed.detector.incidents()
+    assert len(incidents) == 1 and incidents[0].n_authors == 7
+
+
+def test_a_fresh_incident_does_not_raise_the_usual_level_it_is_measured_against():
+    feed = Feed()
+    echo_burst(feed, T0, 30, every_minutes=6)
+    warning = next(e for e in feed.events if e.severity == "critical")
+    assert warning.stats["expected"] < 1.0

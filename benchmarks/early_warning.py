@@ -1,0 +1,277 @@
+"""Early warning on the replay scenarios: how early each incident was warned, and how much noise paged.
+
+For every scenario in ``monitor/scenarios`` (one shared configuration, ``config/``), replays the posts and
+reports per scenario: for each ground-truth incident, the share of its posts that had appeared when the first
+warning-or-critical notification about it fired, the hours since its first post, whether it reached critical;
+then decoys that got a warning or critical, other warnings per simulated day, and the throughput in post
+observations per second.
+
+    python -m benchmarks.early_warning                 # the whole pipeline (store, classify, detect, alert)
+    python -m benchmarks.early_warning --mode detector # normalize + classifier + Detector only, no store
+    python -m benchmarks.early_warning fridge grassroots
+
+Targets (issue 5): every incident warned before 5% of its posts appeared and reaching critical; no decoy
+warned; at most one other warning per four simulated days per scenario; ≥ 3,000 observations/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from monitor.post import parse_time
+from monitor.scenarios import SCENARIOS, load_truth, scenario_path
+
+WARN = ("warning", "critical")
+TARGET_SHARE = 0.05
+TARGET_FALSE_PER_DAY = 0.25
+TARGET_RATE = 3000.0
+
+
+@dataclass
+class Firing:
+    """One warning-or-critical notification (or detector event) about a detected incident."""
+
+    incident_id: str
+    severity: str
+    at: datetime
+
+
+@dataclass
+class Run:
+    """What one replay produced: notifications, each detected incident's posts, the clock of each post."""
+
+    firings: list[Firing] = field(default_factory=list)
+    members: dict[str, set[str]] = field(default_factory=dict)
+    first_seen: dict[str, datetime] = field(default_factory=dict)
+    observations: int = 0
+    seconds: float = 0.0
+
+
+def run_pipeline(name: str, config_dir: str | None) -> Run:
+    """Replay through ``monitor.replay.replay`` into a temporary SQLite file."""
+    from monitor.replay import replay
+
+    run = Run()
+    with tempfile.TemporaryDirectory() as tmp:
+        db_path = Path(tmp) / "bench.db"
+        started = time.perf_counter()
+        report = replay(scenario_path(name), db_path, Path(tmp) / "alerts.jsonl", config_dir=config_dir)
+        run.seconds = time.perf_counter() - started
+        run.observations = report.observations
+        for line in report.notifications:
+            if line["severity"] in WARN and line["status"] == "firing":
+                run.firings.append(
+                    Firing(line["incident_id"], line["severity"], parse_time(line["fired_at"]))
+                )
+        import sqlite_utils
+
+        db = sqlite_utils.Database(db_path)
+        for row in db.query("select incident_id, post_id from incident_posts"):
+            run.members.setdefault(row["incident_id"], set()).add(row["post_id"])
+        db.close()
+    _first_seen(name, run)
+    return run
+
+
+def run_detector(name: str, config_dir: str | None) -> Run:
+    """Normalize, classify (in batches, once per post) and detect, without the store or alerting."""
+    from classifiers import load_model
+    from monitor.config import load_config
+    from monitor.detect import Detector, Observation
+    from monitor.jsonl import ReadReport, read_posts
+    from monitor.normalize import normalize
+
+    config = load_config(config_dir)
+    model_path = config.resolve(config.monitor.model) if config.monitor.model else None
+    classifier = load_model(model_path)
+    detector = Detector(config.detection)
+    posts = [post for _, _, post in read_posts(scenario_path(name), ReadReport())]
+    run = Run()
+    started = time.perf_counter()
+    predictions: dict[tuple[str, str], Any] = {}
+    batch = 200
+    seen: set[tuple[str, str]] = set()
+    for start in range(0, len(posts), batch):
+        chunk = posts[start : start + batch]
+        normalized = [normalize(post.text) for post in chunk]
+        todo = [
+            (post.key, norm.text_norm)
+            for post, norm in zip(chunk, normalized, strict=True)
+            if post.key not in predictions
+        ]
+        if todo:
+            for (key, _), pred in zip(todo, classifier.predict([text for _, text in todo]), strict=True):
+                predictions[key] = pred
+        for post, norm in zip(chunk, normalized, strict=True):
+            clock = post.seen_at
+            tags = {"source": post.source, "feed": post.source}
+            for tag in ("feed", "brand"):
+                if isinstance(post.extra.get(tag), str) and post.extra[tag]:
+                    tags[tag] = post.extra[tag]
+            is_new = post.key not in seen
+            seen.add(post.key)
+            events = detector.observe(
+                Observation(post, norm.text_norm, predictions[post.key], clock, is_new, tags)
+            )
+            events += detector.tick(clock)
+            for event in events:
+                if event.severity in WARN and event.status == "firing":
+                    run.firings.append(Firing(event.incident_id, event.severity, event.at))
+    run.seconds = time.perf_counter() - started
+    run.observations = len(posts)
+    for cluster_id, cluster in detector.clusters.items():
+        run.members[cluster_id] = {key.split("\x1f", 1)[1] for key in cluster.members}
+    _first_seen(name, run)
+    return run
+
+
+def _first_seen(name: str, run: Run) -> None:
+    from monitor.jsonl import ReadReport, read_posts
+
+    for _, _, post in read_posts(scenario_path(name), ReadReport()):
+        if post.id not in run.first_seen and post.seen_at is not None:
+            run.first_seen[post.id] = post.seen_at
+
+
+def score(name: str, run: Run) -> dict[str, Any]:
+    """Compare a run with the scenario's ground truth."""
+    truth = load_truth(name)
+    owner: dict[str, str] = {}
+    for incident in truth.get("incidents", []):
+        for pid in incident["post_ids"]:
+            owner[pid] = f"incident:{incident['id']}"
+    for i, decoy in enumerate(truth.get("decoys", [])):
+        for pid in decoy["post_ids"]:
+            owner.setdefault(pid, f"decoy:{decoy.get('kind', i)}")
+    # A detected incident stands for the truth group most of its posts belong to (else it is "other").
+    label: dict[str, str] = {}
+    for iid, members in run.members.items():
+        votes = Counter(owner.get(pid, "other") for pid in members)
+        top, n = votes.most_common(1)[0] if votes else ("other", 0)
+        label[iid] = (
+            top if n * 2 > len(members) or top.startswith("incident:") and n * 3 >= len(members) else "other"
+        )
+    first_fire: dict[str, Firing] = {}
+    critical: set[str] = set()
+    warned_ids: dict[str, set[str]] = defaultdict(set)
+    for firing in sorted(run.firings, key=lambda f: f.at):
+        group = label.get(firing.incident_id, "other")
+        warned_ids[group].add(firing.incident_id)
+        first_fire.setdefault(group, firing)
+        if firing.severity == "critical":
+            critical.add(group)
+    days = float(truth.get("days") or 1)
+    rows = []
+    for incident in truth.get("incidents", []):
+        group = f"incident:{incident['id']}"
+        ids = set(incident["post_ids"])
+        fire = first_fire.get(group)
+        first_post = parse_time(incident["first_post_at"]) if incident.get("first_post_at") else None
+        if fire is None:
+            rows.append({"incident": incident["id"], "posts": len(ids), "share": None, "hours": None,
+                         "critical": group in critical})  # fmt: skip
+            continue
+        appeared = sum(1 for pid in ids if pid in run.first_seen and run.first_seen[pid] <= fire.at)
+        hours = (fire.at - first_post).total_seconds() / 3600 if first_post else None
+        rows.append({"incident": incident["id"], "posts": len(ids), "share": appeared / len(ids), "hours": hours,
+                     "critical": group in critical})  # fmt: skip
+    decoys = sorted({g.split(":", 1)[1] for g in warned_ids if g.startswith("decoy:")})
+    others = len(warned_ids.get("other", set()))
+    return {
+        "scenario": name,
+        "days": days,
+        "incidents": rows,
+        "decoys_alerted": decoys,
+        "other_warnings": others,
+        "false_per_day": others / days,
+        "rate": run.observations / run.seconds if run.seconds else 0.0,
+        "observations": run.observations,
+    }
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    """The results as a markdown table, one row per incident (decoy and noise figures on each scenario's first)."""
+    lines = [
+        "| scenario | incident | posts | share at first warning | hours after first post | critical | "
+        "decoys alerted | other warnings / day | obs/s |",
+        "|---|---|---:|---:|---:|:---:|---|---:|---:|",
+    ]
+    for r in results:
+        incidents = r["incidents"] or [
+            {"incident": "(none)", "posts": 0, "share": None, "hours": None, "critical": None}
+        ]
+        for i, inc in enumerate(incidents):
+            share = "never" if inc["share"] is None else f"{inc['share']:.1%}"
+            hours = "" if inc["hours"] is None else f"{inc['hours']:.1f}"
+            crit = "" if inc["critical"] is None else ("yes" if inc["critical"] else "**no**")
+            if (
+                inc["share"] is not None
+                and inc["share"] > TARGET_SHARE
+                or inc["share"] is None
+                and inc["posts"]
+            ):
+                share = f"**{share}**"
+            head = i == 0
+            decoys = (", ".join(r["decoys_alerted"]) or "none") if head else ""
+            false = f"{r['false_per_day']:.2f} ({r['other_warnings']} in {r['days']:g} d)" if head else ""
+            rate = f"{r['rate']:,.0f}" if head else ""
+            lines.append(
+                f"| {r['scenario'] if head else ''} | {inc['incident']} | {inc['posts']} | {share} | {hours} | {crit} "
+                f"| {decoys} | {false} | {rate} |"
+            )
+    return "\n".join(lines)
+
+
+def verdict(results: list[dict[str, Any]]) -> list[str]:
+    """Which targets were missed."""
+    missed = []
+    for r in results:
+        for inc in r["incidents"]:
+            if inc["share"] is None or inc["share"] > TARGET_SHARE:
+                missed.append(
+                    f"{r['scenario']}/{inc['incident']}: not warned before {TARGET_SHARE:.0%} of its posts"
+                )
+            if not inc["critical"]:
+                missed.append(f"{r['scenario']}/{inc['incident']}: never critical")
+        if r["decoys_alerted"]:
+            missed.append(f"{r['scenario']}: decoys alerted: {', '.join(r['decoys_alerted'])}")
+        if r["false_per_day"] > TARGET_FALSE_PER_DAY:
+            missed.append(f"{r['scenario']}: {r['false_per_day']:.2f} other warnings per day")
+        if r["rate"] < TARGET_RATE:
+            missed.append(f"{r['scenario']}: {r['rate']:,.0f} observations/s")
+    return missed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "scenarios", nargs="*", help=f"scenario names (default: all of {', '.join(SCENARIOS)})"
+    )
+    parser.add_argument("--mode", choices=("pipeline", "detector"), default="pipeline")
+    parser.add_argument("--config", help="config directory (default: the shipped config/)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    names = args.scenarios or SCENARIOS
+    runner = run_pipeline if args.mode == "pipeline" else run_detector
+    results = []
+    for name in names:
+        results.append(score(name, runner(name, args.config)))
+        print(f"{name}: done", file=sys.stderr, flush=True)
+    print(f"Mode: {args.mode}; one shared configuration for every scenario.\n")
+    print(table(results))
+    missed = verdict(results)
+    print("\nTargets: " + ("all met" if not missed else "missed:\n- " + "\n- ".join(missed)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
