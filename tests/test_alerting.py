@@ -132,6 +132,8 @@ def test_contract_fields_and_unique_ids(db, config):
         datetime.fromisoformat(row["fired_at"])
         json.dumps(row, ensure_ascii=False)
     assert len({row["alert_id"] for row in rows}) == len(rows)
+    # What a resumed replay rewrites from the database is exactly what was returned.
+    assert Alerter(config, db).contract_log() == rows
 
 
 def test_state_survives_a_new_alerter(db, config):

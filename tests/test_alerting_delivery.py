@@ -85,12 +85,12 @@ def verify(path: str, query: dict, headers, raw: bytes, body: dict) -> str | Non
             return "bad signature"
         if not body.get("notifications") or "incident_id" not in body["notifications"][0]:
             return "bad payload"
-    elif path == "/wecom":
-        if body.get("msgtype") != "markdown" or not body.get("markdown", {}).get("content"):
-            return "bad markdown"
-    elif path == "/slack":
-        if not body.get("text") or body["blocks"][1]["text"]["type"] != "mrkdwn":
-            return "bad blocks"
+    elif path == "/wecom" and (
+        body.get("msgtype") != "markdown" or not body.get("markdown", {}).get("content")
+    ):
+        return "bad markdown"
+    elif path == "/slack" and (not body.get("text") or body["blocks"][1]["text"]["type"] != "mrkdwn"):
+        return "bad blocks"
     return None
 
 

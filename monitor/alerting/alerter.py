@@ -112,6 +112,21 @@ class Alerter:
         with self.db.atomic():
             return self._flush(now, inclusive=True)
 
+    def contract_log(self) -> list[dict[str, Any]]:
+        """Every notification recorded so far, as ``to_contract()`` gave it, in the order they were made."""
+        rows = self.db.query("select * from alerts where kind is not null order by rowid")
+        return [
+            {
+                **{name: row[name] for name in CONTRACT_FIELDS},
+                "post_ids": json.loads(row["post_ids"] or "[]"),
+                "reasons": json.loads(row["reasons"] or "[]"),
+                "receiver": row["receiver"],
+                "kind": row["kind"],
+                "changes": json.loads(row["changes"] or "[]"),
+            }
+            for row in rows
+        ]
+
     def routes_for(self, labels: dict[str, str]) -> list[Route]:
         """The routes an alert with ``labels`` would take (``alerts test-route``)."""
         return self.route.match(labels)

@@ -112,11 +112,26 @@ class InhibitRule(BaseModel):
         return value
 
 
+SECRET_KEYS = ("secret", "password", "token", "access_token", "key")
+
+
 class _Receiver(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     name: str = Field(min_length=1)
     send_resolved: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_secrets(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in SECRET_KEYS:
+                if key in data:
+                    raise ValueError(
+                        f"{key!r} would put a secret in the config file: name an environment variable "
+                        f"({key}_env) or a file ({key}_file) instead"
+                    )
+        return data
 
 
 class _UrlReceiver(_Receiver):
