@@ -34,6 +34,9 @@ class WebConfig(BaseModel):
     # or give the initial one by environment variable. Never written here.
     password_env: str = "TINGFENG_WEB_PASSWORD"
     token_env: str = "TINGFENG_API_TOKEN"
+    # How long a login lasts; mark the cookie Secure when served over HTTPS (behind a TLS proxy).
+    session_hours: float = Field(168.0, gt=0, le=24 * 366)
+    secure_cookie: bool = False
 
 
 class MonitorConfig(BaseModel):

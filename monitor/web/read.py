@@ -1,0 +1,441 @@
+"""What the pages and the API show: plain reads of the store, returning dicts and lists.
+
+Other areas' tables (alerting, feeds, models) may be absent in an older or partial database; every read of
+them checks first and shows nothing rather than failing, so the dashboard still opens.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+
+from monitor.events import SEVERITIES
+
+logger = logging.getLogger(__name__)
+
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES, start=1)}
+OPEN_STATUSES = ("new", "growing", "cooling")
+HOUR = timedelta(hours=1)
+SENTIMENTS = ("negative", "neutral", "positive")
+ESCALATIONS = ("low", "medium", "high")
+TASK_LABELS = {"sentiment": SENTIMENTS, "escalation": ESCALATIONS}
+
+# The latest classification of a post (any model version); the pk index makes this a short lookup.
+_LATEST_CLASSIFICATION = """
+    left join classifications c on c.rowid = (
+        select rowid from classifications
+        where source = p.source and post_id = p.id
+        order by classified_at desc limit 1
+    )
+"""
+_POST_COLUMNS = """
+    p.source, p.id, p.text, p.url, p.author, p.author_followers, p.author_verified, p.created_at,
+    p.first_seen_at, p.reposts, p.comments, p.likes, p.feed, p.brand,
+    c.sentiment, c.p_negative, c.p_neutral, c.p_positive, c.escalation, c.escalation_score, c.model_version
+"""
+
+
+def has_table(db: sqlite_utils.Database, name: str) -> bool:
+    return db[name].exists()
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """A stored ISO-8601 time as an aware datetime (naive taken as UTC); None when absent or unreadable."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def json_list(text: str | None) -> list[Any]:
+    """A JSON list column; a plain string (older rows) becomes a one-item list."""
+    if not text:
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return [text]
+    return value if isinstance(value, list) else [value]
+
+
+def data_now(db: sqlite_utils.Database) -> datetime | None:
+    """The store's own clock: the latest time a post was seen (a replay's end, or about now when live)."""
+    row = next(iter(db.query("select max(datetime(last_seen_at)) as t from posts")), None)
+    return parse_time(row["t"].replace(" ", "T") + "+00:00") if row and row["t"] else None
+
+
+def _post_times(db: sqlite_utils.Database, incident_ids: list[str]) -> dict[str, list[tuple[datetime, int]]]:
+    """incident id -> [(post time, author followers)] for its posts."""
+    out: dict[str, list[tuple[datetime, int]]] = {i: [] for i in incident_ids}
+    if not incident_ids:
+        return out
+    marks = ",".join("?" * len(incident_ids))
+    rows = db.query(
+        f"""
+        select ip.incident_id, coalesce(p.created_at, p.first_seen_at, ip.added_at) as t,
+               coalesce(p.author_followers, 0) as followers
+        from incident_posts ip left join posts p on p.source = ip.source and p.id = ip.post_id
+        where ip.incident_id in ({marks})
+        """,
+        incident_ids,
+    )
+    for row in rows:
+        moment = parse_time(row["t"])
+        if moment is not None:
+            out[row["incident_id"]].append((moment, row["followers"]))
+    return out
+
+
+def incidents(db: sqlite_utils.Database, *, include_resolved: bool = False, limit: int = 200) -> list[dict]:
+    """Incidents, most severe and fastest-growing first, each with its growth over the last hour."""
+    if not has_table(db, "incidents"):
+        return []
+    where = "" if include_resolved else f"where status in ({','.join('?' * len(OPEN_STATUSES))})"
+    params = [] if include_resolved else list(OPEN_STATUSES)
+    rows = list(
+        db.query(f"select * from incidents {where} order by updated_at desc limit {int(limit)}", params)
+    )
+    times = _post_times(db, [row["id"] for row in rows])
+    now = data_now(db)
+    acked = acked_incidents(db)
+    for row in rows:
+        row["reasons"] = json_list(row.get("reasons"))
+        row["severity_rank"] = SEVERITY_RANK.get(row.get("severity") or "", 0)
+        row.update(growth(times[row["id"]], now))
+        row["acked"] = row["id"] in acked
+    rows.sort(key=lambda r: (r["severity_rank"], r["last_hour"], r.get("score") or 0), reverse=True)
+    return rows
+
+
+def growth(posts: list[tuple[datetime, int]], now: datetime | None) -> dict[str, Any]:
+    """Posts in the hour up to ``now`` and in the hour before, and the ratio between them."""
+    if now is None or not posts:
+        return {"last_hour": 0, "previous_hour": 0, "growth": None}
+    last = sum(1 for t, _ in posts if now - HOUR < t <= now)
+    previous = sum(1 for t, _ in posts if now - 2 * HOUR < t <= now - HOUR)
+    ratio = None if previous == 0 else round(last / previous, 2)
+    return {"last_hour": last, "previous_hour": previous, "growth": ratio}
+
+
+def incident(db: sqlite_utils.Database, incident_id: str) -> dict | None:
+    """One incident with its evidence posts, alert history, severity changes, ack, silences and notes."""
+    if not has_table(db, "incidents"):
+        return None
+    rows = list(db.query("select * from incidents where id = ?", [incident_id]))
+    if not rows:
+        return None
+    out = rows[0]
+    out["reasons"] = json_list(out.get("reasons"))
+    out["posts"] = list(
+        db.query(
+            f"""
+            select {_POST_COLUMNS}, ip.added_at
+            from incident_posts ip
+            join posts p on p.source = ip.source and p.id = ip.post_id
+            {_LATEST_CLASSIFICATION}
+            where ip.incident_id = ?
+            order by coalesce(p.author_followers, 0) + coalesce(p.reposts, 0) * 10 desc, p.created_at
+            """,
+            [incident_id],
+        )
+    )
+    out["alerts"] = alert_history(db, incident_id)
+    out["severity_changes"] = severity_changes(db, incident_id, out["alerts"])
+    out["ack"] = ack(db, incident_id)
+    out["silences"] = silences(db, incident_id=incident_id)
+    out["notes"] = _notes(db, incident_id)
+    out["labels"] = list(
+        db.query(
+            "select * from labels where origin like 'alert%' and post_id in "
+            "(select post_id from incident_posts where incident_id = ?) order by created_at",
+            [incident_id],
+        )
+    )
+    return out
+
+
+def alert_history(db: sqlite_utils.Database, incident_id: str) -> list[dict]:
+    """Notifications about the incident, oldest first."""
+    if not has_table(db, "alerts"):
+        return []
+    rows = list(
+        db.query("select * from alerts where incident_id = ? order by fired_at, alert_id", [incident_id])
+    )
+    for row in rows:
+        row["reasons"] = json_list(row.get("reasons"))
+        row["post_ids"] = json_list(row.get("post_ids"))
+    return rows
+
+
+def severity_changes(db: sqlite_utils.Database, incident_id: str, alerts: list[dict]) -> list[dict]:
+    """When the incident's severity changed: from detection's history if kept, else from its notifications."""
+    changes: list[dict] = []
+    if has_table(db, "incident_history"):
+        changes = list(
+            db.query(
+                "select at, severity from incident_history where incident_id = ? and severity is not null"
+                " order by seq",
+                [incident_id],
+            )
+        )
+    if not changes:
+        changes = [
+            {"at": a["fired_at"], "severity": a["severity"]} for a in alerts if a.get("status") == "firing"
+        ]
+    out: list[dict] = []
+    for change in sorted(changes, key=lambda c: parse_time(c["at"]) or datetime.min.replace(tzinfo=UTC)):
+        if not out or out[-1]["severity"] != change["severity"]:
+            out.append(change)
+    return out
+
+
+def acked_incidents(db: sqlite_utils.Database) -> set[str]:
+    if not has_table(db, "alerting_acks"):
+        return set()
+    return {row["incident_id"] for row in db.query("select incident_id from alerting_acks")}
+
+
+def ack(db: sqlite_utils.Database, incident_id: str) -> dict | None:
+    if not has_table(db, "alerting_acks"):
+        return None
+    rows = list(db.query("select * from alerting_acks where incident_id = ?", [incident_id]))
+    return rows[0] if rows else None
+
+
+def silences(
+    db: sqlite_utils.Database, *, incident_id: str | None = None, active_at: datetime | None = None
+) -> list[dict]:
+    """Silences (newest first); with ``incident_id``, only those whose matchers mute that incident's alert."""
+    if not has_table(db, "alerting_silences"):
+        return []
+    from monitor.alerting.matchers import all_match, parse_matchers
+
+    rows = list(db.query("select * from alerting_silences order by starts_at desc"))
+    now = active_at or datetime.now(UTC)
+    labels = _alert_labels(db, incident_id) if incident_id else None
+    out = []
+    for row in rows:
+        matchers_text = json_list(row["matchers"])
+        try:
+            matchers = parse_matchers(str(m) for m in matchers_text)
+        except ValueError:
+            matchers = ()
+        row["matchers"] = [str(m) for m in matchers] or matchers_text
+        starts, ends = parse_time(row["starts_at"]), parse_time(row["ends_at"])
+        row["active"] = bool(starts and ends and starts <= now < ends)
+        if labels is not None and not (matchers and all_match(matchers, labels)):
+            continue
+        out.append(row)
+    return out
+
+
+def _alert_labels(db: sqlite_utils.Database, incident_id: str) -> dict[str, str]:
+    labels: dict[str, str] = {"incident_id": incident_id}
+    if has_table(db, "alerting_alerts"):
+        rows = list(db.query("select labels from alerting_alerts where incident_id = ?", [incident_id]))
+        if rows and rows[0]["labels"]:
+            labels.update(json.loads(rows[0]["labels"]))
+    return labels
+
+
+def _notes(db: sqlite_utils.Database, incident_id: str) -> list[dict]:
+    if not has_table(db, "web_notes"):
+        return []
+    return list(
+        db.query("select * from web_notes where incident_id = ? order by created_at, id", [incident_id])
+    )
+
+
+def search_posts(
+    db: sqlite_utils.Database,
+    *,
+    q: str = "",
+    feed: str = "",
+    sentiment: str = "",
+    escalation: str = "",
+    since: str = "",
+    until: str = "",
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict]:
+    """Posts matching the words of ``q`` (all of them) and the filters, newest first.
+
+    Words of three or more characters use the trigram full-text index; shorter ones (most Chinese words are
+    two characters) fall back to a substring match.
+    """
+    clauses, params = [], []
+    words = q.split()
+    long_words = [w for w in words if len(w) >= 3]
+    if long_words:
+        clauses.append("p.rowid in (select rowid from posts_fts where posts_fts match ?)")
+        params.append(" ".join('"' + w.replace('"', '""') + '"' for w in long_words))
+    for word in words:
+        if len(word) < 3:
+            clauses.append("(p.text like ? escape '\\' or p.author like ? escape '\\')")
+            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            params += [pattern, pattern]
+    if feed:
+        clauses.append("(p.feed = ? or p.source = ?)")
+        params += [feed, feed]
+    if sentiment:
+        clauses.append("c.sentiment = ?")
+        params.append(sentiment)
+    if escalation:
+        clauses.append("c.escalation = ?")
+        params.append(escalation)
+    if since:
+        clauses.append("datetime(coalesce(p.created_at, p.first_seen_at)) >= datetime(?)")
+        params.append(since)
+    if until:
+        clauses.append("datetime(coalesce(p.created_at, p.first_seen_at)) < datetime(?, '+1 day')")
+        params.append(until)
+    where = ("where " + " and ".join(clauses)) if clauses else ""
+    sql = f"""
+        select {_POST_COLUMNS} from posts p {_LATEST_CLASSIFICATION} {where}
+        order by datetime(coalesce(p.created_at, p.first_seen_at)) desc limit ? offset ?
+    """
+    return list(db.query(sql, [*params, int(limit), int(offset)]))
+
+
+def feed_names(db: sqlite_utils.Database) -> list[str]:
+    return [row["f"] for row in db.query("select distinct coalesce(feed, source) as f from posts order by f")]
+
+
+def label_queue(db: sqlite_utils.Database, task: str, *, limit: int = 20) -> list[dict]:
+    """Posts still unlabelled for ``task``, the ones the model is least sure about first."""
+    if task == "escalation":
+        doubt = "abs(coalesce(c.escalation_score, 0.5) - 0.5)"
+    else:
+        doubt = "max(coalesce(c.p_negative, 0), coalesce(c.p_neutral, 0), coalesce(c.p_positive, 0))"
+    return list(
+        db.query(
+            f"""
+            select {_POST_COLUMNS} from posts p {_LATEST_CLASSIFICATION}
+            where not exists (
+                select 1 from labels l where l.source = p.source and l.post_id = p.id and l.task = ?
+            )
+            order by c.rowid is null, {doubt}, p.first_seen_at desc
+            limit ?
+            """,
+            [task, int(limit)],
+        )
+    )
+
+
+def label_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    return {row["task"]: row["n"] for row in db.query("select task, count(*) as n from labels group by task")}
+
+
+def models(db: sqlite_utils.Database) -> list[dict]:
+    """Model versions, newest first, with their metrics parsed."""
+    if not has_table(db, "models"):
+        return []
+    rows = list(db.query("select * from models order by created_at desc"))
+    for row in rows:
+        try:
+            row["metrics"] = json.loads(row["metrics"]) if row.get("metrics") else {}
+        except ValueError:
+            row["metrics"] = {}
+        row["flat_metrics"] = _flatten(row["metrics"])
+    return rows
+
+
+def _flatten(metrics: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"smp": {"macro_f1": 0.7}}`` -> ``{"smp.macro_f1": 0.7}``: numbers only, for a compact table."""
+    out: dict[str, Any] = {}
+    if isinstance(metrics, dict):
+        for key, value in metrics.items():
+            out.update(_flatten(value, f"{prefix}{key}."))
+    elif isinstance(metrics, int | float) and not isinstance(metrics, bool):
+        out[prefix.rstrip(".")] = round(metrics, 4) if isinstance(metrics, float) else metrics
+    return out
+
+
+def feeds(db: sqlite_utils.Database, configured: list[Any]) -> list[dict]:
+    """Each configured feed merged with its state row, plus state rows of feeds no longer configured."""
+    states = (
+        {row["feed"]: row for row in db.query("select * from feed_state")}
+        if has_table(db, "feed_state")
+        else {}
+    )
+    out = []
+    for feed in configured:
+        row = {
+            "feed": feed.name,
+            "kind": feed.kind,
+            "configured": True,
+            "enabled": getattr(feed, "enabled", True),
+        }
+        row.update(_state_fields(states.pop(feed.name, None)))
+        out.append(row)
+    for name, state in sorted(states.items()):
+        row = {"feed": name, "kind": "", "configured": False, "enabled": False}
+        row.update(_state_fields(state))
+        out.append(row)
+    return out
+
+
+def _state_fields(state: dict | None) -> dict:
+    state = dict(state or {})
+    state.pop("feed", None)
+    # Cursors and ETags are the feed's business; never show anything that could carry a token.
+    for private in ("cursor", "since_id", "etag", "last_modified"):
+        state.pop(private, None)
+    state.setdefault("error_streak", 0)
+    state.setdefault("paused", 0)
+    state["health"] = (
+        "paused" if state.get("paused") else "failing" if (state.get("error_streak") or 0) > 0 else "ok"
+    )
+    return state
+
+
+def notifications(db: sqlite_utils.Database, *, limit: int = 200) -> list[dict]:
+    if not has_table(db, "alerts"):
+        return []
+    rows = list(db.query("select * from alerts order by fired_at desc, alert_id desc limit ?", [int(limit)]))
+    for row in rows:
+        row["reasons"] = json_list(row.get("reasons"))
+    return rows
+
+
+def outbox(db: sqlite_utils.Database, *, limit: int = 200) -> list[dict]:
+    if not has_table(db, "alerting_outbox"):
+        return []
+    return list(
+        db.query(
+            "select id, receiver, group_key, created_at, status, attempts, next_attempt_at, last_attempt_at,"
+            " last_error, sent_at from alerting_outbox order by created_at desc limit ?",
+            [int(limit)],
+        )
+    )
+
+
+def dead_letters(db: sqlite_utils.Database, *, limit: int = 200) -> list[dict]:
+    if not has_table(db, "alerting_dead_letters"):
+        return []
+    return list(
+        db.query(
+            "select id, receiver, group_key, created_at, attempts, last_error, died_at"
+            " from alerting_dead_letters order by died_at desc limit ?",
+            [int(limit)],
+        )
+    )
+
+
+def outbox_counts(db: sqlite_utils.Database) -> Counter:
+    if not has_table(db, "alerting_outbox"):
+        return Counter()
+    return Counter(
+        {
+            row["status"]: row["n"]
+            for row in db.query("select status, count(*) n from alerting_outbox group by 1")
+        }
+    )
