@@ -6,7 +6,6 @@ Thin commands over the alerting tables; the clock is read here (the entry point)
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import click
 
 from monitor.alerting import store
 from monitor.alerting.config import format_duration, load_alerting_config, parse_duration
-from monitor.alerting.matchers import parse_matchers, split_matchers
+from monitor.alerting.matchers import split_matchers
 from monitor.alerting.outbox import requeue_dead
 from monitor.errors import InputError
 
@@ -103,20 +102,10 @@ def list_alerts(show_all: bool, db_path: Path | None, config_dir: Path) -> None:
 def ack(incident_id: str, by: str, comment: str, db_path: Path | None, config_dir: Path) -> None:
     """Acknowledge INCIDENT_ID: no more repeats until its severity changes."""
     db = _open(db_path, config_dir)
-    alert = store.load_alerts(db).get(incident_id)
-    if alert is None:
+    severity = store.ack_incident(db, incident_id, _now(), by=by, comment=comment)
+    if severity is None:
         raise InputError(f"no alert for incident {incident_id!r} (see `tingfeng alerts list --all`)")
-    db["alerting_acks"].upsert(
-        {
-            "incident_id": incident_id,
-            "severity": alert.severity,
-            "acked_at": store.iso(_now()),
-            "acked_by": by,
-            "comment": comment,
-        },
-        pk="incident_id",
-    )
-    click.echo(f"acknowledged {incident_id} at severity {alert.severity}")
+    click.echo(f"acknowledged {incident_id} at severity {severity}")
 
 
 @alerts.command()
@@ -125,9 +114,8 @@ def ack(incident_id: str, by: str, comment: str, db_path: Path | None, config_di
 def unack(incident_id: str, db_path: Path | None, config_dir: Path) -> None:
     """Withdraw the acknowledgement of INCIDENT_ID: repeats resume."""
     db = _open(db_path, config_dir)
-    if not db.execute("delete from alerting_acks where incident_id = ?", [incident_id]).rowcount:
+    if not store.unack_incident(db, incident_id):
         raise InputError(f"incident {incident_id!r} is not acknowledged")
-    db.conn.commit()
     click.echo(f"unacknowledged {incident_id}")
 
 
@@ -142,28 +130,19 @@ def silence(
 ) -> None:
     """Silence alerts matching every one of MATCHERS (e.g. brand="acme" severity=~"warning|watch")."""
     try:
-        parsed = parse_matchers(matchers)
         length = parse_duration(duration)
+        if length.total_seconds() <= 0:
+            raise ValueError("--for must be longer than 0s")
+        db = _open(db_path, config_dir)
+        now = _now()
+        made = store.add_silence(
+            db, list(matchers), starts_at=now, ends_at=now + length, created_by=by, comment=comment
+        )
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    if length.total_seconds() <= 0:
-        raise InputError("--for must be longer than 0s")
-    db = _open(db_path, config_dir)
-    now = _now()
-    silence_id = uuid.uuid4().hex[:12]
-    db["alerting_silences"].insert(
-        {
-            "id": silence_id,
-            "matchers": json.dumps([str(m) for m in parsed], ensure_ascii=False),
-            "starts_at": store.iso(now),
-            "ends_at": store.iso(now + length),
-            "created_by": by,
-            "comment": comment,
-            "created_at": store.iso(now),
-            "updated_at": store.iso(now),
-        }
+    click.echo(
+        f"silence {made.id} until {store.iso(made.ends_at)}: {', '.join(str(m) for m in made.matchers)}"
     )
-    click.echo(f"silence {silence_id} until {store.iso(now + length)}: {', '.join(str(m) for m in parsed)}")
 
 
 @alerts.command()
@@ -193,13 +172,7 @@ def silences(show_all: bool, db_path: Path | None, config_dir: Path) -> None:
 def expire(silence_id: str, db_path: Path | None, config_dir: Path) -> None:
     """End the silence SILENCE_ID now."""
     db = _open(db_path, config_dir)
-    now = store.iso(_now())
-    cursor = db.execute(
-        "update alerting_silences set ends_at = ?, updated_at = ? where id = ? and ends_at > ?",
-        [now, now, silence_id, now],
-    )
-    db.conn.commit()
-    if not cursor.rowcount:
+    if not store.expire_silence(db, silence_id, _now()):
         raise InputError(f"no active silence {silence_id!r} (see `tingfeng alerts silences --all`)")
     click.echo(f"expired {silence_id}")
 

@@ -9,6 +9,7 @@ that failed their last attempt), ``alerting_silences``, ``alerting_acks``; and e
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -236,3 +237,73 @@ def silence_from_row(row: dict[str, Any]) -> Silence:
 def load_acks(db: sqlite_utils.Database) -> dict[str, str]:
     """incident id -> the severity it was acknowledged at."""
     return {row["incident_id"]: row["severity"] for row in db["alerting_acks"].rows}
+
+
+def add_silence(
+    db: sqlite_utils.Database,
+    matchers: list[str],
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    created_by: str = "",
+    comment: str = "",
+    silence_id: str | None = None,
+) -> Silence:
+    """Store a silence (CLI and web); raises ValueError on bad matchers or an empty time range."""
+    parsed = parse_matchers(matchers)
+    if not parsed:
+        raise ValueError("a silence needs at least one matcher")
+    if ends_at <= starts_at:
+        raise ValueError("a silence must end after it starts")
+    silence_id = silence_id or uuid.uuid4().hex[:12]
+    db["alerting_silences"].insert(
+        {
+            "id": silence_id,
+            "matchers": _json([str(m) for m in parsed]),
+            "starts_at": iso(starts_at),
+            "ends_at": iso(ends_at),
+            "created_by": created_by,
+            "comment": comment,
+            "created_at": iso(starts_at),
+            "updated_at": iso(starts_at),
+        }
+    )
+    return Silence(silence_id, parsed, starts_at, ends_at, created_by, comment)
+
+
+def expire_silence(db: sqlite_utils.Database, silence_id: str, now: datetime) -> bool:
+    """End an active or pending silence at ``now``; False if there is none with that id."""
+    with db.atomic():
+        cursor = db.execute(
+            "update alerting_silences set ends_at = ?, updated_at = ? where id = ? and ends_at > ?",
+            [iso(now), iso(now), silence_id, iso(now)],
+        )
+    return cursor.rowcount > 0
+
+
+def ack_incident(
+    db: sqlite_utils.Database, incident_id: str, now: datetime, *, by: str = "", comment: str = ""
+) -> str | None:
+    """Acknowledge an incident at its current severity (returned); None if alerting has never seen it."""
+    rows = list(db.query("select severity from alerting_alerts where incident_id = ?", [incident_id]))
+    if not rows:
+        return None
+    severity = rows[0]["severity"]
+    db["alerting_acks"].upsert(
+        {
+            "incident_id": incident_id,
+            "severity": severity,
+            "acked_at": iso(now),
+            "acked_by": by,
+            "comment": comment,
+        },
+        pk="incident_id",
+    )
+    return severity
+
+
+def unack_incident(db: sqlite_utils.Database, incident_id: str) -> bool:
+    """Withdraw an acknowledgement; False if there was none."""
+    with db.atomic():
+        cursor = db.execute("delete from alerting_acks where incident_id = ?", [incident_id])
+    return cursor.rowcount > 0
