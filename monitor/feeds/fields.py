@@ -15,8 +15,17 @@ logger = logging.getLogger(__name__)
 
 CST = timezone(timedelta(hours=8), "CST")
 
-_COUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(万|亿|w|W|k|K)?\s*\+?\s*$")
-_MULTIPLIERS = {None: 1, "万": 10_000, "w": 10_000, "W": 10_000, "亿": 100_000_000, "k": 1000, "K": 1000}
+_COUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(万|亿|千|w|W|k|K)?\s*\+?\s*$")
+_MULTIPLIERS = {
+    None: 1,
+    "万": 10_000,
+    "w": 10_000,
+    "W": 10_000,
+    "亿": 100_000_000,
+    "千": 1000,
+    "k": 1000,
+    "K": 1000,
+}
 
 
 def parse_count(value: object) -> int | None:
