@@ -267,3 +267,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0)
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+from monitor.web.cli import web  # noqa: E402 - the dashboard's commands live beside it
+
+cli.add_command(web)

@@ -99,7 +99,7 @@ def set_password(db: sqlite_utils.Database, username: str, password: str) -> Non
     """Create the user or replace its password."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InputError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
-    stamp = now_iso()
+    stamp = datetime.now(UTC).isoformat()  # full precision: it also marks sessions from before the change
     existing = list(db.query("select created_at from web_users where username = ?", [username]))
     db["web_users"].upsert(
         {
