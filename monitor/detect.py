@@ -147,6 +147,18 @@ class _Cluster:
         self.keywords: list[str] = []
         self.keywords_docs = 0
         self.merged_into: str | None = None
+        self.reach_of: dict[str, int] = {}  # author -> followers
+        self.verified_authors: dict[str, int] = {}
+        self.high_authors: dict[str, int] = {}
+
+    def account(self, m: _Member) -> None:
+        """Count one member's author into the reach, verified and escalation tallies."""
+        if m.followers > self.reach_of.get(m.author, -1):
+            self.reach_of[m.author] = m.followers
+        if m.verified or m.media:
+            self.verified_authors[m.author] = 1
+        if m.high:
+            self.high_authors[m.author] = 1
 
     # -- state ------------------------------------------------------------------------------------------
     def to_state(self) -> dict:
@@ -163,7 +175,8 @@ class _Cluster:
             "fast_post": self.fast_post, "notified_authors": self.notified_authors,
             "notified_at": self.notified_at, "history": self.history, "revision": self.revision,
             "reasons": self.reasons, "stats": self.stats, "keywords": self.keywords,
-            "keywords_docs": self.keywords_docs, "merged_into": self.merged_into,
+            "keywords_docs": self.keywords_docs, "merged_into": self.merged_into, "reach_of": self.reach_of,
+            "verified_authors": self.verified_authors, "high_authors": self.high_authors,
         }  # fmt: skip
 
     @classmethod
@@ -173,7 +186,7 @@ class _Cluster:
             "status", "severity", "peak_severity", "ever_alerted", "opened", "last_post", "resolved_at",
             "reopened", "terms", "docs", "norm", "voice_of", "author_first", "velocity", "contrary",
             "flare_start", "authors_before_flare", "samples", "fast_post", "notified_authors", "notified_at",
-            "history", "revision", "reasons", "stats", "keywords", "keywords_docs", "merged_into",
+            "history", "revision", "reasons", "stats", "keywords", "keywords_docs", "merged_into", "reach_of", "verified_authors", "high_authors",
         ):  # fmt: skip
             setattr(c, name, state[name])
         c.members = {row[0]: _Member(*row) for row in state["members"]}
@@ -455,6 +468,7 @@ class Detector:
         if len(c.samples) < 12:
             c.samples.append(text[:160])
         author = m.author
+        c.account(m)
         self._authors.setdefault(c.brand, {})[author] = c.id
         new_voice = voice(self.config, m.followers, m.verified or m.media, m.high)
         old_voice = c.voice_of.get(author)
@@ -534,6 +548,7 @@ class Detector:
         for m in gone.members.values():
             self.post_index[m.key] = keep.id
             authors[m.author] = keep.id
+            keep.account(m)
         for author, v in gone.voice_of.items():
             keep.voice_of[author] = max(v, keep.voice_of.get(author, 0.0))
             keep.author_first[author] = min(gone.author_first[author], keep.author_first.get(author, now))
@@ -579,7 +594,9 @@ class Detector:
             else:
                 terms[feat] = n + 1
         c.docs += 1
-        c.norm = self._norm(c)
+        if c.docs <= 16 or c.docs % 8 == 0:
+            # The norm moves little once an incident has many posts: refreshing it now and then is enough.
+            c.norm = self._norm(c)
 
     def _norm(self, c: _Cluster) -> float:
         weight = self.vocab.weight
@@ -615,11 +632,10 @@ class Detector:
         }
         velocity = sum(d for _, d in c.velocity) / cfg.spread.velocity_window_hours
         n_authors = len(c.author_first)
-        members = list(c.members.values())
-        verified = sorted({m.author for m in members if m.verified or m.media})
-        high_authors = {m.author for m in members if m.high}
-        high_share = len(high_authors) / n_authors if n_authors else 0.0
-        complaint_share = len(members) / (len(members) + c.contrary)
+        n_posts = len(c.members)
+        verified = sorted(c.verified_authors)
+        high_share = len(c.high_authors) / n_authors if n_authors else 0.0
+        complaint_share = n_posts / (n_posts + c.contrary)
         reached: str | None = None
         trusted = complaint_share >= cfg.spread.min_complaint_share
         if trusted:
@@ -649,7 +665,7 @@ class Detector:
             if extra and trusted:
                 reached = "critical"
         stats = {
-            "posts": float(len(members)),
+            "posts": float(n_posts),
             "authors": float(n_authors),
             "window_authors": float(readings["warning"].authors),
             "window_hours": cfg.severity.warning.window_hours,
@@ -658,8 +674,8 @@ class Detector:
             "day_authors": float(readings["critical"].authors),
             "day_growth": round(readings["critical"].growth, 3),
             "voices": round(readings["critical"].voices, 2),
-            "reach": float(sum(m.followers for m in _first_per_author(members))),
-            "max_followers": float(max((m.followers for m in members), default=0)),
+            "reach": float(sum(c.reach_of.values())),
+            "max_followers": float(max(c.reach_of.values(), default=0)),
             "verified_authors": float(len(verified)),
             "velocity_per_hour": round(velocity, 1),
             "high_share": round(high_share, 3),
@@ -868,14 +884,6 @@ def _containment(weights: Mapping[str, float], norm2: float, c: _Cluster) -> flo
     terms, docs = c.terms, c.docs
     got = sum(w * w * min(1.0, 2.0 * terms.get(f, 0) / docs) for f, w in weights.items())
     return got / norm2 if norm2 else 0.0
-
-
-def _first_per_author(members: list[_Member]) -> list[_Member]:
-    seen: dict[str, _Member] = {}
-    for m in members:
-        if m.author not in seen or m.followers > seen[m.author].followers:
-            seen[m.author] = m
-    return list(seen.values())
 
 
 def _engagement(config: DetectionConfig, post: Post) -> float:

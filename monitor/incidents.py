@@ -82,47 +82,48 @@ def _add_missing(table: sqlite_utils.db.Table, columns: dict[str, Any]) -> None:
 def save_incidents(db: sqlite_utils.Database, incidents: Iterable[Incident]) -> int:
     """Upsert incidents changed since they were last saved, their new member posts and history; return how many."""
     known = {
-        row["id"]: (row["revision"], row["n_posts"])
-        for row in db.query("select id, revision, n_posts from incidents")
+        row[0]: (row[1], row[2])
+        for row in db.execute("select id, revision, n_posts from incidents").fetchall()
     }
     saved = 0
     for incident in incidents:
         revision, stored_posts = known.get(incident.id, (None, 0))
         if revision == incident.revision:
             continue
-        db["incidents"].upsert(incident_row(incident), pk="id")
+        row = incident_row(incident)
+        names = list(row)
+        updates = ", ".join(f"[{name}] = excluded.[{name}]" for name in names if name != "id")
+        db.execute(
+            f"insert into incidents ({', '.join(f'[{n}]' for n in names)}) values ({', '.join('?' * len(names))}) "
+            f"on conflict(id) do update set {updates}",
+            [row[name] for name in names],
+        )
         fresh = incident.posts[stored_posts or 0 :] if revision is not None else incident.posts
         if fresh:
-            db["incident_posts"].insert_all(
-                (
-                    {
-                        "incident_id": incident.id,
-                        "source": p.source,
-                        "post_id": p.post_id,
-                        "added_at": p.added_at.isoformat(),
-                        "author": p.author,
-                        "similarity": p.similarity,
-                        "followers": p.followers,
-                        "verified": int(p.verified),
-                    }
+            db.conn.executemany(
+                "insert or ignore into incident_posts "
+                "(incident_id, source, post_id, added_at, author, similarity, followers, verified) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (incident.id, p.source, p.post_id, p.added_at.isoformat(), p.author, p.similarity,
+                     p.followers, int(p.verified))
                     for p in fresh
-                ),
-                pk=("incident_id", "source", "post_id"),
-                ignore=True,
-            )
-        db["incident_history"].upsert_all(
-            (
-                {
-                    "incident_id": incident.id,
-                    "seq": seq,
-                    "at": entry["at"],
-                    "status": entry.get("status"),
-                    "severity": entry.get("severity"),
-                    "event": entry.get("event"),
-                }
+                ],
+            )  # fmt: skip
+        db.conn.executemany(
+            "insert or replace into incident_history (incident_id, seq, at, status, severity, event) "
+            "values (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    incident.id,
+                    seq,
+                    entry["at"],
+                    entry.get("status"),
+                    entry.get("severity"),
+                    entry.get("event"),
+                )
                 for seq, entry in enumerate(incident.history)
-            ),
-            pk=("incident_id", "seq"),
+            ],
         )
         saved += 1
     return saved

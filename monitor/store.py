@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 migrations = Migrations("tingfeng")
 
 # Other areas' migration sets, as "module:attribute", applied after the core set in this order.
-MIGRATION_SETS: tuple[str, ...] = ("monitor.feeds.store:migrations",)
+MIGRATION_SETS: tuple[str, ...] = ("monitor.feeds.store:migrations", "monitor.incidents:migrations")
 
 
 @migrations()
