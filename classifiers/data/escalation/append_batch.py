@@ -95,7 +95,7 @@ def main() -> None:
             if jac >= 0.6:
                 print(f"near-duplicate ({jac:.2f}): {row['text']!r} ~ {text!r}", file=sys.stderr)
         others.append((row["text"], sh))
-    start = len(existing[args.split])
+    start = max((int(r["id"].rsplit("-", 1)[1]) for r in existing[args.split]), default=0)
     out = []
     for i, row in enumerate(rows, start + 1):
         out.append({"id": f"esc-{args.split}-{i:04d}", **row})
