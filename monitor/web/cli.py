@@ -36,7 +36,9 @@ def _paths(db_path: Path | None, config_dir: Path | None):
 @click.option("--host", default=None, help="Address to bind (default: [web] host, 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default: [web] port, 8642).")
 @click.pass_context
-def web(ctx: click.Context, db_path: Path | None, config_dir: Path | None, host: str | None, port: int | None) -> None:
+def web(
+    ctx: click.Context, db_path: Path | None, config_dir: Path | None, host: str | None, port: int | None
+) -> None:
     """Serve the dashboard and JSON API (until Ctrl-C).
 
     Log in with the password set by `tingfeng web passwd` (or, the first time, the one in the environment
@@ -51,7 +53,9 @@ def web(ctx: click.Context, db_path: Path | None, config_dir: Path | None, host:
     bind = host or config.monitor.web.host
     if bind not in ("127.0.0.1", "localhost", "::1"):
         logger.warning("serving on %s: put it behind a TLS reverse proxy and set [web] secure_cookie", bind)
-    click.echo(f"听风 dashboard on http://{bind}:{port or config.monitor.web.port}/ (database {path})", err=True)
+    click.echo(
+        f"听风 dashboard on http://{bind}:{port or config.monitor.web.port}/ (database {path})", err=True
+    )
     serve(config, path, host=host, port=port)
 
 
@@ -76,4 +80,6 @@ def passwd(ctx: click.Context, username: str, password_stdin: bool) -> None:
         set_password(db, username, password)
     finally:
         db.close()
-    click.echo(f"password set for {username!r} in {path}; existing sessions of {username!r} are logged out", err=True)
+    click.echo(
+        f"password set for {username!r} in {path}; existing sessions of {username!r} are logged out", err=True
+    )

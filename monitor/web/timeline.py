@@ -104,7 +104,7 @@ def render_svg(timeline: Timeline, *, width: int = 760, height: int = 280) -> st
         bar_h = plot_h * count / max_posts
         x = left + slot * index + slot * 0.12
         out.append(
-            f'<rect class="bar" x="{x:.1f}" y="{top + plot_h - bar_h:.1f}" width="{max(slot * 0.76, 1):.1f}" '
+            f'<rect class="bar" data-posts="{count}" x="{x:.1f}" y="{top + plot_h - bar_h:.1f}" width="{max(slot * 0.76, 1):.1f}" '
             f'height="{bar_h:.1f}"><title>{moment:%m-%d %H:%M} 新帖 {count}</title></rect>'
         )
     points = " ".join(
