@@ -269,6 +269,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
 
 
-from monitor.web.cli import web  # noqa: E402 - the dashboard's commands live beside it
+def _register_area_commands() -> None:
+    # Each area keeps its commands beside its code; the top-level group only gathers them.
+    from monitor.alerting.cli import alerts
+    from monitor.web.cli import web
 
-cli.add_command(web)
+    for command in (alerts, web):
+        cli.add_command(command)
+
+
+_register_area_commands()

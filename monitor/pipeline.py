@@ -54,12 +54,14 @@ class Pipeline:
         classifier: Classifier,
         *,
         on_notification: Callable[[Notification], None] | None = None,
+        mode: str = "live",
     ) -> None:
+        """``mode="replay"`` holds notifications in the outbox unless the config sends replays for real."""
         self.config = config
         self.db = db
         self.classifier = classifier
         self.detector = Detector(config.detection, _load_state(db))
-        self.alerter = Alerter(config.alerting, db)
+        self.alerter = Alerter(config.alerting, db, mode=mode)
         self.on_notification = on_notification
         self._last_tick: datetime | None = None
 

@@ -65,7 +65,7 @@ def replay(
         if on_notification is not None:
             on_notification(line)
 
-    pipe = pipeline or Pipeline.open(config_dir, db_path)
+    pipe = pipeline or Pipeline.open(config_dir, db_path, mode="replay")
     progress = _progress(pipe, key, digest)
     report.resumed_from = progress
     if alerts_path is not None:

@@ -28,7 +28,12 @@ logger = logging.getLogger(__name__)
 migrations = Migrations("tingfeng")
 
 # Other areas' migration sets, as "module:attribute", applied after the core set in this order.
-MIGRATION_SETS: tuple[str, ...] = ("monitor.feeds.store:migrations", "monitor.incidents:migrations")
+MIGRATION_SETS: tuple[str, ...] = (
+    "monitor.incidents:migrations",
+    "monitor.alerting.store:migrations",
+    "monitor.feeds.store:migrations",
+    "monitor.web.store:migrations",
+)
 
 
 @migrations()
@@ -273,39 +278,54 @@ def save_post(
     }
     if existing is None:
         row["first_seen_at"] = seen
-        db["posts"].insert(row)
+        _insert(db, "posts", row)
         text_changed = True
     else:
-        # Counts only grow, except when a platform resets them; keep what the post says now, but never let
-        # a re-observation without counts erase the ones we had.
-        for name in ("reposts", "comments", "likes", "author_followers", "author_verified", "url", "author"):
-            if row[name] is None:
-                row[name] = existing[name]
-        for name in ("created_at", "feed", "brand"):
+        # A re-observation without counts (or author data) must not erase the ones we had.
+        for name in _KEEP_IF_MISSING:
             if row[name] is None:
                 row[name] = existing[name]
         if existing["last_seen_at"] and existing["last_seen_at"] > seen:
             row["last_seen_at"] = existing["last_seen_at"]
         text_changed = existing["text"] != post.text
-        db["posts"].update(post.key, row)
+        assignments = ", ".join(f"{name} = :{name}" for name in row if name not in ("source", "id"))
+        db.execute(f"update posts set {assignments} where source = :source and id = :id", row)
     if any(getattr(post, name) is not None for name in ("reposts", "comments", "likes")):
-        db["observations"].upsert(
-            {
-                "source": post.source,
-                "post_id": post.id,
-                "observed_at": seen,
-                "reposts": post.reposts,
-                "comments": post.comments,
-                "likes": post.likes,
-            },
-            pk=("source", "post_id", "observed_at"),
+        db.execute(
+            "insert or replace into observations (source, post_id, observed_at, reposts, comments, likes) "
+            "values (?, ?, ?, ?, ?, ?)",
+            (post.source, post.id, seen, post.reposts, post.comments, post.likes),
         )
     return SavedPost(post=post, normalized=normalized, is_new=existing is None, text_changed=text_changed)
 
 
+_KEEP_IF_MISSING = (
+    "reposts",
+    "comments",
+    "likes",
+    "author_followers",
+    "author_verified",
+    "url",
+    "author",
+    "created_at",
+    "feed",
+    "brand",
+)
+
+
 def _get(db: sqlite_utils.Database, key: tuple[str, str]) -> dict[str, Any] | None:
-    rows = list(db.query("select * from posts where source = ? and id = ?", key))
-    return rows[0] if rows else None
+    cursor = db.execute(
+        f"select text, last_seen_at, {', '.join(_KEEP_IF_MISSING)} from posts where source = ? and id = ?",
+        key,
+    )
+    row = cursor.fetchone()
+    return dict(zip([c[0] for c in cursor.description], row, strict=True)) if row else None
+
+
+def _insert(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> None:
+    # Plain SQL on the hot path: sqlite-utils' insert() introspects the table on every call.
+    names = ", ".join(row)
+    db.execute(f"insert into {table} ({names}) values ({', '.join(':' + n for n in row)})", row)
 
 
 def classified_versions(db: sqlite_utils.Database, key: tuple[str, str]) -> set[str]:

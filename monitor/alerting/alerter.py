@@ -85,12 +85,16 @@ class Alerter:
         self.route: Route = build_route(config.route)
         self.inhibitors = [Inhibitor.from_config(rule) for rule in config.inhibit_rules]
         self.hold = mode == "replay" and not config.delivery.send_on_replay
+        # The earliest group timer, once known: flush() is called for every minute of the clock and must be
+        # free when nothing is due. Anything that can move a timer (submit, a flush that ran) forgets it.
+        self._next_due: datetime | None = None
         store.migrations.apply(db)
 
     # -- public -----------------------------------------------------------------------------------------------
 
     def submit(self, events: list[AlertEvent], now: datetime) -> list[Notification]:
         """Take detection's events at ``now``; returns the notifications due (already in the outbox)."""
+        self._next_due = None
         with self.db.atomic():
             notes = self._flush(now, inclusive=False)
             alerts = store.load_alerts(self.db)
@@ -109,6 +113,8 @@ class Alerter:
 
     def flush(self, now: datetime) -> list[Notification]:
         """Run every group timer due by ``now``; returns the notifications due (already in the outbox)."""
+        if self._next_due is not None and now < self._next_due:
+            return []
         with self.db.atomic():
             return self._flush(now, inclusive=True)
 
@@ -160,7 +166,9 @@ class Alerter:
         groups = store.load_groups(self.db)
         due = [g for g in groups.values() if g.next_flush_at < now or (inclusive and g.next_flush_at == now)]
         if not due:
+            self._next_due = min((g.next_flush_at for g in groups.values()), default=None)
             return []
+        self._next_due = None
         alerts = store.load_alerts(self.db)
         silences = store.load_silences(self.db)
         acks = store.load_acks(self.db)
