@@ -278,7 +278,7 @@ class Detector:
             round(similarity, 4),
             _engagement(self.config, post),
         )
-        return self._join(cluster, member, frozenset() if echo else feats, text, now)
+        return self._join(cluster, member, () if echo else feats, text, now)
 
     def _learn_baseline(self, key: str, cid: str, now: float) -> None:
         """Count a complaint into its feed/brand's usual level once it is ``lag_hours`` old.
@@ -389,7 +389,7 @@ class Detector:
             return True
         return pred.escalation in rule.escalation_levels and scores.get("positive", 0.0) < rule.max_positive
 
-    def _best_match(self, brand: str, feats: frozenset[str], now: float) -> tuple[str, float] | None:
+    def _best_match(self, brand: str, feats: tuple[str, ...], now: float) -> tuple[str, float] | None:
         index = self._index.get(brand)
         if not index:
             return None
@@ -420,7 +420,9 @@ class Detector:
                 contained = _containment(weights, post_norm2, c)
                 if contained >= grouping.echo_min_containment:
                     score = grouping.min_similarity + (contained - grouping.echo_min_containment) * 0.01
-            if score >= grouping.min_similarity and (best is None or score > best[1]):
+            if score >= grouping.min_similarity and (
+                best is None or score > best[1] or score == best[1] and cid < best[0]
+            ):
                 best = (cid, score)
         return best
 
@@ -451,7 +453,7 @@ class Detector:
         return cluster
 
     def _join(
-        self, c: _Cluster, m: _Member, feats: frozenset[str], text: str, now: float
+        self, c: _Cluster, m: _Member, feats: tuple[str, ...], text: str, now: float
     ) -> list[AlertEvent]:
         life = self.config.lifecycle
         events: list[AlertEvent] = []
@@ -515,7 +517,7 @@ class Detector:
                     dots[oid] = dots.get(oid, 0.0) + w2 * o.terms[feat] / o.docs
         window = self.config.grouping.match_window_hours * HOUR
         best, best_sim = None, self.config.grouping.merge_similarity
-        for oid, dot in dots.items():
+        for oid, dot in sorted(dots.items()):
             o = self.clusters[oid]
             if o.ever_alerted and c.ever_alerted or now - o.last_post > window:
                 continue
@@ -579,7 +581,7 @@ class Detector:
         if len(gone.author_first) < self.config.lifecycle.list_min_authors:
             del self.clusters[gone.id]
 
-    def _add_terms(self, c: _Cluster, feats: frozenset[str]) -> None:
+    def _add_terms(self, c: _Cluster, feats: tuple[str, ...]) -> None:
         if not feats:
             return
         index = self._index.setdefault(c.brand, {})
@@ -664,6 +666,10 @@ class Detector:
                 extra.append("high_share")
             if extra and trusted:
                 reached = "critical"
+        cap = cfg.severity.unbranded_max
+        if not c.brand and rank(reached) > rank(cap):
+            # Complaints that name no watched brand (commutes, weather, life) are not a PR team's incident.
+            reached = cap if cap != "none" else None
         stats = {
             "posts": float(n_posts),
             "authors": float(n_authors),

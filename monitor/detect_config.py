@@ -113,9 +113,14 @@ class SeverityConfig(_Section):
     critical_verified_min_authors: int = Field(6, ge=1)
     critical_high_share: float = Field(0.4, gt=0, le=1)
     critical_high_min_authors: int = Field(8, ge=1)
+    unbranded_max: str = "watch"
 
     @model_validator(mode="after")
     def _ordered(self) -> SeverityConfig:
+        if self.unbranded_max not in SEVERITY_LEVELS + ("none",):
+            raise ValueError(
+                f"severity.unbranded_max: expected watch, warning, critical or none, got {self.unbranded_max!r}"
+            )
         for key in ("min_authors", "min_voices", "min_growth"):
             values = [getattr(getattr(self, level), key) for level in SEVERITY_LEVELS]
             if values != sorted(values):

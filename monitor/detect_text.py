@@ -21,8 +21,8 @@ _TITLE_STOP = {
 }  # fmt: skip
 
 
-def features(text: str, strip: tuple[str, ...] = ()) -> frozenset[str]:
-    """The similarity features of an analysed text (``text_norm``), leaving out the names in ``strip``."""
+def features(text: str, strip: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The distinct similarity features of an analysed text (``text_norm``), leaving out ``strip`` names."""
     # Brand names are left out: every complaint about a brand shares them, whatever its fault.
     lowered = text.lower()
     for name in strip:
@@ -38,7 +38,8 @@ def features(text: str, strip: tuple[str, ...] = ()) -> frozenset[str]:
         # Single characters too: "门关不上" and "门合不拢" share no bigram, but share 门.
         out.update(ch for ch in run if ch not in _FILLER)
     out.update(_LATIN_WORD.findall(lowered))
-    return frozenset(out)
+    # Sorted, so that sums over features (and so every decision) come out the same in every process.
+    return tuple(sorted(out))
 
 
 class Vocabulary:
@@ -50,7 +51,7 @@ class Vocabulary:
         self.docs = docs
         self._log_docs = math.log(docs + 1)
 
-    def add(self, feats: frozenset[str]) -> None:
+    def add(self, feats: tuple[str, ...]) -> None:
         """Count one more post holding ``feats``."""
         df = self.df
         for feat in feats:
@@ -64,7 +65,7 @@ class Vocabulary:
         """Inverse document frequency of ``feat`` (rare features weigh more)."""
         return self._log_docs - math.log(self.df.get(feat, 0) + 1) + 1.0
 
-    def weights(self, feats: frozenset[str]) -> dict[str, float]:
+    def weights(self, feats: tuple[str, ...]) -> dict[str, float]:
         """Weights of several features at once."""
         log_docs = self._log_docs + 1.0
         get = self.df.get

@@ -342,3 +342,11 @@ def test_a_fresh_incident_does_not_raise_the_usual_level_it_is_measured_against(
     echo_burst(feed, T0, 30, every_minutes=6)
     warning = next(e for e in feed.events if e.severity == "critical")
     assert warning.stats["expected"] < 1.0
+
+
+def test_complaints_naming_no_brand_stay_on_watch():
+    feed = Feed()
+    for i in range(12):
+        feed.post(["地铁又挤成沙丁鱼了，气死", "早高峰地铁挤死了，每天都这样", "今天地铁又晚点，烦死"][i % 3],
+                  T0 + timedelta(minutes=10 * i))  # fmt: skip
+    assert feed.severities() and set(feed.severities()) == {"watch"}
