@@ -62,6 +62,20 @@ TYPOS_SIMPLIFIED = (
     ("的话", "得话"),
     ("我们", "偶们"),
 )
+# Today's spellings: slang and the homophones that input methods pick.
+TYPOS_MODERN = (
+    ("什么", "啥"),
+    ("真的", "真滴"),
+    ("无语", "无语子"),
+    ("这样", "这样子"),
+    ("已经", "以经"),
+    ("觉得", "觉的"),
+    ("知道", "知到"),
+    ("怎么", "咋"),
+    ("是不是", "是不"),
+    ("的", "得"),
+    ("在", "再"),
+)
 TYPOS_TRADITIONAL = (
     ("的", "der"),
     ("什麼", "神馬"),
@@ -90,7 +104,7 @@ class PhraseBank:
                 data = tomllib.load(handle)
             for table in data.values():
                 for slot, fragments in table.items():
-                    slots[slot] = list(fragments)
+                    slots[slot] = [fragments] if isinstance(fragments, str) else list(fragments)
         return cls(slots)
 
     def with_slots(self, **overrides: list[str] | str) -> PhraseBank:
@@ -134,9 +148,12 @@ class PhraseBank:
         return _SLOT.sub(replace, template)
 
 
-def add_typos(rng: random.Random, text: str, rate: float, traditional: bool = False) -> str:
-    """Swap in a typo or net-slang spelling now and then, as people type on phones."""
-    table = TYPOS_TRADITIONAL if traditional else TYPOS_SIMPLIFIED
+def add_typos(rng: random.Random, text: str, rate: float, style: str = "2011") -> str:
+    """Swap in a typo or net-slang spelling now and then, as people type on phones.
+
+    ``style`` is ``2011`` (that year's net slang), ``modern`` or ``traditional``.
+    """
+    table = {"2011": TYPOS_SIMPLIFIED, "modern": TYPOS_MODERN, "traditional": TYPOS_TRADITIONAL}[style]
     for right, wrong in table:
         if right in text and rng.random() < rate:
             text = text.replace(right, wrong, 1)

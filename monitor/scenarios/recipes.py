@@ -7,6 +7,7 @@ from typing import Any
 
 from monitor.scenarios.phrasebank import PhraseBank
 from monitor.scenarios.scene import BrandSpec, IncidentPlan, Scene, Scripted, Wave, at
+from monitor.scenarios.timeline import Author
 
 Recipe = Callable[[int], tuple[list[dict[str, Any]], dict[str, Any]]]
 
@@ -36,7 +37,7 @@ BACKGROUND_2011 = {
 def fridge(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """A verified entrepreneur with 1.6M followers: his Siemens fridge door will not close."""
     bank = PhraseBank.load("common", "consumer")
-    scene = Scene("fridge", seed, at(2011, 9, 19), 5, bank, authors=1400)
+    scene = Scene("fridge", seed, at(2011, 9, 19), 5, bank, authors=1400, era="2011")
     ids = scene.background(APPLIANCE_BRANDS, BACKGROUND_2011)
     scene.decoy("giveaway", "brands' repost-to-win giveaways", ids["giveaway"])
 
@@ -132,4 +133,397 @@ def fridge(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return scene.timeline.lines(), truth
 
 
-RECIPES: dict[str, Recipe] = {"fridge": fridge}
+# --- the 2020s ----------------------------------------------------------------------------------------------
+
+PHONE_BRANDS = [
+    BrandSpec("锐思", ["R9 Pro", "R9", "平板", "耳机", "手表"], "锐思手机", "weibo-search:锐思"),
+    BrandSpec("小米", ["手机", "手环", "平板"], "小米手机", "weibo-search:手机"),
+    BrandSpec("华为", ["手机", "平板", "手表"], "华为终端", "weibo-search:手机"),
+    BrandSpec("OPPO", ["手机", "耳机"], "OPPO", "weibo-search:手机"),
+    BrandSpec("vivo", ["手机", "耳机"], "vivo", "weibo-search:手机"),
+    BrandSpec("荣耀", ["手机", "平板"], "荣耀手机", "weibo-search:手机"),
+    BrandSpec("苹果", ["iPhone", "iPad", "AirPods"], "Apple", "weibo-search:手机"),
+    BrandSpec("一加", ["手机"], "一加手机", "weibo-search:手机"),
+]
+CAR_BRANDS = [
+    BrandSpec("澜行", ["L7", "L5", "新车", "SUV"], "澜行汽车", "weibo-search:澜行"),
+    BrandSpec("比亚迪", ["汉", "海豹", "宋"], "比亚迪汽车", "weibo-search:新能源车"),
+    BrandSpec("特斯拉", ["Model 3", "Model Y"], "特斯拉", "weibo-search:新能源车"),
+    BrandSpec("蔚来", ["ES6", "ET5"], "蔚来", "weibo-search:新能源车"),
+    BrandSpec("小鹏", ["P7", "G6"], "小鹏汽车", "weibo-search:新能源车"),
+    BrandSpec("理想", ["L7", "L9"], "理想汽车", "weibo-search:新能源车"),
+    BrandSpec("极氪", ["001", "007"], "极氪", "weibo-search:新能源车"),
+]
+HEATER_BRANDS = [
+    BrandSpec("康沃", ["热水器", "燃气灶", "壁挂炉"], "康沃热水器", "weibo-search:康沃"),
+    BrandSpec("海尔", ["热水器", "冰箱", "洗衣机"], "海尔官方微博", "weibo-search:热水器"),
+    BrandSpec("美的", ["热水器", "空调", "电饭煲"], "美的集团", "weibo-search:热水器"),
+    BrandSpec("万和", ["热水器", "燃气灶"], "万和电气", "weibo-search:热水器"),
+    BrandSpec("华帝", ["热水器", "油烟机"], "华帝", "weibo-search:热水器"),
+    BrandSpec("林内", ["热水器"], "林内", "weibo-search:热水器"),
+    BrandSpec("方太", ["油烟机", "热水器", "洗碗机"], "方太", "weibo-search:热水器"),
+]
+TEA_BRANDS = [
+    BrandSpec(
+        "茶語時光", ["珍珠奶茶", "黑糖珍奶", "四季春", "多多綠"], "茶語時光官方", "weibo-search:茶語時光"
+    ),
+    BrandSpec("50嵐", ["珍珠奶茶", "四季春", "波霸奶茶"], "50嵐", "weibo-search:手搖飲"),
+    BrandSpec("清心福全", ["烏龍綠", "珍珠奶茶"], "清心福全", "weibo-search:手搖飲"),
+    BrandSpec("迷客夏", ["珍珠鮮奶", "芋頭鮮奶"], "迷客夏", "weibo-search:手搖飲"),
+    BrandSpec("CoCo都可", ["百香雙響炮", "珍珠奶茶"], "CoCo都可", "weibo-search:手搖飲"),
+    BrandSpec("春水堂", ["珍珠奶茶", "鐵觀音"], "春水堂", "weibo-search:手搖飲"),
+]
+BACKGROUND_MODERN = {
+    "praise": 30,
+    "question": 30,
+    "chatter": 36,
+    "ad": 20,
+    "giveaway": 6,
+    "mild_brand_grumble": 7,
+    "grumble": 85,
+    "daily": 85,
+    "unrelated_news": 25,
+}
+GADGET = ("common", "modern", "consumer", "gadget")
+SPREAD = {"echo": 0.34, "repost": 0.26, "complaint": 0.2, "onlooker": 0.14, "escalation": 0.06}
+OWNERS = {
+    "complaint": 0.28,
+    "echo": 0.24,
+    "repost": 0.2,
+    "escalation": 0.16,
+    "onlooker": 0.05,
+    "media": 0.04,
+    "kol": 0.03,
+}
+DENIAL = {
+    "denial_reaction": 0.3,
+    "repost": 0.2,
+    "escalation": 0.17,
+    "complaint": 0.1,
+    "echo": 0.1,
+    "media": 0.06,
+    "kol": 0.04,
+    "onlooker": 0.03,
+}
+
+
+def scaled(per_day: dict[str, float], factor: float) -> dict[str, float]:
+    return {kind: rate * factor for kind, rate in per_day.items()}
+
+
+def ordinary(scene: Scene, followers: int) -> Author:
+    """A named-at-random ordinary account with the given reach."""
+    return scene.pool.special(
+        scene.pool._unique_name(scene.bank.say(scene.rng, "screen_name")), followers, False, "user"
+    )
+
+
+def trickle(scene: Scene, bank: PhraseBank, per_day: float, brand: str, feed: str) -> list[str]:
+    """The same everyday grumble, a few times every day, from different people."""
+    ids = []
+    day = 0
+    while scene.timeline.hours(24 * day) < scene.end:
+        low = scene.timeline.hours(24 * day)
+        high = min(scene.end, scene.timeline.hours(24 * (day + 1)))
+        for _ in range(round(per_day * scene.rng.uniform(0.8, 1.2))):
+            text = scene.timeline.unique_text(
+                lambda: scene.finish(
+                    bank.say(scene.rng, "trickle") + bank.say(scene.rng, "trickle_feel"),
+                    "angry",
+                    limit=300,
+                    bank=bank,
+                )
+            )
+            ids.append(
+                scene.timeline.add(
+                    scene.timeline.active_time(low, high),
+                    scene.pool.pick(),
+                    text,
+                    feed=feed,
+                    brand=brand,
+                    heat=0.4,
+                )
+            )
+        day += 1
+    return ids
+
+
+def mild_big_grumble(scene: Scene, hour: float, text: str, brand: str, feed: str) -> None:
+    post_id = scene.timeline.add(
+        scene.timeline.hours(hour), scene.kols[1], text, feed=feed, brand=brand, heat=0.2
+    )
+    scene.decoy("big_account_mild", "a big account's mild grumble that nobody picks up", [post_id])
+
+
+def grassroots(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A phone battery swells; the first post has 312 followers and only the echoes give it away."""
+    bank = PhraseBank.load(*GADGET)
+    scene = Scene("grassroots", seed, at(2023, 6, 5), 4, bank, authors=1500)
+    ids = scene.background(PHONE_BRANDS, BACKGROUND_MODERN, limit=300)
+    scene.decoy("giveaway", "brands' repost-to-win giveaways", ids["giveaway"])
+    phone = PhraseBank.load(*GADGET, "phone")
+    first = ordinary(scene, 312)
+    blogger = scene.pool.mid_size(40_000, 90_000)
+    official = scene.official("锐思手机")
+    early = {"echo": 0.45, "complaint": 0.35, "onlooker": 0.12, "repost": 0.08}
+    plan = IncidentPlan(
+        id="phone-battery",
+        brand="锐思",
+        product="R9 Pro 手机",
+        fault="电池发烫鼓包",
+        bank=phone,
+        feed="weibo-search:锐思",
+        waves=[
+            Wave(21.8, 28, early, 1.3, 12.0),
+            Wave(44.6, 150, SPREAD, 1.5, 7.0),
+            Wave(62.0, 140, DENIAL, 1.5, 8.0),
+        ],
+        scripted=[
+            Scripted(21.6, first, phone.slots["seed_post"][0], heat=3.0),
+            Scripted(36.2, first, phone.slots["seed_followup"][0], heat=2.0),
+            Scripted(44.5, blogger, phone.slots["mid_post"][0], heat=6.0),
+            Scripted(61.5, official, phone.slots["official_statements"][0], part_of_incident=False, heat=2.0),
+            Scripted(62.5, blogger, phone.slots["mid_followup"][0], heat=5.0),
+        ],
+        topic_after=50.0,
+        limit=300,
+    )
+    scene.incident(plan)
+    mild_big_grumble(scene, 30.4, "小米的新系统更新完有点耗电，再观察两天。", "小米", "weibo-search:手机")
+    truth = scene.truth(
+        "草根起点：一位只有三百多粉丝的用户发帖说锐思R9 Pro充电发烫、电池鼓包，起初只有零星附和；第二天一位数码博主"
+        "汇总网友私信后扩散，随后出现维权威胁、官方回应和媒体报道。"
+    )
+    return scene.timeline.lines(), truth
+
+
+def two_faults(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """One car maker, two faults at once: the screen goes black, and the car will not charge."""
+    bank = PhraseBank.load(*GADGET)
+    scene = Scene("two_faults", seed, at(2024, 3, 11), 5, bank, authors=1800)
+    ids = scene.background(CAR_BRANDS, scaled(BACKGROUND_MODERN, 1.3), limit=300)
+    scene.decoy("giveaway", "brands' repost-to-win giveaways", ids["giveaway"])
+    official = scene.official("澜行汽车")
+    for incident_id, fault, bank_name, start, statement_at, first_reach in (
+        ("ev-screen", "中控屏黑屏", "ev_screen", 33.2, 70.0, 2_400),
+        ("ev-charge", "充不上电", "ev_charge", 57.8, 88.0, 860),
+    ):
+        fault_bank = PhraseBank.load(*GADGET, "ev_common", bank_name)
+        owner = ordinary(scene, first_reach)
+        plan = IncidentPlan(
+            id=incident_id,
+            brand="澜行",
+            product="L7 电动车",
+            fault=fault,
+            bank=fault_bank,
+            feed="weibo-search:澜行",
+            waves=[
+                Wave(start + 0.1, 125, SPREAD, 1.5, 7.0),
+                Wave(start + 26.0, 120, OWNERS, 1.5, 8.0),
+                Wave(statement_at + 0.2, 45, DENIAL, 1.4, 6.0),
+            ],
+            scripted=[
+                Scripted(start, owner, fault_bank.slots["seed_post"][0], heat=4.0),
+                Scripted(
+                    statement_at,
+                    official,
+                    fault_bank.slots["official_statements"][0],
+                    part_of_incident=False,
+                    heat=2.0,
+                ),
+            ],
+            topic_after=start + 10.0,
+            limit=300,
+        )
+        scene.incident(plan)
+    mild_big_grumble(
+        scene, 20.5, "特斯拉超充站今天排了二十分钟队，周末出行的人真多。", "特斯拉", "weibo-search:新能源车"
+    )
+    truth = scene.truth(
+        "同一品牌两个并发故障：澜行L7车主先集中反映行驶中中控屏黑屏，一天后另一批车主反映充不上电。两者时间重叠、"
+        "品牌相同，必须是两个事件。"
+    )
+    return scene.timeline.lines(), truth
+
+
+def slow_burn(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A water heater that leaks: a handful of posts a week at first, dozens a day four weeks later."""
+    bank = PhraseBank.load("common", "modern", "consumer")
+    scene = Scene("slow_burn", seed, at(2022, 11, 1), 28, bank, authors=2500)
+    ids = scene.background(HEATER_BRANDS, scaled(BACKGROUND_MODERN, 0.42), limit=300)
+    scene.decoy("giveaway", "brands' repost-to-win giveaways", ids["giveaway"])
+    courier = trickle(scene, bank, 12, "速达快递", "weibo-search:快递")
+    scene.decoy(
+        "everyday_trickle", "a steady dozen complaints a day about a late courier, every day", courier
+    )
+    heater = PhraseBank.load("common", "modern", "consumer", "water_heater")
+    first = ordinary(scene, 146)
+    quiet = {"complaint": 0.45, "echo": 0.4, "onlooker": 0.1, "repost": 0.05}
+    official = scene.official("康沃热水器")
+    plan = IncidentPlan(
+        id="heater-leak",
+        brand="康沃",
+        product="燃气热水器",
+        fault="热水器漏水",
+        bank=heater,
+        feed="weibo-search:康沃",
+        waves=[
+            Wave(40.0, 12, quiet, 2.0, 60.0),
+            Wave(7 * 24, 30, quiet, 2.0, 60.0),
+            Wave(13 * 24, 60, SPREAD, 2.0, 50.0),
+            Wave(18 * 24, 100, OWNERS, 2.0, 45.0),
+            Wave(23 * 24, 100, DENIAL, 1.6, 30.0),
+        ],
+        scripted=[
+            Scripted(39.8, first, heater.slots["seed_post"][0], heat=1.0),
+            Scripted(23 * 24 + 2.0, official, heater.slots["official_statements"][0], part_of_incident=False),
+        ],
+        topic_after=16 * 24.0,
+        limit=300,
+    )
+    scene.incident(plan)
+    truth = scene.truth(
+        "慢热：康沃燃气热水器漏水的抱怨在四周里慢慢增长，第一周只有零星几条，第四周每天几十条；同期每天都有十来条"
+        "与之无关的快递延误抱怨（日常涓流），不应报警。"
+    )
+    return scene.timeline.lines(), truth
+
+
+def traditional(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A Taiwan/Hong Kong bubble-tea chain and a wave of sick customers, in Traditional Chinese."""
+    trad = PhraseBank.load("common", "modern", "consumer", "trad")
+    simplified = PhraseBank.load("common", "modern", "consumer")
+    scene = Scene("traditional", seed, at(2023, 8, 14), 4, trad, authors=1500)
+    ids = scene.background(TEA_BRANDS, scaled(BACKGROUND_MODERN, 0.85), limit=300, traditional=True)
+    scene.background(
+        PHONE_BRANDS, {"grumble": 25, "daily": 25, "unrelated_news": 8}, limit=300, bank=simplified
+    )
+    scene.decoy("giveaway", "drink shops' share-to-win giveaways", ids["giveaway"])
+    tea = PhraseBank.load("common", "modern", "consumer", "trad", "bubble_tea")
+    reposts = simplified.with_slots(
+        brand="茶语时光",
+        product=["奶茶", "珍珠奶茶"],
+        fault_short=["上吐下泻", "拉肚子"],
+        echo=tea.slots["s_echo"],
+        onlooker=tea.slots["s_onlooker"],
+        repost_comment=tea.slots["s_repost"],
+        topic=["茶语时光食物中毒", "茶语时光"],
+        fault_detail=["听说好多人进了急诊", "卫生局已经介入了", "新闻都报了"],
+    )
+    first = ordinary(scene, 780)
+    official = scene.official("茶語時光官方")
+    statements = tea.slots["official_statements"]
+    plan = IncidentPlan(
+        id="tea-poisoning",
+        brand="茶語時光",
+        product="手搖飲（珍珠奶茶等）",
+        fault="飲用後上吐下瀉（疑似食物中毒）",
+        bank=tea,
+        feed="weibo-search:茶語時光",
+        waves=[
+            Wave(20.6, 120, SPREAD, 1.4, 6.0),
+            Wave(40.0, 130, OWNERS, 1.5, 7.0),
+            Wave(46.5, 100, DENIAL, 1.4, 6.0),
+        ],
+        scripted=[
+            Scripted(20.5, first, tea.slots["seed_post"][0], heat=3.0),
+            Scripted(46.0, official, statements[0], part_of_incident=False, heat=3.0),
+            Scripted(70.0, official, statements[1], part_of_incident=False, heat=3.0),
+        ],
+        topic_after=30.0,
+        limit=300,
+        traditional=True,
+        alt_bank=reposts,
+        alt_share=0.25,
+    )
+    scene.incident(plan)
+    truth = scene.truth(
+        "繁體中文：台灣與香港均有門市的手搖飲連鎖「茶語時光」，多名顧客飲用後上吐下瀉，衛生局介入，企業先否認後道歉；"
+        "大陸網友以簡體轉發。背景為繁體的手搖飲討論與日常，以及部分簡體日常貼文。"
+    )
+    return scene.timeline.lines(), truth
+
+
+def noise_day(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Two days with nothing to page about and every kind of decoy (the second day is 15 March)."""
+    bank = PhraseBank.load(*GADGET, "noise")
+    scene = Scene("noise_day", seed, at(2023, 3, 14), 2, bank, authors=1500)
+    ids = scene.background(PHONE_BRANDS, BACKGROUND_MODERN, limit=300)
+    scene.decoy("giveaway", "brands' repost-to-win giveaways", ids["giveaway"])
+    rng = scene.rng
+    timeline = scene.timeline
+
+    launch = []
+    origin = timeline.hours(19.5)
+    for index in range(320):
+        when = timeline.burst_time(origin, 1.2, 3.5)
+        if when is None:
+            continue
+        if index % 40 == 0:
+            author, slot, heat = rng.choice(scene.media), "launch_news", 3.0
+        elif index % 25 == 0:
+            author, slot, heat = rng.choice(scene.kols), "launch", 4.0
+        else:
+            author, slot, heat = scene.pool.fresh(), "launch", 1.5
+        mood = "" if slot == "launch_news" else "happy"
+        text = timeline.unique_text(lambda s=slot, m=mood: scene.finish(bank.say(rng, s), m, limit=300))
+        launch.append(timeline.add(when, author, text, feed="weibo-search:锐思", brand="锐思", heat=heat))
+    scene.decoy(
+        "positive_viral", "a phone launch going viral: hundreds of excited posts in a few hours", launch
+    )
+
+    ranter = ordinary(scene, 37)
+    rants = []
+    for _ in range(20):
+        when = timeline.active_time(timeline.hours(32), timeline.hours(44))
+        rants.append(
+            timeline.add(
+                when,
+                ranter,
+                scene.finish(bank.say(rng, "rant"), "", limit=300),
+                feed="weibo-search:快递",
+                brand="速达快递",
+                heat=0.1,
+            )
+        )
+    scene.decoy("repeat_ranter", "one 37-follower account posting the same anger twenty times", rants)
+
+    big = []
+    for index in range(8):
+        author = scene.kols[index % len(scene.kols)]
+        when = timeline.active_time(timeline.hours(8 + index * 4), timeline.hours(12 + index * 4))
+        text = scene.finish(bank.say(rng, "big_neutral"), "", limit=300, typo_rate=0.0)
+        big.append(timeline.add(when, author, text, feed="weibo-search:锐思", brand="锐思", heat=1.0))
+    scene.decoy("big_account_neutral", "big accounts' neutral posts mentioning a brand", big)
+
+    courier = trickle(scene, bank, 14, "速达快递", "weibo-search:快递")
+    scene.decoy("everyday_trickle", "the everyday trickle of late-courier grumbles", courier)
+
+    consumer_day = []
+    for index in range(70):
+        if index % 2 == 0:
+            author, slot, mood = rng.choice(scene.media + scene.news_accounts), "news_315", ""
+        else:
+            author, slot, mood = scene.pool.pick(), "user_315", "neutral"
+        text = timeline.unique_text(lambda s=slot, m=mood: scene.finish(bank.say(rng, s), m, limit=300))
+        # The gala is broadcast at 20:00 on the 15th; what it exposed is posted from then on.
+        opens = 24 + 20.2 if "晚会" in text else 24 + 6
+        when = timeline.active_time(timeline.hours(opens), timeline.hours(48))
+        consumer_day.append(timeline.add(when, author, text, feed="weibo-search:315", brand=None, heat=1.0))
+    scene.decoy("news_315", "consumer-rights-day news and chatter full of 曝光, 投诉, 维权", consumer_day)
+    mild_big_grumble(scene, 15.2, "华为的客服电话打了半天才接通，有点无语。", "华为", "weibo-search:手机")
+    truth = scene.truth(
+        "纯噪声的两天（第二天是3·15）：新机发布引发的正面刷屏、一个小号把同一句怒骂发二十遍、大号的中性帖、"
+        "每天的快递抱怨涓流、3·15新闻和抽奖。没有任何事件，任何 warning 都是误报。"
+    )
+    return scene.timeline.lines(), truth
+
+
+RECIPES: dict[str, Recipe] = {
+    "fridge": fridge,
+    "grassroots": grassroots,
+    "noise_day": noise_day,
+    "slow_burn": slow_burn,
+    "traditional": traditional,
+    "two_faults": two_faults,
+}

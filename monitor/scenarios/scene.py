@@ -30,6 +30,8 @@ HEAT = {
 }
 # Kinds of incident post that are often reposts of an earlier incident post, and how often.
 REPOSTING = {"repost": 1.0, "echo": 0.3, "denial_reaction": 0.3, "onlooker": 0.25, "kol": 0.3}
+# Kinds of incident post a bystander writing in the other script may add (reposts and short reactions).
+ALT_KINDS = ("echo", "repost", "onlooker")
 BRAND_KINDS = ("praise", "question", "chatter", "ad", "giveaway", "mild_brand_grumble")
 EVERYDAY_KINDS = ("grumble", "daily", "unrelated_news")
 
@@ -97,13 +99,23 @@ class IncidentPlan:
 class Scene:
     """One scenario under construction."""
 
-    def __init__(self, name: str, seed: int, start: datetime, days: float, bank: PhraseBank, authors: int):
+    def __init__(
+        self,
+        name: str,
+        seed: int,
+        start: datetime,
+        days: float,
+        bank: PhraseBank,
+        authors: int,
+        era: str = "modern",
+    ):
         self.name = name
         self.rng = random.Random(zlib.crc32(f"{name}:{seed}".encode()))
         self.start = start
         self.days = days
         self.end = start + timedelta(days=days)
         self.bank = bank
+        self.era = era  # "2011" or "modern": which slang and typos people use
         self.timeline = Timeline(self.rng, start, self.end)
         self.pool = AuthorPool(self.rng, bank, authors)
         self.incidents: list[dict[str, Any]] = []
@@ -134,11 +146,18 @@ class Scene:
     # --- text -------------------------------------------------------------------------------------------
 
     def finish(
-        self, text: str, mood: str, *, limit: int = 140, traditional: bool = False, typo_rate=0.06
+        self,
+        text: str,
+        mood: str,
+        *,
+        limit: int = 140,
+        traditional: bool = False,
+        typo_rate: float = 0.06,
+        bank: PhraseBank | None = None,
     ) -> str:
         """Give a rendered text the surface of a real post: slips, punctuation, a tag or emoji now and then."""
         rng = self.rng
-        text = add_typos(rng, text, typo_rate, traditional)
+        text = add_typos(rng, text, typo_rate, "traditional" if traditional else self.era)
         text = vary_punctuation(rng, text)
         if mood and rng.random() < 0.22 and "[" not in text:
             slot = {"angry": "tag_angry", "happy": "tag_happy", "neutral": "tag_neutral", "sad": "tag_sad"}[
@@ -146,10 +165,12 @@ class Scene:
             ]
             if rng.random() < 0.35:
                 slot = {"angry": "emoji_angry", "happy": "emoji_happy"}.get(mood, slot)
-            text += self.bank.say(rng, slot)
+            text += (bank or self.bank).say(rng, slot)
         return clip(text.strip(), limit)
 
-    def brand_text(self, kind: str, brand: BrandSpec, other: BrandSpec, limit: int) -> str:
+    def brand_text(
+        self, kind: str, brand: BrandSpec, other: BrandSpec, limit: int, bank: PhraseBank, traditional: bool
+    ) -> str:
         fixed = {
             "brand": brand.name,
             "brand2": other.name,
@@ -158,9 +179,8 @@ class Scene:
         }
         mood = {"praise": "happy", "mild_brand_grumble": "neutral", "giveaway": "happy"}.get(kind, "neutral")
         typo_rate = 0.0 if kind in ("ad", "giveaway") else 0.06
-        return self.finish(
-            self.bank.render(self.rng, "{" + kind + "}", fixed), mood, limit=limit, typo_rate=typo_rate
-        )
+        text = bank.render(self.rng, "{" + kind + "}", fixed)
+        return self.finish(text, mood, limit=limit, typo_rate=typo_rate, traditional=traditional, bank=bank)
 
     def complaint_text(self, bank: PhraseBank, fixed: dict[str, str]) -> str:
         rng = self.rng
@@ -183,7 +203,9 @@ class Scene:
             text += bank.say(rng, "complaint_core", fixed) + bank.say(rng, "sep")
         text += bank.say(rng, "escalation_act", fixed)
         if rng.random() < 0.3:
-            text += bank.say(rng, "sep") + bank.say(rng, "escalation_act", fixed)
+            again = bank.say(rng, "escalation_act", fixed)
+            if again not in text:
+                text += bank.say(rng, "sep") + again
         spread = bank.say(rng, "escalation_spread", fixed)
         return text + (bank.say(rng, "end_dot") + spread if spread else "")
 
@@ -197,8 +219,11 @@ class Scene:
         limit: int = 140,
         everyday_feed: str = "weibo-timeline",
         news_feed: str = "rss:news",
+        bank: PhraseBank | None = None,
+        traditional: bool = False,
     ) -> dict[str, list[str]]:
-        """Steady streams of brand talk and everyday posts; returns post ids by kind."""
+        """Steady streams of brand talk and everyday posts (from ``bank``, else the scene's); ids by kind."""
+        bank = bank or self.bank
         ids: dict[str, list[str]] = {kind: [] for kind in per_day}
         day = 0
         while self.start + timedelta(days=day) < self.end:
@@ -216,13 +241,23 @@ class Scene:
                             limit,
                             everyday_feed,
                             news_feed,
+                            bank,
+                            traditional,
                         )
                     )
             day += 1
         return ids
 
     def _background_post(
-        self, kind: str, brands: list[BrandSpec], at: datetime, limit: int, everyday_feed: str, news_feed: str
+        self,
+        kind: str,
+        brands: list[BrandSpec],
+        at: datetime,
+        limit: int,
+        everyday_feed: str,
+        news_feed: str,
+        bank: PhraseBank,
+        traditional: bool,
     ) -> str:
         rng = self.rng
         if kind in BRAND_KINDS:
@@ -233,13 +268,15 @@ class Scene:
                 author = self.official(brand.official) if rng.random() < 0.5 else self.pool.pick()
             else:
                 author = self.pool.pick()
-            text = self.timeline.unique_text(lambda: self.brand_text(kind, brand, other, limit))
+            text = self.timeline.unique_text(
+                lambda: self.brand_text(kind, brand, other, limit, bank, traditional)
+            )
             heat = 2.0 if kind == "giveaway" else 0.5
             return self.timeline.add(at, author, text, feed=brand.feed, brand=brand.name, heat=heat)
         if kind == "unrelated_news":
             author = rng.choice(self.news_accounts)
             text = self.timeline.unique_text(
-                lambda: self.finish(self.bank.say(rng, kind), "", limit=limit, typo_rate=0.0)
+                lambda: self.finish(bank.say(rng, kind), "", limit=limit, typo_rate=0.0, bank=bank)
             )
             if rng.random() < 0.3:
                 return self.timeline.add(
@@ -253,7 +290,19 @@ class Scene:
                 )
             return self.timeline.add(at, author, text, feed=everyday_feed, brand=None, heat=0.3)
         mood = {"grumble": "angry", "daily": "happy"}.get(kind, "neutral")
-        text = self.timeline.unique_text(lambda: self.finish(self.bank.say(rng, kind), mood, limit=limit))
+        template = {
+            "grumble": "{grumble_lead}{grumble}{grumble_tail}",
+            "daily": "{daily_lead}{daily}{daily_tail}",
+        }
+        text = self.timeline.unique_text(
+            lambda: self.finish(
+                bank.render(rng, template.get(kind, "{" + kind + "}")),
+                mood,
+                limit=limit,
+                traditional=traditional,
+                bank=bank,
+            )
+        )
         return self.timeline.add(at, self.pool.pick(), text, feed=everyday_feed, brand=None, heat=0.5)
 
     # --- incidents ------------------------------------------------------------------------------------------
@@ -290,7 +339,7 @@ class Scene:
                 else:
                     statements.append(post_id)
                 continue
-            use_alt = plan.alt_bank is not None and rng.random() < plan.alt_share
+            use_alt = plan.alt_bank is not None and kind in ALT_KINDS and rng.random() < plan.alt_share
             bank = plan.alt_bank if use_alt else plan.bank
             traditional = plan.traditional and not use_alt
             author = self._incident_author(kind, participants)
@@ -357,9 +406,8 @@ class Scene:
             tag = "#" + bank.say(rng, "topic", fixed) + "#"
             text = tag + text if rng.random() < 0.6 else text + " " + tag
         careful = kind in ("media", "kol")  # editors and pundits do not type like the rest of us
-        return self.finish(
-            text, mood, limit=limit, traditional=traditional, typo_rate=0.0 if careful else 0.06
-        )
+        typo_rate = 0.0 if careful else 0.06
+        return self.finish(text, mood, limit=limit, traditional=traditional, typo_rate=typo_rate, bank=bank)
 
     @staticmethod
     def _repost(comment: str, target: Quoted, limit: int) -> tuple[str, str]:
