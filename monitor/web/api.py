@@ -78,7 +78,7 @@ def posts(request: Request) -> Response:
     limit = min(500, max(1, int(request.query_params.get("limit", "50") or 50)))
     offset = max(0, int(request.query_params.get("offset", "0") or 0))
     with _db(request) as db:
-        rows = read.search_posts(db, **filters, limit=limit, offset=offset)
+        rows = read.search_posts(db, **filters, limit=limit, offset=offset, tz=request.app.state.tz)
     return _json({"posts": rows, "limit": limit, "offset": offset})
 
 

@@ -228,7 +228,7 @@ def posts_page(request: Request) -> Response:
     filters_ = post_filters(request)
     page = max(1, int(request.query_params.get("page", "1") or 1))
     with _db(request) as db:
-        rows = read.search_posts(db, **filters_, limit=51, offset=(page - 1) * 50)
+        rows = read.search_posts(db, **filters_, limit=51, offset=(page - 1) * 50, tz=request.app.state.tz)
         feeds = read.feed_names(db)
     return render(
         request, "posts.html", posts=rows[:50], more=len(rows) > 50, page=page, filters=filters_, feeds=feeds

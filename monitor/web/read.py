@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import sqlite_utils
 
+from monitor.errors import InputError
 from monitor.events import SEVERITIES
 
 logger = logging.getLogger(__name__)
@@ -265,8 +266,11 @@ def search_posts(
     until: str = "",
     limit: int = 50,
     offset: int = 0,
+    tz: tzinfo = UTC,
 ) -> list[dict]:
     """Posts matching the words of ``q`` (all of them) and the filters, newest first.
+
+    ``since`` and ``until`` are days (YYYY-MM-DD, both included) in the time zone ``tz``.
 
     Words of three or more characters use the trigram full-text index; shorter ones (most Chinese words are
     two characters) fall back to a substring match.
@@ -291,18 +295,27 @@ def search_posts(
     if escalation:
         clauses.append("c.escalation = ?")
         params.append(escalation)
-    if since:
-        clauses.append("datetime(coalesce(p.created_at, p.first_seen_at)) >= datetime(?)")
-        params.append(since)
-    if until:
-        clauses.append("datetime(coalesce(p.created_at, p.first_seen_at)) < datetime(?, '+1 day')")
-        params.append(until)
+    for bound, op, value in (("since", ">=", since), ("until", "<", until)):
+        if value:
+            clauses.append(f"datetime(coalesce(p.created_at, p.first_seen_at)) {op} datetime(?)")
+            params.append(_local_midnight_utc(value, tz, next_day=bound == "until"))
     where = ("where " + " and ".join(clauses)) if clauses else ""
     sql = f"""
         select {_POST_COLUMNS} from posts p {_LATEST_CLASSIFICATION} {where}
         order by datetime(coalesce(p.created_at, p.first_seen_at)) desc limit ? offset ?
     """
     return list(db.query(sql, [*params, int(limit), int(offset)]))
+
+
+def _local_midnight_utc(day: str, tz: tzinfo, *, next_day: bool) -> str:
+    """The start of ``day`` (or of the day after) in ``tz``, as SQLite's UTC ``datetime()`` text."""
+    try:
+        start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=tz)
+    except ValueError:
+        raise InputError(f"expected a date like 2026-11-23, got {day!r}") from None
+    if next_day:
+        start = (start + timedelta(days=1)).replace(tzinfo=tz)
+    return start.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def feed_names(db: sqlite_utils.Database) -> list[str]:
