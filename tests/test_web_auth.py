@@ -29,6 +29,21 @@ def app(db_path: Path):
             "n_posts": 3,
         }
     )
+    db["alerting_alerts"].insert(  # alerting has notified about it, so it can be acknowledged
+        {
+            "incident_id": "inc-1",
+            "severity": "warning",
+            "status": "firing",
+            "labels": '{"incident_id": "inc-1", "severity": "warning"}',
+            "title": "某品牌冰箱门关不上",
+            "summary": "",
+            "post_ids": "[]",
+            "reasons": "[]",
+            "stats": "{}",
+            "starts_at": "2026-11-23T10:00:00+08:00",
+            "updated_at": "2026-11-23T10:00:00+08:00",
+        }
+    )
     db.close()
     return create_app(load_config(), db_path, environ=ENV)
 

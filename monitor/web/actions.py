@@ -2,15 +2,14 @@
 
 The pages' forms and the JSON API call the same functions through ``ACTIONS``. Where another area owns the
 state (alerting's acks and silences, the feeds' pause flag and commands, the model registry), the action calls
-that area's function; the few that write another area's table directly say so, until that area offers one.
+that area's function; ``resolve`` and ``false_alarm`` write the incidents' and labels' tables directly and say why.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-import json
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -72,25 +71,21 @@ def acknowledge(
     db: sqlite_utils.Database, incident_id: str, ctx: Context, comment: str = ""
 ) -> dict[str, Any]:
     """Acknowledge the incident at its current severity: repeats stop until the severity changes."""
-    row = _incident(db, incident_id)
-    # alerting_acks belongs to monitor.alerting, which offers no ack function yet; this is its row shape.
-    db["alerting_acks"].upsert(
-        {
-            "incident_id": incident_id,
-            "severity": row["severity"],
-            "acked_at": _iso(ctx.now),
-            "acked_by": ctx.user,
-            "comment": comment.strip()[:500],
-        },
-        pk="incident_id",
-    )
-    return {"incident_id": incident_id, "acked": True, "severity": row["severity"]}
+    from monitor.alerting.store import ack_incident
+
+    _incident(db, incident_id)
+    severity = ack_incident(db, incident_id, ctx.now, by=ctx.user, comment=comment.strip()[:500])
+    if severity is None:
+        raise InputError(f"incident {incident_id!r} has not alerted yet: there is nothing to acknowledge")
+    return {"incident_id": incident_id, "acked": True, "severity": severity}
 
 
 def unacknowledge(db: sqlite_utils.Database, incident_id: str, ctx: Context) -> dict[str, Any]:
+    from monitor.alerting.store import unack_incident
+
     _incident(db, incident_id)
-    if read.has_table(db, "alerting_acks"):
-        db.execute("delete from alerting_acks where incident_id = ?", [incident_id])
+    if not unack_incident(db, incident_id):
+        raise InputError(f"incident {incident_id!r} is not acknowledged")
     return {"incident_id": incident_id, "acked": False}
 
 
@@ -98,6 +93,9 @@ def silence(
     db: sqlite_utils.Database, incident_id: str, ctx: Context, hours: float | str = 2, comment: str = ""
 ) -> dict[str, Any]:
     """Mute the incident's notifications for ``hours`` (matcher ``incident_id="ID"``)."""
+    from monitor.alerting.matchers import Matcher
+    from monitor.alerting.store import add_silence
+
     _incident(db, incident_id)
     try:
         hours = float(hours)
@@ -105,34 +103,23 @@ def silence(
         raise InputError(f"silence duration must be a number of hours, got {hours!r}") from None
     if not 0 < hours <= MAX_SILENCE_HOURS:
         raise InputError(f"silence duration must be between 0 and {MAX_SILENCE_HOURS} hours, got {hours:g}")
-    escaped = incident_id.replace("\\", "\\\\").replace('"', '\\"')
-    silence_id = uuid.uuid4().hex[:12]
-    # alerting_silences belongs to monitor.alerting, which offers no create function yet; this is its row shape.
-    db["alerting_silences"].insert(
-        {
-            "id": silence_id,
-            "matchers": json.dumps([f'incident_id="{escaped}"'], ensure_ascii=False),
-            "starts_at": _iso(ctx.now),
-            "ends_at": _iso(ctx.now + timedelta(hours=hours)),
-            "created_by": ctx.user,
-            "comment": comment.strip()[:500] or "从看板静默",
-            "created_at": _iso(ctx.now),
-            "updated_at": _iso(ctx.now),
-        }
+    made = add_silence(
+        db,
+        [str(Matcher("incident_id", "=", incident_id))],
+        starts_at=ctx.now,
+        ends_at=ctx.now + timedelta(hours=hours),
+        created_by=ctx.user,
+        comment=comment.strip()[:500] or "从看板静默",
     )
-    return {"incident_id": incident_id, "silence_id": silence_id, "hours": hours}
+    return {"incident_id": incident_id, "silence_id": made.id, "hours": hours}
 
 
 def expire_silence(db: sqlite_utils.Database, silence_id: str, ctx: Context) -> dict[str, Any]:
     """End a silence now (kept for the record, as Alertmanager expires rather than deletes)."""
-    rows = (
-        list(db.query("select id from alerting_silences where id = ?", [silence_id]))
-        if read.has_table(db, "alerting_silences")
-        else []
-    )
-    if not rows:
-        raise NotFound(f"no silence {silence_id!r}")
-    db["alerting_silences"].update(silence_id, {"ends_at": _iso(ctx.now), "updated_at": _iso(ctx.now)})
+    from monitor.alerting.store import expire_silence as expire
+
+    if not expire(db, silence_id, ctx.now):
+        raise NotFound(f"no active silence {silence_id!r}")
     return {"silence_id": silence_id, "expired": True}
 
 
@@ -185,7 +172,9 @@ def false_alarm(
         for post in posts
     ]
     db["labels"].insert_all(rows)
-    acknowledge(db, incident_id, ctx, comment="误报")
+    if read.ack(db, incident_id) is None:
+        with contextlib.suppress(InputError):  # an incident that never alerted has no repeats to stop
+            acknowledge(db, incident_id, ctx, comment="误报")
     add_note(db, incident_id, ctx.user, "标记为误报" + (f"：{comment.strip()}" if comment.strip() else ""))
     return {"incident_id": incident_id, "labels": len(rows)}
 
