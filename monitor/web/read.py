@@ -96,10 +96,16 @@ def _post_times(db: sqlite_utils.Database, incident_ids: list[str]) -> dict[str,
 
 
 def incidents(db: sqlite_utils.Database, *, include_resolved: bool = False, limit: int = 200) -> list[dict]:
-    """Incidents, most severe and fastest-growing first, each with its growth over the last hour."""
+    """Open incidents with a severity (or all, candidates and resolved included), most severe and
+    fastest-growing first, each with its growth over the last hour."""
     if not has_table(db, "incidents"):
         return []
-    where = "" if include_resolved else f"where status in ({','.join('?' * len(OPEN_STATUSES))})"
+    # By default: open incidents that reached a severity; candidates detection still watches stay out.
+    where = (
+        ""
+        if include_resolved
+        else f"where status in ({','.join('?' * len(OPEN_STATUSES))}) and severity is not null"
+    )
     params = [] if include_resolved else list(OPEN_STATUSES)
     rows = list(
         db.query(f"select * from incidents {where} order by updated_at desc limit {int(limit)}", params)
