@@ -1,5 +1,6 @@
 """The incident timeline: hourly buckets in local time, reach by distinct author, severity flags, the SVG."""
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,16 @@ def test_a_long_incident_gets_wider_buckets_so_the_chart_stays_readable():
     assert timeline.step == timedelta(hours=3)
     assert sum(timeline.posts) == 24 * 30
     assert len(timeline.starts) <= 24 * 14
+    assert {s.hour % 3 for s in timeline.starts} == {0}  # wide buckets start on round hours
+    axis = re.findall(r'text-anchor="middle">([^<]+)<', render_svg(timeline))
+    assert 2 <= len(axis) <= 9 and all(re.fullmatch(r"\d\d-\d\d", label) for label in axis)  # whole days
+
+
+def test_severity_labels_close_together_do_not_overlap():
+    posts = [(at(10), "a", 1), (at(20), "b", 1)]
+    svg = render_svg(build_timeline(posts, [(at(10, 1), "watch"), (at(10, 5), "critical")], SHANGHAI))
+    ys = re.findall(r'<g class="severity-change"[^>]*><line [^>]*/><text x="[\d.]+" y="([\d.]+)"', svg)
+    assert len(ys) == 2 and ys[0] != ys[1]
 
 
 def test_the_svg_draws_one_bar_per_busy_hour_the_reach_line_and_each_severity_change():

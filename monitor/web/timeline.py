@@ -49,8 +49,17 @@ def build_timeline(
     first = posts[0][0].replace(minute=0, second=0, microsecond=0)
     last = max(posts[-1][0], *(t.astimezone(tz) for t, _ in changes)) if changes else posts[-1][0]
     hours = int((last - first) / HOUR) + 1
-    step = HOUR * max(1, -(-hours // MAX_BUCKETS))
-    n = -(-hours // int(step / HOUR))
+    step_hours = next(
+        (h for h in (1, 2, 3, 6, 12, 24, 48) if -(-hours // h) <= MAX_BUCKETS), -(-hours // MAX_BUCKETS)
+    )
+    step = HOUR * step_hours
+    # Wide buckets start on round local hours (03:00, 06:00 ... or midnight), so the axis reads naturally.
+    first = (
+        first.replace(hour=first.hour - first.hour % step_hours)
+        if step_hours <= 24
+        else first.replace(hour=0)
+    )
+    n = int((last - first) / step) + 1
     timeline = Timeline(starts=[first + step * i for i in range(n)], posts=[0] * n, reach=[0] * n, step=step)
     seen: set[str] = set()
     added = [0] * n
@@ -112,19 +121,22 @@ def render_svg(timeline: Timeline, *, width: int = 760, height: int = 280) -> st
         for i, r in enumerate(timeline.reach)
     )
     out.append(f'<polyline class="reach-line" points="{points}"/>')
+    label_rows: list[float] = []  # right end of the last flag label in each row, so labels never overlap
     for moment, severity in timeline.changes:
         x = x_at(moment)
         colour = SEVERITY_COLOURS.get(severity, "#666")
         name = escape(SEVERITY_NAMES.get(severity, severity))
+        row = next((i for i, end in enumerate(label_rows) if x >= end), len(label_rows))
+        label_rows[row : row + 1] = [x + 34]
         out.append(
             f'<g class="severity-change" data-severity="{escape(severity)}">'
             f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{top + plot_h}" stroke="{colour}"/>'
-            f'<text x="{x + 3:.1f}" y="{top - 8}" fill="{colour}">{name}</text>'
+            f'<text x="{x + 3:.1f}" y="{top - 8 + 14 * row}" fill="{colour}">{name}</text>'
             f"<title>{moment:%m-%d %H:%M} 升级为{name}</title></g>"
         )
-    for index in _tick_indices(n):
+    for index in _tick_indices(timeline.starts, timeline.step):
         moment = timeline.starts[index]
-        label = f"{moment:%m-%d %H时}" if index == 0 or moment.hour == 0 else f"{moment:%H时}"
+        label = f"{moment:%m-%d}" if moment.hour == 0 else f"{moment:%H时}"
         out.append(
             f'<text class="axis" x="{left + slot * (index + 0.5):.1f}" y="{height - bottom + 16}" '
             f'text-anchor="middle">{label}</text>'
@@ -139,8 +151,16 @@ def render_svg(timeline: Timeline, *, width: int = 760, height: int = 280) -> st
     return "".join(out)
 
 
-def _tick_indices(n: int, most: int = 8) -> range:
-    return range(0, n, max(1, -(-n // most)))
+TICK_HOURS = (1, 2, 3, 6, 12, 24, 48, 72, 168, 336)
+
+
+def _tick_indices(starts: list[datetime], step: timedelta, most: int = 9) -> list[int]:
+    """Buckets that start on a round local hour (every 1, 2, 3, 6, 12 h or whole days), at most ``most``."""
+    span = len(starts) * step / HOUR
+    every = next((h for h in TICK_HOURS if h >= step / HOUR and span / h <= most), TICK_HOURS[-1])
+    if every < 24:
+        return [i for i, s in enumerate(starts) if s.hour % every == 0]
+    return [i for i, s in enumerate(starts) if s.hour == 0 and s.toordinal() % (every // 24) == 0]
 
 
 def _short(value: float) -> str:
