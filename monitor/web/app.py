@@ -37,8 +37,6 @@ from monitor.web.store import connect, ensure_initial_password, migrations, sess
 logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
-# Tables the dashboard writes on behalf of other areas; made here if their sets are not yet registered.
-_OTHER_MIGRATIONS = ("monitor.alerting.store", "monitor.feeds.store", "monitor.incidents")
 
 
 def create_app(
@@ -95,14 +93,7 @@ def create_app(
 
 
 def prepare_db(db: sqlite_utils.Database) -> None:
-    """Apply the web's migrations and those of the areas whose tables its actions write."""
-    import importlib
-
-    for name in _OTHER_MIGRATIONS:
-        try:
-            importlib.import_module(name).migrations.apply(db)
-        except ImportError as exc:
-            logger.warning("cannot apply %s migrations (%s); its pages stay empty", name, exc)
+    """Apply the web's migrations (``open_db`` applies every registered set; this keeps the web whole alone)."""
     migrations.apply(db)
 
 
