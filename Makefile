@@ -31,6 +31,7 @@ demo: $(STAMP)
 
 ## test: install the test extras and run the test suite
 test: $(TEST_STAMP)
+	@./scripts/ensure-browser || echo "warning: could not install chromium; browser tests will be skipped"
 	$(BIN)/python -m pytest -q
 
 lint: $(TEST_STAMP)
