@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +26,7 @@ from monitor.events import AlertEvent
 from monitor.incidents import save_incidents
 from monitor.normalize import normalize
 from monitor.post import Post
+from monitor.registry import refresh_classifier
 from monitor.store import iso, open_db, save_classifications, save_post
 
 logger = logging.getLogger(__name__)
@@ -64,6 +66,8 @@ class Pipeline:
         self.alerter = Alerter(config.alerting, db, mode=mode)
         self.on_notification = on_notification
         self._last_tick: datetime | None = None
+        # The clock of the last minute's alert flush, not yet run: see _advance.
+        self._flush_at: datetime | None = None
 
     @classmethod
     def open(
@@ -95,7 +99,7 @@ class Pipeline:
         if not posts and extra_writes is None:
             return result
         fallback = now or datetime.now(UTC)
-        with self.db.atomic():
+        with self._transaction():
             saved = []
             for post in posts:
                 post_tags = _tags_for(post, tags)
@@ -119,7 +123,8 @@ class Pipeline:
                 )
                 if events:
                     result.events += events
-                    result.notifications += self.alerter.submit(events, clock)
+                    result.notifications += self._submit(events, clock)
+            result.notifications += self._settle()
             self._persist()
             if extra_writes is not None:
                 extra_writes(self.db)
@@ -128,16 +133,19 @@ class Pipeline:
 
     def tick(self, now: datetime) -> list[Notification]:
         """Let time pass: incident lifecycle (cooling, resolved) and alert timers due by ``now``."""
-        with self.db.atomic():
+        refresh_classifier(self)  # a model promoted in the registry takes over without a restart
+        with self._transaction():
             notifications = self._advance(now, force=True)
+            notifications += self._settle()
             self._persist()
         self._announce(notifications)
         return notifications
 
     def finish(self, now: datetime, horizon: timedelta = timedelta(minutes=10)) -> list[Notification]:
         """At the end of a replay: send what grouping still holds, as it would within ``horizon``."""
-        with self.db.atomic():
-            notifications = self.alerter.flush(now + horizon)
+        with self._transaction():
+            notifications = self._settle()
+            notifications += self.alerter.flush(now + horizon)
         self._announce(notifications)
         return notifications
 
@@ -196,11 +204,34 @@ class Pipeline:
             # The clock went backwards (a late line, a clock jump): never re-run time already past.
             return []
         self._last_tick = now
-        notifications = self.alerter.flush(now)
+        # The alert timers due by ``now`` run lazily, before the next submit and before the transaction commits:
+        # one flush over several minutes sends exactly what one flush per minute would (each message at its own
+        # group tick, in the same order), without a look at every group every minute.
+        self._flush_at = now
         events = self.detector.tick(now)
-        if events:
-            notifications += self.alerter.submit(events, now)
-        return notifications
+        return self._submit(events, now) if events else []
+
+    def _submit(self, events: list[AlertEvent], now: datetime) -> list[Notification]:
+        return self._settle() + self.alerter.submit(events, now)
+
+    def _settle(self) -> list[Notification]:
+        """Run the alert flush that _advance put off."""
+        if self._flush_at is None:
+            return []
+        at, self._flush_at = self._flush_at, None
+        return self.alerter.flush(at)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        try:
+            with self.db.atomic():
+                yield
+        except BaseException:
+            # Rolled back: what detection and alerting hold in memory must not run ahead of the database.
+            self.detector = Detector(self.config.detection, _load_state(self.db))
+            self.alerter.forget()
+            self._flush_at = None
+            raise
 
     def _persist(self) -> None:
         save_incidents(self.db, self.detector.incidents())

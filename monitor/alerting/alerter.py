@@ -1,7 +1,10 @@
 """The Alerter: folds detection's AlertEvents into alert state, and writes every notification due to the outbox.
 
 All state is in the database; each ``submit``/``flush`` runs in one transaction, so a crash leaves either all of
-its notifications in the outbox or none, and a restarted process carries on from the same timers.
+its notifications in the outbox or none, and a restarted process carries on from the same timers. Alerts and
+groups are also held in memory as a write-through cache (every change is written in the same transaction, in
+the form it reads back as), shared by the Alerters of one connection and re-read when another connection has
+committed; silences and acks, which operators change from elsewhere, are re-read whenever anything changed.
 """
 
 from __future__ import annotations
@@ -9,6 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -19,7 +25,7 @@ from monitor.alerting import store
 from monitor.alerting.config import AlertingConfig
 from monitor.alerting.dispatch import Alert, Dispatch, Group, Timers, flush_group, new_group
 from monitor.alerting.message import describe_changes
-from monitor.alerting.mute import Inhibitor, inhibited, silenced_by
+from monitor.alerting.mute import Inhibitor, Silence, inhibited, silenced_by
 from monitor.alerting.route import Route, build_route
 from monitor.events import AlertEvent
 
@@ -67,6 +73,25 @@ class Notification:
         return row
 
 
+@dataclass(slots=True)
+class _Cache:
+    """Alert state as the database held it at ``version`` (``data_version``), plus what this connection wrote."""
+
+    version: int
+    alerts: dict[str, Alert]
+    groups: dict[str, Group]
+    # The earliest group timer, once known: flush() is called for every minute of the clock and must be free
+    # when nothing is due. Whatever can move a timer (submit, a flush that ran) sets it again.
+    next_due: datetime | None = None
+    mutes_key: tuple[int, int] | None = None
+    silences: list[Silence] = field(default_factory=list)
+    acks: dict[str, str] = field(default_factory=dict)
+
+
+# One cache per database connection, so that two Alerters on one connection never see each other's writes late.
+_CACHES: weakref.WeakKeyDictionary[sqlite_utils.Database, _Cache] = weakref.WeakKeyDictionary()
+
+
 def _digest(*parts: str, size: int = 16) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:size]
 
@@ -85,38 +110,45 @@ class Alerter:
         self.route: Route = build_route(config.route)
         self.inhibitors = [Inhibitor.from_config(rule) for rule in config.inhibit_rules]
         self.hold = mode == "replay" and not config.delivery.send_on_replay
-        # The earliest group timer, once known: flush() is called for every minute of the clock and must be
-        # free when nothing is due. Anything that can move a timer (submit, a flush that ran) forgets it.
-        self._next_due: datetime | None = None
+        self._routes = {node.id: node for node in self.route.walk()}
+        self._send_resolved = {receiver.name: receiver.send_resolved for receiver in config.receivers}
+        self._posts_table = False
         store.migrations.apply(db)
 
     # -- public -----------------------------------------------------------------------------------------------
 
     def submit(self, events: list[AlertEvent], now: datetime) -> list[Notification]:
         """Take detection's events at ``now``; returns the notifications due (already in the outbox)."""
-        self._next_due = None
-        with self.db.atomic():
+        with self._transaction():
             notes = self._flush(now, inclusive=False)
-            alerts = store.load_alerts(self.db)
-            groups = store.load_groups(self.db)
+            cache = self._cache()
+            changed: set[str] = set()
             for event in events:
                 alert = Alert.from_event(
-                    event, alerts.get(event.incident_id), now, self._evidence(event.post_ids)
+                    event, cache.alerts.get(event.incident_id), now, self._evidence(event.post_ids)
                 )
-                alerts[alert.incident_id] = alert
-                store.save_alert(self.db, alert)
-                self._place(alert, groups, now)
-            for group in groups.values():
-                store.save_group(self.db, group)
+                alert = store.save_alert(self.db, alert)
+                cache.alerts[alert.incident_id] = alert
+                changed |= self._place(alert, cache.groups, now)
+            for key in changed:
+                cache.groups[key] = store.save_group(self.db, cache.groups[key])
             notes += self._flush(now, inclusive=True)
         return notes
 
     def flush(self, now: datetime) -> list[Notification]:
         """Run every group timer due by ``now``; returns the notifications due (already in the outbox)."""
-        if self._next_due is not None and now < self._next_due:
+        next_due = self._cache().next_due
+        if next_due is not None and now < next_due:
             return []
-        with self.db.atomic():
+        with self._transaction():
             return self._flush(now, inclusive=True)
+
+    def forget(self) -> None:
+        """Drop the alert state held in memory; the next call reads it from the database again.
+
+        For a caller whose enclosing transaction rolled back after this Alerter wrote inside it.
+        """
+        _CACHES.pop(self.db, None)
 
     def contract_log(self) -> list[dict[str, Any]]:
         """Every notification recorded so far, as ``to_contract()`` gave it, in the order they were made."""
@@ -139,9 +171,13 @@ class Alerter:
 
     # -- internals --------------------------------------------------------------------------------------------
 
-    def _place(self, alert: Alert, groups: dict[str, Group], now: datetime) -> None:
-        """Put the alert into the groups its labels route to, and take it out of those it no longer routes to."""
+    def _place(self, alert: Alert, groups: dict[str, Group], now: datetime) -> set[str]:
+        """Put the alert into the groups its labels route to, and take it out of those it no longer routes to.
+
+        Returns the keys of the groups it changed.
+        """
         keys = set()
+        changed = set()
         for route in self.route.match(alert.labels):
             key = route.group_key(alert.labels)
             keys.add(key)
@@ -153,46 +189,88 @@ class Alerter:
                     key, route.id, route.receiver, route.group_labels(alert.labels), now, self._timers(route)
                 )
                 groups[key] = group
-            group.members.setdefault(alert.incident_id, None)
+                changed.add(key)
+            if alert.incident_id not in group.members:
+                group.members[alert.incident_id] = None
+                changed.add(key)
         for key, group in groups.items():
             if key not in keys and alert.incident_id in group.members:
                 # It moved (e.g. its severity now routes elsewhere): this receiver hears no more about it.
                 del group.members[alert.incident_id]
+                changed.add(key)
+        return changed
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        try:
+            with self.db.atomic():
+                yield
+        except BaseException:
+            self.forget()  # what this call changed in memory was rolled back in the database
+            raise
+
+    def _cache(self) -> _Cache:
+        """The alert state, read from the database at first and again after another connection committed."""
+        version = store.data_version(self.db)
+        cache = _CACHES.get(self.db)
+        if cache is None or cache.version != version:
+            cache = _Cache(version, store.load_alerts(self.db), store.load_groups(self.db))
+            _CACHES[self.db] = cache
+        return cache
+
+    def _mutes(self, cache: _Cache) -> tuple[list[Silence], dict[str, str]]:
+        """Silences and acks, re-read when this connection or another has changed anything since."""
+        key = (cache.version, self.db.conn.total_changes)
+        if cache.mutes_key != key:
+            cache.silences = store.load_silences(self.db)
+            cache.acks = store.load_acks(self.db)
+            cache.mutes_key = key
+        return cache.silences, cache.acks
 
     def _timers(self, route: Route) -> Timers:
         return Timers(route.group_wait, route.group_interval, route.repeat_interval)
 
     def _flush(self, now: datetime, *, inclusive: bool) -> list[Notification]:
-        groups = store.load_groups(self.db)
+        cache = self._cache()
+        groups = cache.groups
         due = [g for g in groups.values() if g.next_flush_at < now or (inclusive and g.next_flush_at == now)]
         if not due:
-            self._next_due = min((g.next_flush_at for g in groups.values()), default=None)
+            cache.next_due = min((g.next_flush_at for g in groups.values()), default=None)
             return []
-        self._next_due = None
-        alerts = store.load_alerts(self.db)
-        silences = store.load_silences(self.db)
-        acks = store.load_acks(self.db)
-        firing = {a.incident_id: a.labels for a in alerts.values() if a.status == "firing"}
+        alerts = cache.alerts
+        silences, acks = self._mutes(cache)
+        # Inhibition depends only on which alerts fire, fixed during one flush: worked out once per alert.
+        firing: dict[str, dict[str, str]] | None = None
+        inhibition: dict[str, bool] = {}
 
         def muted(alert: Alert, at: datetime) -> bool:
-            if silenced_by(silences, alert.labels, at):
+            nonlocal firing
+            if silences and silenced_by(silences, alert.labels, at):
                 return True
-            return alert.status == "firing" and inhibited(
-                alert.incident_id, alert.labels, firing, self.inhibitors
-            )
+            if alert.status != "firing" or not self.inhibitors:
+                return False
+            known = inhibition.get(alert.incident_id)
+            if known is None:
+                if firing is None:
+                    firing = {a.incident_id: a.labels for a in alerts.values() if a.status == "firing"}
+                known = inhibited(alert.incident_id, alert.labels, firing, self.inhibitors)
+                inhibition[alert.incident_id] = known
+            return known
 
         def acked(alert: Alert) -> bool:
             return acks.get(alert.incident_id) == alert.severity
 
         dispatches: list[Dispatch] = []
         for group in due:
-            route = self.route.find(group.route_id)
+            route = self._routes.get(group.route_id)
             if route is None or route.receiver != group.receiver:
                 # The config changed under this group: drop it; its alerts are re-grouped on their next event.
                 store.delete_group(self.db, group.key)
+                del groups[group.key]
                 continue
             timers = self._timers(route)
-            send_resolved = self.config.receiver(group.receiver).send_resolved
+            send_resolved = self._send_resolved[group.receiver]
+            before = group
             while group.next_flush_at < now or (inclusive and group.next_flush_at == now):
                 group, dispatch = flush_group(
                     group,
@@ -208,10 +286,16 @@ class Alerter:
                     dispatches.append(dispatch)
                 if not group.members:
                     break
-            if group.members:
-                store.save_group(self.db, group)
+            if group.members and group.members == before.members:
+                # Looked at, nothing to tell: only its timers moved (most flushes, every group_interval).
+                store.save_group_timers(self.db, group)
+                groups[group.key] = group
+            elif group.members:
+                groups[group.key] = store.save_group(self.db, group)
             else:
                 store.delete_group(self.db, group.key)
+                del groups[group.key]
+        cache.next_due = min((g.next_flush_at for g in groups.values()), default=None)
         dispatches.sort(key=lambda d: (d.at, d.receiver, d.group_key))
         notes: list[Notification] = []
         for dispatch in dispatches:
@@ -255,7 +339,9 @@ class Alerter:
                     "link": f"{self.config.dashboard_url.rstrip('/')}/incidents/{alert.incident_id}",
                 }
             )
-            self.db["alerts"].insert(
+            store.insert_ignore(
+                self.db,
+                "alerts",
                 {
                     **{name: getattr(note, name) for name in CONTRACT_FIELDS},
                     "fired_at": at,
@@ -268,7 +354,6 @@ class Alerter:
                     "changes": json.dumps(changes, ensure_ascii=False),
                     "labels": json.dumps(note.labels, ensure_ascii=False, sort_keys=True),
                 },
-                ignore=True,
             )
         payload = {
             "id": outbox_id,
@@ -278,7 +363,9 @@ class Alerter:
             "fired_at": at,
             "notifications": payload_notes,
         }
-        self.db["alerting_outbox"].insert(
+        store.insert_ignore(
+            self.db,
+            "alerting_outbox",
             {
                 "id": outbox_id,
                 "receiver": dispatch.receiver,
@@ -289,7 +376,6 @@ class Alerter:
                 "next_attempt_at": at,
                 "payload": json.dumps(payload, ensure_ascii=False),
             },
-            ignore=True,
         )
         logger.info("notify %s: %s (%d alerts)", dispatch.receiver, dispatch.group_key, len(notes))
         return notes
@@ -297,7 +383,9 @@ class Alerter:
     def _evidence(self, post_ids: list[str]) -> list[dict[str, Any]]:
         """The evidence posts' text, author and link, when the post store has them."""
         wanted = post_ids[: self.config.evidence_posts]
-        if not wanted or not self.db["posts"].exists():
+        if wanted and not self._posts_table:
+            self._posts_table = self.db["posts"].exists()  # asked until it exists: tables are not dropped
+        if not wanted or not self._posts_table:
             return [{"id": pid} for pid in wanted]
         out = []
         for pid in wanted:

@@ -140,8 +140,20 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def data_version(db: sqlite_utils.Database) -> int:
+    """SQLite's ``data_version``: it moves whenever another connection commits a change to the file."""
+    return db.execute("PRAGMA data_version").fetchone()[0]
+
+
+def _rows(db: sqlite_utils.Database, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+    # Plain SQL: sqlite-utils' table helpers introspect the schema on every call, and these run every minute.
+    cursor = db.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def load_alerts(db: sqlite_utils.Database) -> dict[str, Alert]:
-    return {row["incident_id"]: _alert(row) for row in db["alerting_alerts"].rows}
+    return {row["incident_id"]: _alert(row) for row in _rows(db, "select * from alerting_alerts")}
 
 
 def _alert(row: dict[str, Any]) -> Alert:
@@ -162,56 +174,90 @@ def _alert(row: dict[str, Any]) -> Alert:
     )
 
 
-def save_alert(db: sqlite_utils.Database, alert: Alert) -> None:
-    db["alerting_alerts"].upsert(
-        {
-            "incident_id": alert.incident_id,
-            "severity": alert.severity,
-            "status": alert.status,
-            "labels": _json(alert.labels),
-            "title": alert.title,
-            "summary": alert.summary,
-            "post_ids": _json(alert.post_ids),
-            "reasons": _json(alert.reasons),
-            "stats": _json(alert.stats),
-            "evidence": _json(alert.evidence),
-            "starts_at": iso(alert.starts_at),
-            "updated_at": iso(alert.updated_at),
-            "ends_at": iso(alert.ends_at) if alert.ends_at else None,
-        },
-        pk="incident_id",
-    )
+def save_alert(db: sqlite_utils.Database, alert: Alert) -> Alert:
+    """Upsert ``alert``; returns it as the database now holds it (as ``load_alerts`` would read it back)."""
+    row = {
+        "incident_id": alert.incident_id,
+        "severity": alert.severity,
+        "status": alert.status,
+        "labels": _json(alert.labels),
+        "title": alert.title,
+        "summary": alert.summary,
+        "post_ids": _json(alert.post_ids),
+        "reasons": _json(alert.reasons),
+        "stats": _json(alert.stats),
+        "evidence": _json(alert.evidence),
+        "starts_at": iso(alert.starts_at),
+        "updated_at": iso(alert.updated_at),
+        "ends_at": iso(alert.ends_at) if alert.ends_at else None,
+    }
+    _upsert(db, "alerting_alerts", row, "incident_id")
+    return _alert(row)
 
 
 def load_groups(db: sqlite_utils.Database) -> dict[str, Group]:
-    return {
-        row["key"]: Group(
-            key=row["key"],
-            route_id=row["route_id"],
-            receiver=row["receiver"],
-            labels=json.loads(row["labels"]),
-            created_at=parse_time(row["created_at"]),
-            next_flush_at=parse_time(row["next_flush_at"]),
-            last_notified_at=parse_time(row["last_notified_at"]),
-            members=json.loads(row["members"]),
-        )
-        for row in db["alerting_groups"].rows
+    return {row["key"]: _group(row) for row in _rows(db, "select * from alerting_groups")}
+
+
+def _group(row: dict[str, Any]) -> Group:
+    return Group(
+        key=row["key"],
+        route_id=row["route_id"],
+        receiver=row["receiver"],
+        labels=json.loads(row["labels"]),
+        created_at=parse_time(row["created_at"]),
+        next_flush_at=parse_time(row["next_flush_at"]),
+        last_notified_at=parse_time(row["last_notified_at"]),
+        members=json.loads(row["members"]),
+    )
+
+
+def save_group(db: sqlite_utils.Database, group: Group) -> Group:
+    """Upsert ``group``; returns it as the database now holds it (as ``load_groups`` would read it back)."""
+    row = {
+        "key": group.key,
+        "route_id": group.route_id,
+        "receiver": group.receiver,
+        "labels": _json(group.labels),
+        "created_at": iso(group.created_at),
+        "next_flush_at": iso(group.next_flush_at),
+        "last_notified_at": iso(group.last_notified_at) if group.last_notified_at else None,
+        "members": _json(group.members),
     }
+    _upsert(db, "alerting_groups", row, "key")
+    return _group(row)
 
 
-def save_group(db: sqlite_utils.Database, group: Group) -> None:
-    db["alerting_groups"].upsert(
-        {
-            "key": group.key,
-            "route_id": group.route_id,
-            "receiver": group.receiver,
-            "labels": _json(group.labels),
-            "created_at": iso(group.created_at),
-            "next_flush_at": iso(group.next_flush_at),
-            "last_notified_at": iso(group.last_notified_at) if group.last_notified_at else None,
-            "members": _json(group.members),
-        },
-        pk="key",
+def save_group_timers(db: sqlite_utils.Database, group: Group) -> None:
+    """Write only ``group``'s timers: for a group looked at whose members and labels did not change."""
+    db.execute(
+        "update alerting_groups set next_flush_at = ?, last_notified_at = ? where key = ?",
+        [
+            iso(group.next_flush_at),
+            iso(group.last_notified_at) if group.last_notified_at else None,
+            group.key,
+        ],
+    )
+
+
+def _upsert(db: sqlite_utils.Database, table: str, row: dict[str, Any], pk: str) -> None:
+    """Insert ``row``, or update every column of the row with its primary key (its rowid stays)."""
+    names = list(row)
+    updates = ", ".join(f"[{name}] = excluded.[{name}]" for name in names if name != pk)
+    db.execute(
+        f"insert into [{table}] ({', '.join(f'[{name}]' for name in names)}) "
+        f"values ({', '.join('?' * len(names))}) on conflict([{pk}]) do update set {updates}",
+        [row[name] for name in names],
+    )
+
+
+def insert_ignore(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> None:
+    """Insert ``row`` unless a row with its primary key exists (plain SQL; nothing introspected)."""
+    names = list(row)
+    db.execute(
+        f"insert or ignore into [{table}] ({', '.join(f'[{name}]' for name in names)}) "
+        f"values ({', '.join('?' * len(names))})",
+        [row[name] for name in names],
     )
 
 
@@ -220,7 +266,7 @@ def delete_group(db: sqlite_utils.Database, key: str) -> None:
 
 
 def load_silences(db: sqlite_utils.Database) -> list[Silence]:
-    return [silence_from_row(row) for row in db["alerting_silences"].rows_where(order_by="starts_at")]
+    return [silence_from_row(row) for row in _rows(db, "select * from alerting_silences order by starts_at")]
 
 
 def silence_from_row(row: dict[str, Any]) -> Silence:
@@ -236,7 +282,7 @@ def silence_from_row(row: dict[str, Any]) -> Silence:
 
 def load_acks(db: sqlite_utils.Database) -> dict[str, str]:
     """incident id -> the severity it was acknowledged at."""
-    return {row["incident_id"]: row["severity"] for row in db["alerting_acks"].rows}
+    return dict(db.execute("select incident_id, severity from alerting_acks").fetchall())
 
 
 def add_silence(
