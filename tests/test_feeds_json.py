@@ -162,12 +162,21 @@ def test_a_failure_on_page_two_keeps_page_one_and_its_cursor(server, tmp_path):
 def test_a_re_observed_post_updates_counts_and_adds_an_observation(server, tmp_path):
     serve_pages(server)
     context = make_context(server, max_pages=1)
-    times = iter([NOW, NOW, NOW.replace(hour=5), NOW.replace(hour=5)])
+    clock = [NOW]
     runner = FeedRunner(
-        context.config, context, StoreOnly(open_db(tmp_path / "t.db")), clock=lambda: next(times)
+        context.config, context, StoreOnly(open_db(tmp_path / "t.db")), clock=lambda: clock[0]
     )
     runner.run("tousu")
+    body = fixture("json_api_page1.json").replace(
+        b'"upvote_amount":"1.3\xe4\xb8\x87"', b'"upvote_amount":"1.5\xe4\xb8\x87"'
+    )
+    assert body != fixture("json_api_page1.json")
+    server.routes["/api/complaints"] = Reply(body=body)
+    clock[0] = NOW.replace(hour=5)
     runner.run("tousu")
     assert runner.db["posts"].count == 2
-    rows = list(runner.db.query("select observed_at from observations where post_id = '17351234001'"))
-    assert len(rows) == 2
+    assert runner.db["posts"].get(("tousu", "17351234001"))["likes"] == 15000
+    rows = list(
+        runner.db.query("select likes from observations where post_id = '17351234001' order by observed_at")
+    )
+    assert [row["likes"] for row in rows] == [13000, 15000]

@@ -216,7 +216,7 @@ class _Feed(Schedule):
             and self.min_interval > self.max_interval
         ):
             raise ValueError(
-                f"min_interval ({self.min_interval}s) is larger than max_interval ({self.max_interval}s)"
+                f"min_interval ({self.min_interval:g}s) is larger than max_interval ({self.max_interval:g}s)"
             )
         return self
 

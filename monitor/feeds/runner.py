@@ -121,12 +121,14 @@ class FeedRunner:
         clock: Callable[[], datetime],
         ops_alert: Callable[[AlertEvent], list[Any]] | None = None,
         write_lock: threading.Lock | None = None,
+        post_clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.config = config
         self.context = context
         self.sink = sink
         self.db = sink.db
-        self.clock = clock
+        self.clock = clock  # real time: run records, health, state
+        self.post_clock = post_clock or clock  # the pipeline's time (simulated in the demo)
         self.ops_alert = ops_alert
         self.write_lock = write_lock or threading.Lock()
         with self.write_lock:
@@ -145,8 +147,9 @@ class FeedRunner:
             return RunResult(name, "skipped", message="paused")
         result = RunResult(name, "ok")
         tags = {"feed": name, **feed.tags}
+        now = self.post_clock()
         try:
-            for page in fetch_pages(feed, self.context, state, started):
+            for page in fetch_pages(feed, self.context, state, now):
                 result.pages += 1
                 result.notes += page.notes
                 if page.not_modified:
@@ -156,7 +159,7 @@ class FeedRunner:
                     result.posts += page.posts
                     result.items += len(page.posts)
                     continue
-                self._store(page, state, tags, started, result)
+                self._store(page, state, tags, now, result)
         except FetchError as exc:
             result.status, result.reason, result.message = (
                 "error",
@@ -224,7 +227,7 @@ class FeedRunner:
             result.health = assess(state, recent_runs(self.db, feed.name, 200), finished, self.config.health)
             changed = self._health_changed(feed.name, result.health, finished)
         if changed and self.ops_alert is not None:
-            event = ops_event(feed.name, result.health, finished, self.config.health, feed.tags)
+            event = ops_event(feed.name, result.health, self.post_clock(), self.config.health, feed.tags)
             try:
                 result.notifications += self.ops_alert(event) or []
             except Exception:

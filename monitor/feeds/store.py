@@ -5,6 +5,7 @@
 ``feed_commands``  ops commands (run-now, pause, resume) written by the CLI, applied by the running daemon
 ``feed_health`` the health verdict last reported per feed, so an ops alert fires once per change
 ``push_inbox``  posts received by the push endpoint, stored before the sender gets its 202
+``feed_daemon`` the running daemon's pid and heartbeat, so the CLI can tell whether commands will be applied
 """
 
 from __future__ import annotations
@@ -54,6 +55,14 @@ def m001_feed_tables(db: sqlite_utils.Database) -> None:
         pk="seq",
     )
     db["push_inbox"].create_index(["feed", "seq"])
+
+
+@migrations()
+def m002_daemon(db: sqlite_utils.Database) -> None:
+    db["feed_daemon"].create(
+        {"id": int, "pid": int, "started_at": str, "heartbeat_at": str, "config_dir": str, "stopped_at": str},
+        pk="id",
+    )
 
 
 @dataclass(slots=True)
@@ -154,3 +163,13 @@ def pending_commands(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 
 def finish_command(db: sqlite_utils.Database, command_id: int, now: datetime, result: str) -> None:
     db["feed_commands"].update(command_id, {"done_at": iso(now), "result": result})
+
+
+def heartbeat(db: sqlite_utils.Database, pid: int, now: datetime, **values: Any) -> None:
+    """The daemon says it is alive (row id 1: one daemon per database)."""
+    db["feed_daemon"].upsert({"id": 1, "pid": pid, "heartbeat_at": iso(now), **values}, pk="id")
+
+
+def daemon_status(db: sqlite_utils.Database) -> dict[str, Any] | None:
+    rows = list(db.query("select * from feed_daemon where id = 1"))
+    return rows[0] if rows else None
