@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from classifiers.features import Featurizer, iter_batches
+from classifiers.skopsfile import read_state
 from monitor.errors import ModelError
 
 logger = logging.getLogger(__name__)
@@ -31,8 +32,6 @@ METADATA_FILE = "metadata.json"
 FORMAT_VERSION = 1
 SENTIMENTS = ("negative", "neutral", "positive")
 ESCALATIONS = ("low", "medium", "high")
-# Everything a model file may contain; anything else (a pickled object, an estimator, a function) is refused.
-TRUSTED_TYPES: tuple[str, ...] = ()
 _BATCH = 4096
 
 
@@ -130,26 +129,15 @@ def save_model(classifier: Classifier, out_dir: Path) -> Path:
 def load_model(path: str | Path | None = None) -> Classifier:
     """Load a model directory (or its ``model.skops``); ``None`` loads the shipped default model.
 
-    Raises ``ModelError`` if the files are missing, unreadable, or hold any type outside the trusted list.
+    Raises ``ModelError`` if the files are missing, unreadable, or hold any type outside the trusted list
+    (``classifiers.skopsfile.TRUSTED_NODES``).
     """
-    import skops.io
-
     root = Path(path) if path is not None else DEFAULT_MODEL_DIR
     model_file = root if root.suffix == ".skops" else root / MODEL_FILE
     meta_file = model_file.parent / METADATA_FILE
     if not model_file.is_file():
         raise ModelError(f"model file not found: {model_file} (build the default with `make model`)")
-    try:
-        untrusted = skops.io.get_untrusted_types(file=model_file)
-    except Exception as exc:  # a corrupt zip or schema raises many kinds of errors
-        raise ModelError(f"cannot read model file {model_file}: {exc}") from exc
-    refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
-    if refused:
-        raise ModelError(f"refusing to load {model_file}: it contains untrusted types {', '.join(refused)}")
-    try:
-        state = skops.io.load(model_file, trusted=list(TRUSTED_TYPES))
-    except Exception as exc:
-        raise ModelError(f"cannot load model file {model_file}: {exc}") from exc
+    state = read_state(model_file)
     try:
         metadata = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.is_file() else {}
     except (OSError, json.JSONDecodeError) as exc:
