@@ -27,6 +27,7 @@ from monitor.incidents import save_incidents
 from monitor.normalize import normalize
 from monitor.post import Post
 from monitor.registry import refresh_classifier
+from monitor.registry import refresh_classifier
 from monitor.store import iso, open_db, save_classifications, save_post
 
 logger = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ class Pipeline:
 
     def tick(self, now: datetime) -> list[Notification]:
         """Let time pass: incident lifecycle (cooling, resolved) and alert timers due by ``now``."""
+        refresh_classifier(self)  # a model promoted in the registry takes over without a restart
         refresh_classifier(self)  # a model promoted in the registry takes over without a restart
         with self._transaction():
             notifications = self._advance(now, force=True)

@@ -33,6 +33,7 @@ MIGRATION_SETS: tuple[str, ...] = (
     "monitor.alerting.store:migrations",
     "monitor.feeds.store:migrations",
     "monitor.web.store:migrations",
+    "monitor.registry:migrations",
 )
 
 
