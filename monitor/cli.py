@@ -272,10 +272,11 @@ def main(argv: list[str] | None = None) -> None:
 def _register_area_commands() -> None:
     # Each area keeps its commands beside its code; the top-level group only gathers them.
     from monitor.alerting.cli import alerts
+    from monitor.analyst_cli import label, model
     from monitor.feeds.cli import feeds, run, schedule
     from monitor.web.cli import web
 
-    for command in (alerts, web, feeds, run, schedule):
+    for command in (alerts, web, feeds, run, schedule, label, model):
         cli.add_command(command)
 
 
