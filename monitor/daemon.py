@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -29,7 +30,7 @@ from monitor.errors import ConfigError, MonitorError
 from monitor.feeds.config import FeedsConfig
 from monitor.feeds.fetch import FetchContext
 from monitor.feeds.http import HttpFetcher, build_client
-from monitor.feeds.runner import FeedRunner, RunResult, StoreOnly
+from monitor.feeds.runner import FairLock, FeedRunner, RunResult, StoreOnly
 from monitor.feeds.schedule import Pace, next_interval, pace_for, trigger_for
 from monitor.feeds.store import (
     finish_command,
@@ -68,7 +69,7 @@ class Daemon:
         self.options = options
         self.stop_requested = threading.Event()
         self.reload_requested = threading.Event()
-        self.write_lock = threading.Lock()
+        self.write_lock = FairLock()
         self.paces: dict[str, Pace] = {}
         self.demo = None
         self.push = None
@@ -97,6 +98,7 @@ class Daemon:
         )
         self.missed: list[str] = []
         self._inflight = 0
+        self._delivery_client: httpx.Client | None = None
         self._inflight_done = threading.Condition()
         self._next_written: dict[str, str | None] = {}
 
@@ -201,6 +203,8 @@ class Daemon:
         self.demo = self.push = None
         if self.context.http is not None:
             self.context.http.client.close()
+        if self._delivery_client is not None:
+            self._delivery_client.close()
         with self.write_lock:
             heartbeat(self.db, os.getpid(), datetime.now(UTC), stopped_at=iso(datetime.now(UTC)))
         logger.info("daemon: stopped cleanly")
@@ -344,11 +348,19 @@ class Daemon:
             method = getattr(self.sink, step, None)
             if method is None:
                 continue
+            kwargs = {"http": self._delivery_http()} if step == "deliver" else {}
             try:
                 with self.write_lock:
-                    method(now)
+                    method(now, **kwargs)
             except Exception:
                 logger.exception("daemon: pipeline %s failed", step)
+
+    def _delivery_http(self) -> httpx.Client:
+        if self._delivery_client is None:
+            self._delivery_client = httpx.Client(
+                headers={"User-Agent": self.feeds.http.user_agent}, timeout=30
+            )
+        return self._delivery_client
 
     # -- helpers --------------------------------------------------------------------------------------------
 
@@ -429,9 +441,9 @@ class Daemon:
         return notifications
 
     def _incident_open(self, feed: str) -> bool:
-        if not self.db["incidents"].exists():
-            return False
         with self.write_lock:
+            if not self.db["incidents"].exists():
+                return False
             rows = list(
                 self.db.query(
                     "select 1 from incidents where feed = ? and status in ('new', 'growing') limit 1", [feed]

@@ -114,6 +114,7 @@ def test_html_login_page_where_json_was_expected(server):
 def test_json_under_a_wrong_content_type_is_read_and_noted(server):
     server.routes["/api/complaints"] = Reply(body=fixture("json_api_page2.json"), content_type="text/plain")
     pages = fetch(server, next_cursor=None)
+    assert len(pages) == 1 and len(server.hits) == 1  # no cursor mapping: one request
     assert len(pages[0].posts) == 1
     assert "content type 'text/plain'" in pages[0].notes[0]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -58,6 +59,8 @@ class FetchContext:
     base_dir: Path = field(default_factory=Path.cwd)
     demo_urls: dict[str, str] = field(default_factory=dict)  # demo feed name -> its local server's URL
     should_stop: Callable[[], bool] = lambda: False
+    # Held around any use of ``db``: threads share its one connection, so they must take turns.
+    db_lock: Any = field(default_factory=threading.RLock)
 
     def max_pages(self, feed: Any) -> int:
         return feed.max_pages or self.config.defaults.max_pages

@@ -100,7 +100,11 @@ def fetch_mapped(
                     reason="bad_shape",
                 )
         following = lookup(payload, next_cursor) if next_cursor else None
-        following = None if following is _MISSING or following in ("", 0, False) else str(following)
+        following = (
+            None
+            if following is None or following is _MISSING or following in ("", 0, False)
+            else str(following)
+        )
         advance = {"cursor": following or cursor} if resume else {}
         yield Page(posts=posts, advance=advance, notes=notes)
         if not following or following == cursor:

@@ -35,15 +35,17 @@ def fetch_push(feed: PushFeed, context: FetchContext, state: FeedState, now: dat
     if context.db is None:
         raise FetchError("push feeds need the database", feed=feed.name, reason="config")
     last = int(state.since_id or 0)
-    # Rows already stored by earlier runs are done with.
-    context.db.execute("delete from push_inbox where feed = ? and seq <= ?", [feed.name, last])
+    with context.db_lock, context.db.atomic():
+        # Rows already stored by earlier runs are done with.
+        context.db.execute("delete from push_inbox where feed = ? and seq <= ?", [feed.name, last])
     while True:
-        rows = list(
-            context.db.query(
-                "select seq, post from push_inbox where feed = ? and seq > ? order by seq limit ?",
-                [feed.name, last, DRAIN_BATCH],
+        with context.db_lock:
+            rows = list(
+                context.db.query(
+                    "select seq, post from push_inbox where feed = ? and seq > ? order by seq limit ?",
+                    [feed.name, last, DRAIN_BATCH],
+                )
             )
-        )
         if not rows:
             return
         posts = [Post.from_dict(json.loads(row["post"])) for row in rows]

@@ -39,6 +39,45 @@ from monitor.store import iso, save_post
 logger = logging.getLogger(__name__)
 
 
+class FairLock:
+    """A reentrant lock granted in request order: a feed with a long backlog cannot starve the others' writes."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._owner: int | None = None
+        self._depth = 0
+        self._next_ticket = 0
+        self._serving = 0
+
+    def acquire(self) -> bool:
+        me = threading.get_ident()
+        with self._cond:
+            if self._owner == me:
+                self._depth += 1
+                return True
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            self._cond.wait_for(lambda: self._owner is None and self._serving == ticket)
+            self._owner, self._depth = me, 1
+            self._serving += 1
+            return True
+
+    def release(self) -> None:
+        with self._cond:
+            if self._owner != threading.get_ident():
+                raise RuntimeError("cannot release a lock held by another thread")
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._cond.notify_all()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+
 class PostSink(Protocol):
     """Where fetched posts go: the pipeline (``monitor.pipeline.Pipeline``) or, without a model, the store."""
 
@@ -120,7 +159,7 @@ class FeedRunner:
         *,
         clock: Callable[[], datetime],
         ops_alert: Callable[[AlertEvent], list[Any]] | None = None,
-        write_lock: threading.Lock | None = None,
+        write_lock: FairLock | None = None,
         post_clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.config = config
@@ -130,11 +169,13 @@ class FeedRunner:
         self.clock = clock  # real time: run records, health, state
         self.post_clock = post_clock or clock  # the pipeline's time (simulated in the demo)
         self.ops_alert = ops_alert
-        self.write_lock = write_lock or threading.Lock()
+        self.write_lock = write_lock or FairLock()
         with self.write_lock:
             ensure_tables(self.db)
         if self.context.db is None:
             self.context.db = self.db
+        if self.context.db is self.db:
+            self.context.db_lock = self.write_lock
 
     def run(self, name: str, *, dry_run: bool = False, force: bool = False) -> RunResult:
         """Fetch ``name`` once and store what it brings; ``dry_run`` stores nothing and keeps the posts."""
@@ -195,7 +236,7 @@ class FeedRunner:
 
     def _finish(self, feed: Any, state: FeedState, result: RunResult, started: datetime) -> None:
         finished = self.clock()
-        with self.write_lock:
+        with self.write_lock, self.db.atomic():
             fresh = load_state(self.db, feed.name)  # an operator may have paused it meanwhile
             state.paused = fresh.paused
             state.last_run_at = iso(started)

@@ -125,12 +125,27 @@ def save_state(db: sqlite_utils.Database, state: FeedState) -> None:
     row = asdict(state)
     row["error_streak"] = row["error_streak"] or 0
     row["paused"] = int(bool(row["paused"]))
-    db["feed_state"].upsert(row, pk="feed")
+    _upsert_state(db, row)
 
 
 def update_state(db: sqlite_utils.Database, feed: str, **values: Any) -> None:
     """Set some columns of ``feed``'s row, creating the row if needed."""
-    db["feed_state"].upsert({"feed": feed, **values}, pk="feed")
+    _upsert_state(db, {"feed": feed, **values})
+
+
+def _upsert_state(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
+    # Plain SQL: this runs after every page of every feed, and sqlite-utils' upsert introspects the table.
+    unknown = set(row) - set(STATE_FIELDS)
+    if unknown:
+        raise ValueError(f"not feed_state columns: {sorted(unknown)}")
+    names = list(row)
+    updates = ", ".join(f"[{name}] = excluded.[{name}]" for name in names if name != "feed")
+    with db.atomic():  # a savepoint inside a caller's transaction, else its own
+        db.execute(
+            f"insert into feed_state ({', '.join(f'[{n}]' for n in names)}) values ({', '.join('?' for _ in names)}) "
+            f"on conflict(feed) do {'update set ' + updates if updates else 'nothing'}",
+            [row[name] for name in names],
+        )
 
 
 def set_paused(db: sqlite_utils.Database, feed: str, paused: bool) -> None:
@@ -139,12 +154,13 @@ def set_paused(db: sqlite_utils.Database, feed: str, paused: bool) -> None:
 
 def record_run(db: sqlite_utils.Database, run: dict[str, Any], keep: int = 500) -> None:
     """Append one run to ``feed_runs`` and keep only the newest ``keep`` of that feed."""
-    db["feed_runs"].insert(run)
-    db.execute(
-        "delete from feed_runs where feed = ? and id not in "
-        "(select id from feed_runs where feed = ? order by id desc limit ?)",
-        [run["feed"], run["feed"], keep],
-    )
+    with db.atomic():
+        db["feed_runs"].insert(run)
+        db.execute(
+            "delete from feed_runs where feed = ? and id not in "
+            "(select id from feed_runs where feed = ? order by id desc limit ?)",
+            [run["feed"], run["feed"], keep],
+        )
 
 
 def recent_runs(db: sqlite_utils.Database, feed: str, limit: int = 50) -> list[dict[str, Any]]:
