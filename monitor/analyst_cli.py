@@ -7,6 +7,7 @@ in use, promote it (or not) and roll back. Thin commands over ``monitor.labels``
 
 from __future__ import annotations
 
+import shutil
 import sys
 import textwrap
 from datetime import UTC, datetime
@@ -272,7 +273,7 @@ def model_train(
         + (" plus the public pool" if pool else ""),
         err=True,
     )
-    with _progress_bar() as progress:
+    with TrainingProgress() as progress:
         record = train(
             db,
             models_dir or config.resolve(MODELS_DIR),
@@ -294,13 +295,22 @@ def model_train(
     click.echo(f"next: tingfeng model compare {record['version']}")
 
 
-class _progress_bar:
+class TrainingProgress:
     """tqdm over the training stages on a terminal; nothing in pipes and CI."""
 
     def __enter__(self):
         from tqdm import tqdm
 
-        self.bar = tqdm(total=6, desc="training", unit="step", disable=not sys.stderr.isatty(), leave=True)
+        # A terminal that reports no size (a bare pty) would hide the bar: assume 80×24.
+        size = shutil.get_terminal_size()
+        self.bar = tqdm(
+            total=6,
+            desc="reading data",
+            unit="step",
+            ncols=size.columns or 80,
+            nrows=size.lines or 24,
+            disable=not sys.stderr.isatty(),
+        )
         return self.update
 
     def update(self, stage: str, done: int, total: int) -> None:

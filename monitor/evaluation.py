@@ -281,14 +281,15 @@ def compare(
 
 
 def _compare_set(a: SetResult, b: SetResult, rng: np.random.Generator, samples: int) -> SetComparison:
-    present = _present(len(a.data.labels), a.gold, a.pred, b.pred)
-    gold = a.gold
-    point_a, point_b = _figures(gold, a.pred, present, None), _figures(gold, b.pred, present, None)
+    gold, n_classes = a.gold, len(a.data.labels)
+    # Each model's macro-F1 over its own classes (gold or predicted), as ``SetResult.metrics`` reports it.
+    present_a, present_b = _present(n_classes, gold, a.pred), _present(n_classes, gold, b.pred)
+    point_a, point_b = _figures(gold, a.pred, present_a, None), _figures(gold, b.pred, present_b, None)
     deltas = {key: [] for key in point_a}
     for start in range(0, samples, 100):
         # Poisson(1) weights: the usual fast stand-in for resampling with replacement.
         weights = rng.poisson(1.0, size=(min(100, samples - start), len(gold))).astype(np.float32)
-        fa, fb = _figures(gold, a.pred, present, weights), _figures(gold, b.pred, present, weights)
+        fa, fb = _figures(gold, a.pred, present_a, weights), _figures(gold, b.pred, present_b, weights)
         for key in deltas:
             deltas[key].append(fb[key] - fa[key])
     labels = a.data.labels

@@ -2,12 +2,16 @@
 
 import csv
 import json
+import os
+import select
+import sys
 from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
 
 from monitor import registry
+from monitor.analyst_cli import TrainingProgress
 from monitor.cli import cli, main
 from monitor.labels import iter_labels
 from monitor.normalize import normalize
@@ -174,3 +178,26 @@ def test_train_compare_promote_list_rollback_from_the_terminal(db_path, tmp_path
     evaluated = _run("model", "evaluate", version, "--db", db_path)
     assert evaluated.output.startswith(f"model {version}")
     assert "analyst_sentiment (n=" in evaluated.output and "escalation_test (n=" in evaluated.output
+
+
+def test_training_progress_shows_on_a_terminal_and_stays_quiet_in_a_pipe(monkeypatch, capsys):
+    master, slave = os.openpty()
+    with os.fdopen(slave, "w", encoding="utf-8") as terminal:
+        monkeypatch.setattr(sys, "stderr", terminal)
+        with TrainingProgress() as progress:
+            progress("features", 0, 5)
+            progress("evaluate", 5, 6)
+            progress("done", 6, 6)
+    chunks = []
+    while select.select([master], [], [], 0.5)[0]:  # a pty hands its buffer over in pieces
+        try:
+            chunks.append(os.read(master, 65536))
+        except OSError:  # EIO: the terminal's other end is closed and everything was read
+            break
+    os.close(master)
+    shown = b"".join(chunks).decode("utf-8")
+    assert "features" in shown and "done: 100%" in shown and "6/6" in shown
+    monkeypatch.undo()
+    with TrainingProgress() as progress:
+        progress("done", 6, 6)
+    assert capsys.readouterr().err == ""
