@@ -85,11 +85,13 @@ def test_growing_incident_over_a_day_gives_a_few_notices_per_channel(db, config)
         now += timedelta(minutes=10)
     console = count(notes, "console")
     pager = count(notes, "pager")
-    # watch digest after 10m; warning new at 09:00 (+30s wait); grew 11 -> 27 (x2) at ~10:00; critical at 12:00;
-    # then acked at 13:30 (no repeat at 16:00); resolved at 18:00.
-    assert [kind for kind, _ in console] == ["new", "new", "update", "update", "resolved"]
-    assert console[0][1] == at(10 / 60)
-    assert console[1][1] == at(1) + timedelta(seconds=30)
+    digest = count(notes, "digest")
+    # watch goes to the digest after 10m; warning new at 09:00 (+30s wait); grew 11 -> 27 (x2) at ~10:00;
+    # critical at 12:00; then acked at 13:30 (no repeat at 16:00); resolved at 18:00.
+    assert [kind for kind, _ in digest] == ["new"]
+    assert digest[0][1] == at(10 / 60)
+    assert [kind for kind, _ in console] == ["new", "update", "update", "resolved"]
+    assert console[0][1] == at(1) + timedelta(seconds=30)
     assert console[-1][1] == at(10) + timedelta(seconds=30)
     # pager: critical at 12:00 at once (group_wait 0s), one repeat at 13:00 (1h), acked at 13:30, resolved.
     assert pager == [("new", at(4)), ("repeat", at(5)), ("resolved", at(10))]
@@ -110,7 +112,7 @@ def test_without_ack_repeats_follow_repeat_interval(db, config):
     assert [kind for kind, _ in pager] == ["new"] + ["repeat"] * 5 + ["resolved"]
     console = [kind for kind, _ in count(notes, "console")]
     # 4h repeat on the PR channel: the 12:00:30 update repeats at 16:00:30
-    assert console == ["new", "new", "update", "update", "repeat", "resolved"]
+    assert console == ["new", "update", "update", "repeat", "resolved"]
 
 
 def test_contract_fields_and_unique_ids(db, config):
@@ -230,5 +232,7 @@ def test_replay_mode_holds_messages(db, config):
 def test_continue_and_first_match_routing(config, db):
     alerter = Alerter(config, db)
     assert [r.receiver for r in alerter.routes_for({"severity": "critical"})] == ["console", "pager"]
-    assert [r.id for r in alerter.routes_for({"severity": "warning"})] == ["route.routes[1]"]
+    assert [r.id for r in alerter.routes_for({"severity": "warning"})] == ["route.routes[2]"]
     assert [r.id for r in alerter.routes_for({"severity": "other"})] == ["route"]
+    # Feed health goes to ops only, whatever its severity.
+    assert [r.receiver for r in alerter.routes_for({"kind": "ops", "severity": "critical"})] == ["ops"]

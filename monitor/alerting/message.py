@@ -37,6 +37,20 @@ def number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+def shown_stats(stats: dict[str, Any]) -> list[tuple[str, float]]:
+    """The figures a PR person reads, in a fixed order, one per label; detection's internals are left out."""
+    seen: set[str] = set()
+    out = []
+    for name in STAT_ZH:
+        label = STAT_ZH[name][0]
+        value = stats.get(name)
+        if label in seen or not isinstance(value, int | float):
+            continue
+        seen.add(label)
+        out.append((name, value))
+    return out
+
+
 def _stat(name: str, value: float) -> str:
     label, unit = STAT_ZH.get(name, (name, ""))
     if name == "negative_share" and value <= 1:
@@ -55,7 +69,7 @@ def describe_changes(previous: dict[str, Any] | None, current: dict[str, Any]) -
         before = SEVERITY_ZH.get(previous.get("severity"), previous.get("severity"))
         changes.append(f"级别：{before} → {SEVERITY_ZH.get(current['severity'], current['severity'])}")
     old_stats = previous.get("stats", {})
-    for name, value in current.get("stats", {}).items():
+    for name, value in shown_stats(current.get("stats", {})):
         old = old_stats.get(name)
         if old is None or old == value:
             continue
@@ -81,9 +95,8 @@ def _facts(note: dict[str, Any]) -> list[tuple[str, str]]:
         ("级别", f"{SEVERITY_ZH.get(note['severity'], note['severity'])}（{note['severity']}）"),
         ("状态", STATUS_ZH.get(note["status"], note["status"])),
     ]
-    stats = note.get("stats") or {}
-    if stats:
-        facts.append(("规模", "，".join(_stat(name, value) for name, value in stats.items())))
+    if shown := shown_stats(note.get("stats") or {}):
+        facts.append(("规模", "，".join(_stat(name, value) for name, value in shown)))
     if note.get("changes"):
         facts.append(("变化", "；".join(note["changes"])))
     if note.get("summary"):

@@ -113,7 +113,9 @@ def send(
         stream.write(f"── {payload['fired_at']} → {config.name} ──\n{message.text(payload)}\n\n")
         stream.flush()
     elif isinstance(config, LogReceiver):
-        logger.info("%s\n%s", message.subject(payload), message.text(payload))
+        # One line per notification in the log; the whole message only when debugging.
+        logger.info("alert to %s: %s", config.name, message.subject(payload))
+        logger.debug("%s", message.text(payload))
     elif isinstance(config, WebhookReceiver):
         _webhook(config, payload, http, now, timeout)
     elif isinstance(config, DingTalkReceiver):
