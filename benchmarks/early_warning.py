@@ -2,7 +2,8 @@
 
 For every scenario in ``monitor/scenarios`` (one shared configuration, ``config/``), replays the posts and
 reports per scenario: for each ground-truth incident, the share of its posts that had appeared when the first
-warning-or-critical notification about it fired, the hours since its first post, whether it reached critical;
+warning-or-critical notification about it fired, the hours since its first post, whether it reached critical,
+and how many detected incidents about it warned (one per fault is the aim: more means the fault was split);
 then decoys that got a warning or critical, other warnings per simulated day, and the throughput in post
 observations per second.
 
@@ -178,12 +179,12 @@ def score(name: str, run: Run) -> dict[str, Any]:
         first_post = parse_time(incident["first_post_at"]) if incident.get("first_post_at") else None
         if fire is None:
             rows.append({"incident": incident["id"], "posts": len(ids), "share": None, "hours": None,
-                         "critical": group in critical})  # fmt: skip
+                         "critical": group in critical, "alerted": 0})  # fmt: skip
             continue
         appeared = sum(1 for pid in ids if pid in run.first_seen and run.first_seen[pid] <= fire.at)
         hours = (fire.at - first_post).total_seconds() / 3600 if first_post else None
         rows.append({"incident": incident["id"], "posts": len(ids), "share": appeared / len(ids), "hours": hours,
-                     "critical": group in critical})  # fmt: skip
+                     "critical": group in critical, "alerted": len(warned_ids[group])})  # fmt: skip
     decoys = sorted({g.split(":", 1)[1] for g in warned_ids if g.startswith("decoy:")})
     others = len(warned_ids.get("other", set()))
     return {
@@ -202,8 +203,8 @@ def table(results: list[dict[str, Any]]) -> str:
     """The results as a markdown table, one row per incident (decoy and noise figures on each scenario's first)."""
     lines = [
         "| scenario | incident | posts | share at first warning | hours after first post | critical | "
-        "decoys alerted | other warnings / day | obs/s |",
-        "|---|---|---:|---:|---:|:---:|---|---:|---:|",
+        "alerted incidents | decoys alerted | other warnings / day | obs/s |",
+        "|---|---|---:|---:|---:|:---:|---:|---|---:|---:|",
     ]
     for r in results:
         incidents = r["incidents"] or [
@@ -213,6 +214,7 @@ def table(results: list[dict[str, Any]]) -> str:
             share = "never" if inc["share"] is None else f"{inc['share']:.1%}"
             hours = "" if inc["hours"] is None else f"{inc['hours']:.1f}"
             crit = "" if inc["critical"] is None else ("yes" if inc["critical"] else "**no**")
+            alerted = str(inc.get("alerted", "")) if inc["posts"] else ""
             if (
                 inc["share"] is not None
                 and inc["share"] > TARGET_SHARE
@@ -226,7 +228,7 @@ def table(results: list[dict[str, Any]]) -> str:
             rate = f"{r['rate']:,.0f}" if head else ""
             lines.append(
                 f"| {r['scenario'] if head else ''} | {inc['incident']} | {inc['posts']} | {share} | {hours} | {crit} "
-                f"| {decoys} | {false} | {rate} |"
+                f"| {alerted} | {decoys} | {false} | {rate} |"
             )
     return "\n".join(lines)
 

@@ -43,6 +43,11 @@ class GroupingConfig(_Section):
 
     min_similarity: float = Field(0.12, gt=0, le=1)
     merge_similarity: float = Field(0.2, gt=0, le=1)
+    merge_alerted_similarity: float = Field(0.3, gt=0, le=1)
+    echo_markers: list[str] = [
+        "也是", "也这样", "也一样", "一模一样", "同款", "同样", "同问", "+1", "我也", "不止我", "中招",
+        "受害者", "同病相怜", "不是个例", "好多人",
+    ]  # fmt: skip
     echo_max_features: int = Field(8, ge=0)
     echo_min_containment: float = Field(0.6, gt=0, le=1)
     echo_max_chars: int = Field(20, ge=0)
@@ -62,7 +67,7 @@ class BaselineConfig(_Section):
     prior_per_day: float = Field(4.0, ge=0)
     prior_days: float = Field(1.0, gt=0)
     cluster_share: float = Field(0.25, ge=0, le=1)
-    cluster_prior_per_day: float = Field(1.0, gt=0)
+    cluster_prior_per_day: float = Field(0.5, gt=0)
     cluster_prior_days: float = Field(1.0, gt=0)
 
 
@@ -105,8 +110,10 @@ class SeverityConfig(_Section):
     """Thresholds of watch / warning / critical, and the other ways to reach critical."""
 
     watch: LevelRule = LevelRule(window_hours=12, min_authors=2, min_voices=2, min_growth=1.5)
-    warning: LevelRule = LevelRule(window_hours=12, min_authors=4, min_voices=6, min_growth=3)
+    warning: LevelRule = LevelRule(window_hours=12, min_authors=4, min_voices=4, min_growth=2.5)
     critical: LevelRule = LevelRule(window_hours=24, min_authors=12, min_voices=30, min_growth=4)
+    sustained: LevelRule = LevelRule(window_hours=168, min_authors=8, min_voices=8, min_growth=2.5)
+    min_echo_authors: int = Field(2, ge=0)
     critical_velocity_per_hour: float = Field(3000.0, gt=0)
     critical_velocity_min_authors: int = Field(3, ge=1)
     critical_verified_authors: int = Field(2, ge=1)
@@ -163,6 +170,8 @@ class LifecycleConfig(_Section):
     resolve_after_hours: float = Field(48.0, gt=0)
     candidate_ttl_hours: float = Field(72.0, gt=0)
     list_min_authors: int = Field(2, ge=1)
+    reopen_severity: str = "watch"
+    manual_reopen_severity: str = "warning"
 
     @model_validator(mode="after")
     def _cooling_first(self) -> LifecycleConfig:
@@ -171,6 +180,11 @@ class LifecycleConfig(_Section):
                 "lifecycle.cooling_after_hours must be less than lifecycle.resolve_after_hours "
                 f"({self.cooling_after_hours} >= {self.resolve_after_hours})"
             )
+        for key in ("reopen_severity", "manual_reopen_severity"):
+            if getattr(self, key) not in SEVERITY_LEVELS:
+                raise ValueError(
+                    f"lifecycle.{key}: expected watch, warning or critical, got {getattr(self, key)!r}"
+                )
         return self
 
 

@@ -1,17 +1,23 @@
-"""What a PR person reads: an incident's title, summary, reasons and evidence posts, in Chinese."""
+"""What a PR person reads: an incident's title, summary, reasons and evidence posts, in Chinese.
+
+Titles name the brand and the fault in the words the complainants use, picked by how many of them use the
+words and how rare those words are elsewhere ("西门子冰箱门关不上"); reasons say why the incident stands where it
+does, most decisive first, in plain language; evidence lists the posts that matter most first.
+"""
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from monitor.detect_spread import HOUR
-from monitor.detect_text import Vocabulary, keywords
+from monitor.detect_text import Vocabulary, phrases
 
 if TYPE_CHECKING:
-    from monitor.detect import _Cluster
+    from monitor.detect_cluster import Cluster
     from monitor.detect_config import DetectionConfig
+    from monitor.detect_severity import Assessment
 
 CST = timezone(timedelta(hours=8))
 
@@ -33,97 +39,109 @@ def brand_name(config: DetectionConfig, brand: str) -> str:
     return brand or "未识别品牌"
 
 
-def incident_keywords(c: _Cluster, vocab: Vocabulary, strip: tuple[str, ...]) -> list[str]:
-    """The fault's words, recomputed only when the incident has grown by half since the last time."""
-    if not c.keywords or c.docs >= c.keywords_docs * 1.5:
-        c.keywords = keywords(c.samples, vocab, strip)
-        c.keywords_docs = c.docs
+def incident_keywords(c: Cluster, vocab: Vocabulary, strip: tuple[str, ...]) -> list[str]:
+    """The fault's phrases, recomputed when the incident has gathered more of its describing posts."""
+    if not c.keywords or len(c.samples) != c.keywords_docs:
+        c.keywords = phrases(c.samples, vocab, strip) if c.samples else []
+        c.keywords_docs = len(c.samples)
     return c.keywords
 
 
 def title_summary(
-    config: DetectionConfig, c: _Cluster, vocab: Vocabulary, strip: tuple[str, ...]
+    config: DetectionConfig, c: Cluster, vocab: Vocabulary, strip: tuple[str, ...]
 ) -> tuple[str, str]:
-    """The one-line title and the short summary of an incident."""
+    """The one-line title ("西门子冰箱门关不上") and the short summary of an incident."""
     words = incident_keywords(c, vocab, strip)
-    subject = "、".join(words) if words else (c.samples[0][:16] if c.samples else "相似投诉")
-    title = f"{brand_name(config, c.brand)}：{subject} 相关投诉"
+    brand = brand_name(config, c.brand)
+    subject = "".join(words) if words else "相关投诉"
+    title = f"{brand}{subject}" if c.brand else f"{subject}（未关联品牌）"
+    c.title = title
     stats = c.stats
+    authors = int(stats.get("authors", len(c.author_first)))
+    posts = int(stats.get("posts", len(c.members)))
+    parts = [f"{authors} 位用户反映{title if c.brand else subject}，共 {posts} 条相关帖子"]
+    echoes = int(stats.get("echo_authors", len(c.echo_authors)))
+    if echoes:
+        parts.append(f"其中 {echoes} 位转发或表示“我也遇到了”")
     first = datetime.fromtimestamp(c.created, tz=UTC).astimezone(CST)
-    parts = [
-        f"{int(stats.get('authors', len(c.author_first)))} 位用户发布 {int(stats.get('posts', len(c.members)))} 条相似投诉",
-        f"首帖 {first:%m月%d日 %H:%M}（北京时间）",
-    ]
+    opener = next(iter(c.members.values()), None)
+    who = f"，发帖人 {opener.author}（{count(opener.followers)} 粉丝）" if opener is not None else ""
+    parts.append(f"首帖 {first:%m月%d日 %H:%M}（北京时间）{who}")
     if stats.get("window_authors"):
-        parts.append(f"最近 {_hours(stats['window_hours'])} 小时 {int(stats['window_authors'])} 位")
-    summary = "，".join(parts) + "。"
+        parts.append(f"最近 {_hours(stats['window_hours'])} 小时新增 {int(stats['window_authors'])} 位")
+    summary = "；".join(parts) + "。"
     if c.samples:
         summary += f"代表帖：「{c.samples[0][:60]}」"
     return title, summary
 
 
-def reasons(
-    config: DetectionConfig,
-    c: _Cluster,
-    readings: dict[str, Any],
-    stats: dict[str, float],
-    verified: list[str],
-    fast: bool,
-    extra: list[str],
-) -> list[str]:
+def reasons(config: DetectionConfig, c: Cluster, a: Assessment) -> list[str]:
     """Why the incident stands where it does, most decisive first."""
     first: list[str] = []
     rest: list[str] = []
     critical: list[str] = []
-    if fast and c.fast_post is not None:
+    stats = a.stats
+    if a.fast and c.fast_post is not None:
         m = c.members[c.fast_post]
         who = f"{m.author}（{count(m.followers)} 粉丝{'，认证账号' if m.verified else ''}）"
         if m.high:
-            first.append(f"大号发声：{who}发布负面投诉，并有升级倾向（投诉、曝光、维权或安全隐患）")
+            first.append(f"大号发声：{who}发布负面投诉，并扬言投诉、曝光、维权或提到安全隐患")
         else:
-            first.append(f"大号抱怨：{who}发布负面帖子，暂无升级信号")
-    echo = readings["warning"]
+            first.append(f"大号抱怨：{who}发布负面帖子，暂无升级信号，也暂无人跟进")
+    day = a.readings["critical"]
+    if day.met:
+        critical.append(
+            f"{_hours(day.rule.window_hours)} 小时内已有 {day.authors} 位用户跟进（平时约 {day.expected:.1f} 位），持续扩散"
+        )
+    echo = a.readings["warning"]
     if echo.authors >= 2:
         line = (
             f"{_hours(echo.rule.window_hours)} 小时内 {echo.authors} 位不同用户发布相似投诉"
             f"（平时约 {echo.expected:.1f} 位），约为平时的 {max(1.0, echo.growth):.1f} 倍"
         )
         (first if echo.met else rest).append(line)
-    day = readings["critical"]
-    if day.met:
-        critical.append(f"{_hours(day.rule.window_hours)} 小时内已有 {day.authors} 位用户跟进，持续扩散")
+    week = a.readings["sustained"]
+    if week.met and not echo.met:
+        first.append(
+            f"近 {_days(week.rule.window_hours)} 天 {week.authors} 位不同用户反映同一问题"
+            f"（平时约 {week.expected:.1f} 位），约为平时的 {week.growth:.1f} 倍，持续增多"
+        )
+    if a.echoes:
+        line = f"{a.echoes} 位用户转发或表示“我家也是”，投诉正被他人接力传播"
+        (first if a.echoes >= config.severity.min_echo_authors else rest).append(line)
+    verified = sorted(c.verified_authors)
     if verified:
         names = "、".join(verified[:3]) + ("等" if len(verified) > 3 else "")
         line = f"{len(verified)} 个认证或媒体账号已参与：{names}"
-        (critical if "verified" in extra else rest).append(line)
+        (critical if "verified" in a.critical_by else rest).append(line)
     velocity = stats.get("velocity_per_hour", 0.0)
     if velocity >= 1:
-        line = f"互动快速上升：每小时新增约 {count(velocity)} 次转发和评论"
-        (critical if "velocity" in extra else rest).append(line)
+        line = f"互动快速上升：每小时新增约 {count(velocity)} 次转发、评论和点赞"
+        (critical if "velocity" in a.critical_by else rest).append(line)
     high = stats.get("high_share", 0.0)
     if high > 0:
-        line = f"{high:.0%} 的发帖人提到投诉平台、媒体、律师、集体维权或安全隐患"
-        (critical if "high_share" in extra else rest).append(line)
+        line = f"{high:.0%} 的发帖人扬言找媒体、12315、律师、集体维权，或提到安全隐患"
+        (critical if "high_share" in a.critical_by else rest).append(line)
     if stats.get("reach"):
         rest.append(
             f"参与账号粉丝合计约 {count(stats['reach'])}，最大单个账号 {count(stats['max_followers'])}"
         )
-    rest.append(f"累计 {int(stats['posts'])} 条相似投诉、{int(stats['authors'])} 位用户")
+    rest.append(f"累计 {int(stats['posts'])} 条相关帖子、{int(stats['authors'])} 位用户")
     if stats.get("complaint_share", 1.0) < 1.0:
         rest.append(f"相似帖子中 {stats['complaint_share']:.0%} 为投诉，其余为正面内容")
     return critical + first + rest
 
 
-def evidence(c: _Cluster, limit: int, config: DetectionConfig | None = None) -> list[str]:
+def evidence(c: Cluster, limit: int) -> list[str]:
     """Post ids, most important first: the big voice, the first post, then by voice and engagement."""
     members = list(c.members.values())
     order: list[str] = []
-    if c.fast_post is not None:
+    if c.fast_post is not None and c.fast_post in c.members:
         order.append(c.fast_post)
     if members:
         order.append(members[0].key)
 
-    def importance(m: Any) -> float:
+    def importance(m) -> float:
         weight = 1.0 + math.log10(max(1.0, m.followers / 10_000)) + (1.0 if m.verified else 0.0)
         if m.high:
             weight *= 1.5
@@ -138,11 +156,22 @@ def evidence(c: _Cluster, limit: int, config: DetectionConfig | None = None) -> 
     return [key.split("\x1f", 1)[1] for key in ids]
 
 
-def resolved_reason(c: _Cluster, now: float) -> str:
+def resolved_reason(c: Cluster, now: float, by: str | None = None) -> str:
     """Why an incident is over."""
+    if by:
+        return f"已由 {by} 标记为已处理；除非再次爆发，不再提醒"
     quiet = (now - c.last_post) / HOUR
-    return f"已平息：{_hours(quiet)} 小时内没有新的相似投诉"
+    return f"已平息：{_hours(quiet)} 小时内没有新的相关投诉"
+
+
+def merged_reason(keep: Cluster, title: str) -> str:
+    """Why an incident was folded into another."""
+    return f"已并入同一问题的事件「{title}」（{keep.id}），后续在该事件中提醒"
 
 
 def _hours(value: float) -> str:
     return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
+
+
+def _days(hours: float) -> str:
+    return _hours(hours / 24.0)

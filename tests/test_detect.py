@@ -350,3 +350,109 @@ def test_complaints_naming_no_brand_stay_on_watch():
         feed.post(["地铁又挤成沙丁鱼了，气死", "早高峰地铁挤死了，每天都这样", "今天地铁又晚点，烦死"][i % 3],
                   T0 + timedelta(minutes=10 * i))  # fmt: skip
     assert feed.severities() and set(feed.severities()) == {"watch"}
+
+
+def test_a_repost_of_a_member_joins_its_incident_even_without_words_of_its_own():
+    feed = Feed()
+    first = feed.post(FRIDGE[0], T0)
+    repost = Post(id="r1", text="转发微博", author="fan", author_followers=50, created_at=T0 + timedelta(minutes=3),
+                  extra={"repost_of": first.id})  # fmt: skip
+    obs = Observation(repost, "转发微博", predicted("neutral", "low"), T0 + timedelta(minutes=3), True, {})
+    feed.detector.observe(obs)
+    [incident] = feed.detector.incidents()
+    assert sorted(p.post_id for p in incident.posts) == [first.id, "r1"]
+    assert incident.n_authors == 2 and incident.stats["echo_authors"] == 1
+
+
+def test_an_authors_follow_up_joins_their_incident_though_its_words_differ():
+    feed = Feed()
+    echo_burst(feed, T0, 3)
+    feed.post(
+        "已经打了12315，明天找律师，等着吧", T0 + timedelta(hours=1), author="user1", tags={"brand": "西门子"}
+    )
+    incidents = feed.detector.incidents()
+    assert len(incidents) == 1 and incidents[0].n_posts == 4
+
+
+INDEPENDENT = [
+    "西门子洗衣机甩干时跳来跳去",
+    "西门子洗衣机脱水声音像拖拉机",
+    "西门子洗衣机滚筒异响很大",
+    "西门子洗衣机洗完衣服有黑点",
+    "西门子洗衣机门打不开了，衣服锁里面",
+    "西门子洗衣机一直显示错误代码",
+]
+
+
+def test_parallel_grumbles_nobody_echoes_stay_on_watch_and_echoes_make_a_warning():
+    alone = Feed()
+    for i in range(12):
+        alone.post(
+            FRIDGE[i % len(FRIDGE)].replace("也是", "").replace("同款", ""), T0 + timedelta(minutes=10 * i)
+        )
+    echoed = Feed()
+    for i in range(4):
+        echoed.post(FRIDGE[i % 3 * 2].replace("也是", ""), T0 + timedelta(minutes=10 * i))
+    echoed.post("我家也是，西门子冰箱门关不上", T0 + timedelta(minutes=50))
+    echoed.post("+1 同款冰箱门关不严", T0 + timedelta(minutes=55))
+    assert "warning" not in alone.severities() and "watch" in alone.severities()
+    assert "warning" in echoed.severities()
+
+
+def test_a_slow_burn_over_a_week_warns_at_the_scale_of_days():
+    feed = Feed()
+    for day in range(8):
+        for k in range(2 if day < 4 else 3):
+            text = FRIDGE[(day * 3 + k) % len(FRIDGE)]
+            feed.post(text, T0 + timedelta(days=day, hours=9 + 5 * k))
+            feed.tick(T0 + timedelta(days=day, hours=9 + 5 * k))
+    warning = next(e for e in feed.events if e.severity == "warning")
+    assert any("近 7 天" in r for r in warning.reasons)
+    assert warning.at > T0 + timedelta(days=3)
+
+
+def test_a_steady_trickle_stays_level_at_the_scale_of_days_too():
+    feed = Feed()
+    for day in range(21):
+        for hour in (9, 13, 17, 21):
+            at = T0 + timedelta(days=day, hours=hour)
+            feed.post(["速达快递三天没更新", "速达快递又延误了", "速达快递员态度差"][hour % 3], at,
+                      tags={"brand": "速达快递"})  # fmt: skip
+            feed.tick(at)
+    assert "watch" in feed.severities()  # seen, at the digest level
+    assert "warning" not in feed.severities() and "critical" not in feed.severities()
+
+
+def test_title_names_the_brand_and_the_fault_as_complainants_write_it():
+    feed = Feed()
+    for i in range(40):  # the background the fault's words stand out from
+        feed.post(["今天天气总是很好", "西门子冰箱新品上市", "周末去公园散步"][i % 3], T0 - timedelta(hours=40 - i),
+                  sentiment="neutral", escalation="low")  # fmt: skip
+    echo_burst(feed, T0, 10)
+    [incident] = feed.detector.incidents()
+    assert incident.title.startswith("西门子")
+    assert any(word in incident.title for word in ("关不上", "封条", "弹开")), incident.title
+    assert "：" not in incident.title and "相关投诉" not in incident.title
+
+
+def test_manual_resolve_emits_resolved_and_holds_until_a_real_flare():
+    feed = Feed()
+    echo_burst(feed, T0, 8)
+    incident_id = feed.detector.incidents()[0].id
+    at = T0 + timedelta(hours=3)
+    events = feed.detector.resolve(incident_id, at, by="王经理")
+    assert [(e.status, e.incident_id) for e in events] == [("resolved", incident_id)]
+    assert "王经理" in events[0].reasons[0]
+    assert feed.detector.resolve(incident_id, at, by="王经理") == []  # already resolved
+    feed.events = []
+    for i in range(2):  # a couple of late echoes do not undo a person's decision
+        feed.post(FRIDGE[i], at + timedelta(hours=1, minutes=i))
+    assert feed.events == [] and feed.detector.incidents()[0].status == "resolved"
+    echo_burst(feed, at + timedelta(days=2), 8)  # a real flare does
+    incident = feed.detector.incidents()[0]
+    assert incident.id == incident_id and incident.status == "growing" and incident.reopened == 1
+    assert "warning" in feed.severities()
+
+
+def test_resolve_of_an_unknown_incident_does_nothing():
+    assert Feed().detector.resolve("inc-nope", T0, by="someone") == []

@@ -1,0 +1,183 @@
+"""One incident's working state inside the detector, and the snapshots it gives the rest of the system.
+
+A ``Cluster`` is what the detector keeps of an incident while it runs (members, tallies, windows, lifecycle);
+``Incident`` and ``IncidentPost`` are the frozen snapshots the incidents table and the web read. Everything here
+round-trips through JSON (``to_state`` / ``from_state``) so that a restarted detector resumes exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from monitor.detect_config import SEVERITY_LEVELS, DetectionConfig
+from monitor.detect_spread import Window
+
+# How a post came to join its incident: it opened it, its words matched, it reposts or quotes a member,
+# it says "me too" to the incident, or it is a reaction during the brand's surge with no words of its own.
+HOW_SEED, HOW_TEXT, HOW_LINK, HOW_ECHO, HOW_SURGE = "seed", "text", "link", "echo", "surge"
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentPost:
+    """A post that belongs to an incident."""
+
+    source: str
+    post_id: str
+    author: str
+    added_at: datetime
+    similarity: float
+    followers: int
+    verified: bool
+    escalation: str
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """A snapshot of one incident, for the incidents table and the web."""
+
+    id: str
+    brand: str | None
+    feed: str | None
+    status: str
+    severity: str | None
+    peak_severity: str | None
+    title: str
+    summary: str
+    reasons: list[str]
+    keywords: list[str]
+    first_post_at: datetime
+    last_post_at: datetime
+    opened_at: datetime
+    resolved_at: datetime | None
+    reopened: int
+    n_posts: int
+    n_authors: int
+    reach: int
+    score: float
+    stats: dict[str, float]
+    post_ids: list[str]
+    posts: list[IncidentPost]
+    history: list[dict[str, Any]]
+    revision: int
+
+
+class Member:
+    """What the detector keeps of one post in an incident (a list in the state)."""
+
+    __slots__ = ("key", "author", "t", "followers", "verified", "media", "high", "p_neg", "esc", "sim", "eng", "how")  # fmt: skip
+
+    def __init__(self, key, author, t, followers, verified, media, high, p_neg, esc, sim, eng, how=HOW_TEXT):
+        self.key, self.author, self.t = key, author, t
+        self.followers, self.verified, self.media, self.high = followers, verified, media, high
+        self.p_neg, self.esc, self.sim, self.eng, self.how = p_neg, esc, sim, eng, how
+
+    @property
+    def post_id(self) -> str:
+        return self.key.split("\x1f", 1)[1]
+
+    def to_state(self) -> list:
+        return [getattr(self, name) for name in self.__slots__]
+
+
+# Fields of Cluster saved as they are (the rest are rebuilt or converted).
+_PLAIN = (
+    "status", "severity", "peak_severity", "ever_alerted", "opened", "last_post", "resolved_at", "reopened",
+    "terms", "docs", "norm", "voice_of", "author_first", "velocity", "contrary", "samples", "fast_post",
+    "notified_authors", "notified_at", "history", "revision", "reasons", "stats", "keywords", "keywords_docs",
+    "merged_into", "reach_of", "verified_authors", "high_authors", "echo_authors", "manual", "title", "norm_at",
+)  # fmt: skip
+
+
+class Cluster:
+    """One incident's working state: members, word profile, tallies, windows, lifecycle."""
+
+    def __init__(self, config: DetectionConfig, cid: str, brand: str, feed: str, tags: dict, now: float):
+        self.id = cid
+        self.brand = brand
+        self.feed = feed
+        self.tags = tags
+        self.status = "new"
+        self.severity: str | None = None
+        self.peak_severity: str | None = None
+        self.ever_alerted = False
+        self.created = now
+        self.opened = now
+        self.last_post = now
+        self.resolved_at: float | None = None
+        self.reopened = 0
+        self.terms: dict[str, int] = {}  # feature -> how many of the word-matched posts hold it
+        self.docs = 0
+        self.norm = 1.0
+        self.norm_at = 0  # how many posts the vocabulary had read when ``norm`` was computed
+        self.members: dict[str, Member] = {}
+        self.voice_of: dict[str, float] = {}
+        self.author_first: dict[str, float] = {}
+        self.windows = windows(config)
+        self.velocity: list[list[float]] = []  # [t, engagement delta], oldest first
+        self.contrary = 0.0
+        self.samples: list[str] = []  # texts of the posts that describe the fault, for titles
+        self.fast_post: str | None = None
+        self.notified_authors = 0
+        self.notified_at: float | None = None
+        self.history: list[dict[str, Any]] = []
+        self.revision = 0
+        self.reasons: list[str] = []
+        self.stats: dict[str, float] = {}
+        self.keywords: list[str] = []
+        self.keywords_docs = 0
+        self.title = ""
+        self.merged_into: str | None = None
+        self.reach_of: dict[str, int] = {}  # author -> followers
+        self.verified_authors: dict[str, int] = {}
+        self.high_authors: dict[str, int] = {}
+        self.echo_authors: dict[str, int] = {}  # authors who repost, quote or say "me too" to the incident
+        self.manual: dict[str, Any] | None = None  # a person resolved it: {"at", "by", "authors"}
+
+    def account(self, m: Member) -> None:
+        """Count one member's author into the reach, verified, escalation and echo tallies."""
+        if m.followers > self.reach_of.get(m.author, -1):
+            self.reach_of[m.author] = m.followers
+        if m.verified or m.media:
+            self.verified_authors[m.author] = 1
+        if m.high:
+            self.high_authors[m.author] = 1
+        if m.how in (HOW_LINK, HOW_ECHO):
+            self.echo_authors[m.author] = 1
+
+    def to_state(self) -> dict:
+        state = {name: getattr(self, name) for name in _PLAIN}
+        state.update(
+            id=self.id,
+            brand=self.brand,
+            feed=self.feed,
+            tags=self.tags,
+            created=self.created,
+            members=[m.to_state() for m in self.members.values()],
+            windows={level: w.to_state() for level, w in self.windows.items()},
+        )
+        return state
+
+    @classmethod
+    def from_state(cls, config: DetectionConfig, state: dict) -> Cluster:
+        c = cls(config, state["id"], state["brand"], state["feed"], state["tags"], state["created"])
+        for name in _PLAIN:
+            setattr(c, name, state[name])
+        c.members = {row[0]: Member(*row) for row in state["members"]}
+        spans = window_hours(config)
+        c.windows = {level: Window.from_state(spans[level], w) for level, w in state["windows"].items()}
+        return c
+
+
+def window_hours(config: DetectionConfig) -> dict[str, float]:
+    """The span of every severity rule's window, by rule name."""
+    sev = config.severity
+    spans = {level: getattr(sev, level).window_hours for level in SEVERITY_LEVELS}
+    spans["sustained"] = sev.sustained.window_hours
+    return spans
+
+
+def windows(config: DetectionConfig) -> dict[str, Window]:
+    """Fresh, empty windows for every severity rule."""
+    return {level: Window(hours) for level, hours in window_hours(config).items()}

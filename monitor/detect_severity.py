@@ -1,0 +1,155 @@
+"""Scoring: the severity an incident has reached, from how far and how fast it spreads.
+
+Pure function of an incident's tallies, the usual level and the clock (``assess``). The routes to each level:
+
+- **watch**: a few authors more than usual within ``severity.watch``'s window.
+- **warning**: within ``severity.warning``'s window (hours) or ``severity.sustained``'s (days), enough authors
+  and voices, growing against the usual level, *and* other people taking it up: at least ``min_echo_authors``
+  authors repost, quote or say "me too". Parallel grumbles that nobody echoes are the everyday level.
+  Or the fast path: a big account's escalating complaint.
+- **critical**: ``severity.critical``'s rule over a day, or a warning that verified/media accounts, fast
+  engagement or a high share of escalation threats make worse.
+
+Growth is measured at every window's own scale: authors in the window against the incident's own rate before
+the window and the brand's usual rate (``expected``), so a steady trickle stays level at every scale while a
+slow burn that doubles week on week grows at the scale of days.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from dataclasses import dataclass
+
+from monitor.detect_cluster import Cluster
+from monitor.detect_config import SEVERITY_LEVELS, DetectionConfig
+from monitor.detect_spread import HOUR, LevelReading, rank, read_level
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """What ``assess`` found: the level reached and the readings behind it."""
+
+    level: str | None
+    readings: dict[str, LevelReading]
+    velocity: float
+    fast: bool
+    critical_by: tuple[str, ...]
+    echoes: int
+    trusted: bool
+    stats: dict[str, float]
+
+
+def expected_authors(
+    config: DetectionConfig,
+    c: Cluster,
+    first_times: list[float],
+    brand_per_hour: float,
+    hours: float,
+    now: float,
+) -> float:
+    """Authors the usual level would put in a window of ``hours`` ending ``now``.
+
+    The incident's own usual rate is its authors before the window over the time before the window (with a
+    small prior), the brand's is its usual complaint rate times ``cluster_share``; the larger counts.
+    """
+    base = config.baseline
+    start = now - hours * HOUR
+    before = bisect_left(first_times, start)
+    history_h = max(0.0, (start - c.created) / HOUR)
+    prior_h = base.cluster_prior_days * 24.0
+    own = (base.cluster_prior_per_day * base.cluster_prior_days + before) / (prior_h + history_h)
+    return max(own, brand_per_hour * base.cluster_share) * hours
+
+
+def assess(
+    config: DetectionConfig, c: Cluster, first_times: list[float], brand_per_hour: float, now: float
+) -> Assessment:
+    """The severity ``c`` has reached at ``now``."""
+    sev = config.severity
+    rules = {level: getattr(sev, level) for level in SEVERITY_LEVELS}
+    rules["sustained"] = sev.sustained
+    readings = {
+        level: read_level(
+            level,
+            rule,
+            c.windows[level],
+            expected_authors(config, c, first_times, brand_per_hour, rule.window_hours, now)
+            / rule.window_hours,
+        )
+        for level, rule in rules.items()
+    }
+    velocity = sum(d for _, d in c.velocity) / config.spread.velocity_window_hours
+    n_authors = len(c.author_first)
+    n_posts = len(c.members)
+    echoes = len(c.echo_authors)
+    complaint_share = n_posts / (n_posts + c.contrary) if n_posts else 0.0
+    trusted = complaint_share >= config.spread.min_complaint_share
+    taken_up = echoes >= sev.min_echo_authors
+
+    reached: str | None = "watch" if readings["watch"].met else None
+    if trusted and taken_up:
+        if readings["warning"].met or readings["sustained"].met:
+            reached = "warning"
+        if readings["critical"].met:
+            reached = "critical"
+    fast = False
+    if c.fast_post is not None and config.fast_path.enabled:
+        fp = config.fast_path
+        level = fp.severity if c.members[c.fast_post].high else fp.grumble_severity
+        if level != "none" and rank(level) > rank(reached):
+            reached, fast = level, True
+    critical_by: list[str] = []
+    if trusted and rank(reached) >= rank("warning") or rank(c.severity) >= rank("warning"):
+        verified = len(c.verified_authors)
+        high_share = len(c.high_authors) / n_authors if n_authors else 0.0
+        if velocity >= sev.critical_velocity_per_hour and n_authors >= sev.critical_velocity_min_authors:
+            critical_by.append("velocity")
+        if verified >= sev.critical_verified_authors and n_authors >= sev.critical_verified_min_authors:
+            critical_by.append("verified")
+        if high_share >= sev.critical_high_share and n_authors >= sev.critical_high_min_authors:
+            critical_by.append("high_share")
+        if critical_by and trusted:
+            reached = "critical"
+    if not trusted and rank(reached) > rank("watch"):
+        reached = "watch"
+    cap = sev.unbranded_max
+    if not c.brand and rank(reached) > rank(cap):
+        # Complaints that name no watched brand (commutes, weather, life) are not a PR team's incident.
+        reached = cap if cap != "none" else None
+    stats = _stats(config, c, readings, velocity, echoes, complaint_share, now)
+    return Assessment(reached, readings, velocity, fast, tuple(critical_by), echoes, trusted, stats)
+
+
+def _stats(config, c, readings, velocity, echoes, complaint_share, now) -> dict[str, float]:
+    n_authors = len(c.author_first)
+    warning, day, week = readings["warning"], readings["critical"], readings["sustained"]
+    stats = {
+        "posts": float(len(c.members)),
+        "authors": float(n_authors),
+        "echo_authors": float(echoes),
+        "window_authors": float(warning.authors),
+        "window_hours": config.severity.warning.window_hours,
+        "expected": round(warning.expected, 3),
+        "growth": round(warning.growth, 3),
+        "day_authors": float(day.authors),
+        "day_growth": round(day.growth, 3),
+        "week_authors": float(week.authors),
+        "week_expected": round(week.expected, 3),
+        "week_growth": round(week.growth, 3),
+        "voices": round(day.voices, 2),
+        "reach": float(sum(c.reach_of.values())),
+        "max_followers": float(max(c.reach_of.values(), default=0)),
+        "verified_authors": float(len(c.verified_authors)),
+        "velocity_per_hour": round(velocity, 1),
+        "high_share": round(len(c.high_authors) / n_authors, 3) if n_authors else 0.0,
+        "complaint_share": round(complaint_share, 3),
+        "hours_since_first": round((now - c.created) / HOUR, 2),
+    }
+    growth = max(warning.growth, week.growth)
+    stats["score"] = round(
+        day.voices * min(3.0, growth / max(0.1, config.severity.warning.min_growth))
+        + math.log10(1 + velocity),
+        2,
+    )
+    return stats
