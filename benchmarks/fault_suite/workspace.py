@@ -35,14 +35,20 @@ def environment(**extra: str) -> dict[str, str]:
 
 
 def alerting_toml(webhook_url: str, *, delivery: str = "") -> str:
-    """The shipped route tree, with both its receivers turned into signed webhooks to ``webhook_url``."""
+    """The shipped route tree, with every receiver turned into a signed webhook to ``webhook_url``."""
     text = (DEFAULT_CONFIG_DIR / "alerting.toml").read_text(encoding="utf-8")
     hook = f'type = "webhook"\nurl = "{webhook_url}"\nsecret_env = "TF_FAULTS_WEBHOOK_SECRET"'
-    for name, kind in (("console", "console"), ("pager", "log")):
-        block = f'name = "{name}"\ntype = "{kind}"'
-        if block not in text:
-            raise RuntimeError(f"the shipped alerting.toml has no receiver block {block!r}")
-        text = text.replace(block, f'name = "{name}"\n{hook}')
+    out, in_receiver, replaced = [], False, 0
+    for line in text.splitlines():
+        if line.strip() == "[[receivers]]":
+            in_receiver = True
+        elif in_receiver and line.startswith("type = "):
+            line, in_receiver = hook, False
+            replaced += 1
+        out.append(line)
+    if not replaced:
+        raise RuntimeError("the shipped alerting.toml has no receiver to turn into a webhook")
+    text = "\n".join(out) + "\n"
     if delivery:
         head, _, _ = text.partition("[delivery]")
         text = head + "[delivery]\n" + delivery
