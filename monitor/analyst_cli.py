@@ -133,8 +133,8 @@ def label(
         click.echo(textwrap.indent(textwrap.fill(item.text, width=60), "  "))
         click.echo(legend)
         while True:
-            key = click.getchar().lower()
-            if key in ("", "q", "\x03", "\x04"):
+            key = _read_key().lower()
+            if key in ("", "q"):
                 click.echo(f"\nlabelled {done}, skipped {skipped}")
                 return
             if key == "s":
@@ -156,6 +156,19 @@ def label(
                 click.echo(f"  → {KEY_NAMES[keys[key]]} {keys[key]}")
                 break
     click.echo(f"\nlabelled {done}, skipped {skipped}")
+
+
+def _read_key() -> str:
+    """One key press; from a pipe, the next non-blank character (so a session can be scripted)."""
+    try:
+        if sys.stdin.isatty():
+            return click.getchar()
+        while True:
+            key = sys.stdin.read(1)
+            if not key or not key.isspace():
+                return key
+    except (KeyboardInterrupt, EOFError):  # Ctrl-C / Ctrl-D: stop, keeping what was labelled
+        return "q"
 
 
 @label.command("import")
