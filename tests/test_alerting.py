@@ -158,16 +158,20 @@ def test_resubmitting_the_same_events_does_not_double(db, config):
     assert db["alerting_outbox"].count == 1
 
 
-def test_critical_inhibits_warning_of_same_brand_until_it_resolves(db, config):
+def test_critical_inhibits_watch_of_same_brand_until_it_resolves(db, config):
     alerter = Alerter(config, db)
-    notes = alerter.submit([event("big", "critical", posts=50), event("small", "warning", posts=5)], T0)
+    notes = alerter.submit([event("big", "critical", posts=50), event("small", "watch", posts=5)], T0)
     notes += alerter.flush(at(1))
     assert {(n.incident_id, n.receiver) for n in notes} == {("big", "console"), ("big", "pager")}
-    other_brand = alerter.submit([event("elsewhere", "warning", brand="other", when=at(1))], at(1))
-    other_brand += alerter.flush(at(1.1))
+    # A second fault of the same brand reaching warning is news: never muted by the first one.
+    second = alerter.submit([event("second", "warning", when=at(1))], at(1))
+    second += alerter.flush(at(1.1))
+    assert [(n.incident_id, n.receiver) for n in second] == [("second", "console")]
+    other_brand = alerter.submit([event("elsewhere", "watch", brand="other", when=at(1))], at(1))
+    other_brand += alerter.flush(at(1.5))
     assert [n.incident_id for n in other_brand] == ["elsewhere"]
     later = alerter.submit([event("big", "critical", status="resolved", posts=50, when=at(2))], at(2))
-    later += alerter.flush(at(2.2))
+    later += alerter.flush(at(24))
     assert ("small", "new") in {(n.incident_id, n.kind) for n in later}
     assert ("big", "resolved") in {(n.incident_id, n.kind) for n in later}
 
