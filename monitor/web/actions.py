@@ -263,13 +263,9 @@ def rollback(db: sqlite_utils.Database, target: str, ctx: Context, reason: str =
 
 
 def _registry() -> Any:
-    """The model registry's module, when issue 8 has provided it."""
-    try:
-        from classifiers import registry  # type: ignore[attr-defined]
-    except ImportError:
-        raise MonitorError(
-            "the model registry is not available in this build (classifiers.registry)"
-        ) from None
+    """The model registry (``monitor.registry``): promote refuses a worse candidate unless forced."""
+    from monitor import registry
+
     return registry
 
 

@@ -329,24 +329,22 @@ def feed_names(db: sqlite_utils.Database) -> list[str]:
 
 
 def label_queue(db: sqlite_utils.Database, task: str, *, limit: int = 20) -> list[dict]:
-    """Posts still unlabelled for ``task``, the ones the model is least sure about first."""
-    if task == "escalation":
-        doubt = "abs(coalesce(c.escalation_score, 0.5) - 0.5)"
-    else:
-        doubt = "max(coalesce(c.p_negative, 0), coalesce(c.p_neutral, 0), coalesce(c.p_positive, 0))"
-    return list(
-        db.query(
-            f"""
-            select {_POST_COLUMNS} from posts p {_LATEST_CLASSIFICATION}
-            where not exists (
-                select 1 from labels l where l.source = p.source and l.post_id = p.id and l.task = ?
+    """Posts still unlabelled for ``task``, in the active-learning queue's order (``monitor.queue``):
+    where the model is least sure or its two heads disagree, spread across feeds, then random ones."""
+    from monitor.queue import next_posts
+
+    items = next_posts(db, task, limit=limit)
+    rows = []
+    for item in items:
+        found = list(
+            db.query(
+                f"select {_POST_COLUMNS} from posts p {_LATEST_CLASSIFICATION} where p.source = ? and p.id = ?",
+                [item.source, item.post_id],
             )
-            order by c.rowid is null, {doubt}, p.first_seen_at desc
-            limit ?
-            """,
-            [task, int(limit)],
         )
-    )
+        if found:
+            rows.append({**found[0], "queue_reason": item.reason})
+    return rows
 
 
 def label_counts(db: sqlite_utils.Database) -> dict[str, int]:
