@@ -10,7 +10,7 @@ import importlib
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -252,10 +252,73 @@ def save_post(
     tags: dict[str, str] | None = None,
 ) -> SavedPost:
     """Upsert ``post`` and record this observation of its counts; never duplicates a post."""
-    tags = tags or {}
-    seen = iso(post.seen_at or now)
-    existing = _get(db, post.key)
-    row: dict[str, Any] = {
+    return save_posts(db, [(post, normalized, now, tags)])[0]
+
+
+def save_posts(
+    db: sqlite_utils.Database,
+    items: Sequence[tuple[Post, Normalized, datetime, dict[str, str] | None]],
+) -> list[SavedPost]:
+    """``save_post`` for each ``(post, normalized, now, tags)`` in order, in a few statements for the batch.
+
+    A post seen twice in the batch is written once, as the second save would leave it.
+    """
+    known = _get_many(db, {post.key for post, *_ in items})
+    inserts: dict[tuple[str, str], dict[str, Any]] = {}
+    updates: dict[tuple[str, str], dict[str, Any]] = {}
+    observations = []
+    out = []
+    for post, normalized, now, tags in items:
+        tags = tags or {}
+        seen = iso(post.seen_at or now)
+        existing = known.get(post.key)
+        row = _post_row(post, normalized, tags, seen)
+        if existing is None:
+            row["first_seen_at"] = seen
+            inserts[post.key] = row
+            text_changed = True
+        else:
+            # A re-observation without counts (or author data) must not erase the ones we had.
+            for name in _KEEP_IF_MISSING:
+                if row[name] is None:
+                    row[name] = existing[name]
+            if existing["last_seen_at"] and existing["last_seen_at"] > seen:
+                row["last_seen_at"] = existing["last_seen_at"]
+            text_changed = existing["text"] != post.text
+            if post.key in inserts:
+                inserts[post.key].update(row)
+            else:
+                updates[post.key] = row
+        known[post.key] = row
+        if post.reposts is not None or post.comments is not None or post.likes is not None:
+            observations.append((post.source, post.id, seen, post.reposts, post.comments, post.likes))
+        out.append(
+            SavedPost(post=post, normalized=normalized, is_new=existing is None, text_changed=text_changed)
+        )
+    # Plain SQL on the hot path: sqlite-utils' insert() introspects the table on every call.
+    if inserts:
+        names = list(next(iter(inserts.values())))
+        db.conn.executemany(
+            f"insert into posts ({', '.join(names)}) values ({', '.join(':' + n for n in names)})",
+            list(inserts.values()),
+        )
+    if updates:
+        names = [name for name in next(iter(updates.values())) if name not in ("source", "id")]
+        db.conn.executemany(
+            f"update posts set {', '.join(f'{n} = :{n}' for n in names)} where source = :source and id = :id",
+            list(updates.values()),
+        )
+    if observations:
+        db.conn.executemany(
+            "insert or replace into observations (source, post_id, observed_at, reposts, comments, likes) "
+            "values (?, ?, ?, ?, ?, ?)",
+            observations,
+        )
+    return out
+
+
+def _post_row(post: Post, normalized: Normalized, tags: dict[str, str], seen: str) -> dict[str, Any]:
+    return {
         "source": post.source,
         "id": post.id,
         "text": post.text,
@@ -268,36 +331,19 @@ def save_post(
         "reposts": post.reposts,
         "comments": post.comments,
         "likes": post.likes,
-        "urls": json.dumps(normalized.urls, ensure_ascii=False),
-        "mentions": json.dumps(normalized.mentions, ensure_ascii=False),
-        "repost_chain": json.dumps(normalized.repost_chain, ensure_ascii=False),
-        "emoticons": json.dumps(normalized.emoticons, ensure_ascii=False),
+        "urls": _json_list(normalized.urls),
+        "mentions": _json_list(normalized.mentions),
+        "repost_chain": _json_list(normalized.repost_chain),
+        "emoticons": _json_list(normalized.emoticons),
         "feed": tags.get("feed"),
         "brand": tags.get("brand"),
         "raw": json.dumps(post.to_dict(), ensure_ascii=False),
         "last_seen_at": seen,
     }
-    if existing is None:
-        row["first_seen_at"] = seen
-        _insert(db, "posts", row)
-        text_changed = True
-    else:
-        # A re-observation without counts (or author data) must not erase the ones we had.
-        for name in _KEEP_IF_MISSING:
-            if row[name] is None:
-                row[name] = existing[name]
-        if existing["last_seen_at"] and existing["last_seen_at"] > seen:
-            row["last_seen_at"] = existing["last_seen_at"]
-        text_changed = existing["text"] != post.text
-        assignments = ", ".join(f"{name} = :{name}" for name in row if name not in ("source", "id"))
-        db.execute(f"update posts set {assignments} where source = :source and id = :id", row)
-    if any(getattr(post, name) is not None for name in ("reposts", "comments", "likes")):
-        db.execute(
-            "insert or replace into observations (source, post_id, observed_at, reposts, comments, likes) "
-            "values (?, ?, ?, ?, ?, ?)",
-            (post.source, post.id, seen, post.reposts, post.comments, post.likes),
-        )
-    return SavedPost(post=post, normalized=normalized, is_new=existing is None, text_changed=text_changed)
+
+
+def _json_list(items: list[Any]) -> str:
+    return json.dumps(items, ensure_ascii=False) if items else "[]"
 
 
 _KEEP_IF_MISSING = (
@@ -312,21 +358,25 @@ _KEEP_IF_MISSING = (
     "feed",
     "brand",
 )
+_KNOWN_COLUMNS = ("source", "id", "text", "last_seen_at", *_KEEP_IF_MISSING)
+_KEYS_PER_QUERY = 400  # two variables each, well under SQLite's limit
 
 
-def _get(db: sqlite_utils.Database, key: tuple[str, str]) -> dict[str, Any] | None:
-    cursor = db.execute(
-        f"select text, last_seen_at, {', '.join(_KEEP_IF_MISSING)} from posts where source = ? and id = ?",
-        key,
-    )
-    row = cursor.fetchone()
-    return dict(zip([c[0] for c in cursor.description], row, strict=True)) if row else None
-
-
-def _insert(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> None:
-    # Plain SQL on the hot path: sqlite-utils' insert() introspects the table on every call.
-    names = ", ".join(row)
-    db.execute(f"insert into {table} ({names}) values ({', '.join(':' + n for n in row)})", row)
+def _get_many(db: sqlite_utils.Database, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The stored columns save_posts needs, for each of ``keys`` already in the posts table."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), _KEYS_PER_QUERY):
+        chunk = ordered[start : start + _KEYS_PER_QUERY]
+        cursor = db.execute(
+            f"select {', '.join(_KNOWN_COLUMNS)} from posts where (source, id) in "
+            f"(values {', '.join(['(?, ?)'] * len(chunk))})",
+            [part for key in chunk for part in key],
+        )
+        for row in cursor.fetchall():
+            record = dict(zip(_KNOWN_COLUMNS, row, strict=True))
+            found[(record["source"], record["id"])] = record
+    return found
 
 
 def classified_versions(db: sqlite_utils.Database, key: tuple[str, str]) -> set[str]:
@@ -339,7 +389,17 @@ def classified_versions(db: sqlite_utils.Database, key: tuple[str, str]) -> set[
 
 def save_classifications(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]]) -> None:
     """Upsert classification rows (one per post and model version)."""
-    db["classifications"].upsert_all(list(rows), pk=("source", "post_id", "model_version"))
+    rows = list(rows)
+    if not rows:
+        return
+    names = list(rows[0])
+    keys = ("source", "post_id", "model_version")
+    db.conn.executemany(
+        f"insert into classifications ({', '.join(names)}) values ({', '.join(':' + n for n in names)}) "
+        f"on conflict({', '.join(keys)}) do update set "
+        + ", ".join(f"{n} = excluded.{n}" for n in names if n not in keys),
+        rows,
+    )
 
 
 def stats(db: sqlite_utils.Database) -> dict[str, int]:

@@ -5,7 +5,7 @@ import pytest
 from monitor.errors import StoreError
 from monitor.normalize import normalize
 from monitor.post import Post
-from monitor.store import open_db, save_post, stats
+from monitor.store import open_db, save_post, save_posts, stats
 
 NOW = datetime(2011, 9, 27, 10, tzinfo=UTC)
 
@@ -70,3 +70,42 @@ def test_an_unopenable_database_is_a_clear_store_error(tmp_path):
     not_a_db.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="cannot open database"):
         open_db(not_a_db)
+
+
+def test_a_batch_saves_what_saving_one_post_at_a_time_saves(tmp_path):
+    lines = [
+        {
+            "id": "1",
+            "text": "门关不上",
+            "author": "甲",
+            "reposts": 3,
+            "created_at": "2011-09-27T10:00:00+08:00",
+        },
+        {"id": "2", "text": "冰箱很好", "likes": 1, "created_at": "2011-09-27T10:05:00+08:00"},
+        {"id": "1", "text": "门关不上了", "reposts": 30, "observed_at": "2011-09-27T12:00:00+08:00"},
+        {"id": "1", "text": "门关不上了", "likes": 5, "observed_at": "2011-09-27T11:00:00+08:00"},
+        {"id": "0", "text": "早就存了", "likes": 2, "observed_at": "2011-09-27T12:30:00+08:00"},
+    ]
+    posts = [Post.from_dict(line) for line in lines]
+    one, batch = open_db(tmp_path / "one.db"), open_db(tmp_path / "batch.db")
+    for db in (one, batch):
+        _save(db, {"id": "0", "text": "早就存了", "author": "乙", "likes": 1})
+    singles = [save_post(one, post, normalize(post.text), now=NOW) for post in posts]
+    batched = save_posts(batch, [(post, normalize(post.text), NOW, None) for post in posts])
+    flags = [(saved.is_new, saved.text_changed) for saved in batched]
+    assert flags == [(s.is_new, s.text_changed) for s in singles]
+    assert flags == [(True, True), (True, True), (False, True), (False, False), (False, False)]
+    for table in ("posts", "observations"):
+        assert list(batch.query(f"select * from {table} order by rowid")) == list(
+            one.query(f"select * from {table} order by rowid")
+        )
+    post = next(batch["posts"].rows_where("id = '1'"))
+    assert (post["text"], post["author"], post["reposts"], post["likes"]) == ("门关不上了", "甲", 30, 5)
+    assert post["last_seen_at"] == "2011-09-27T12:00:00+08:00"
+    hits = [
+        row["id"]
+        for row in batch.query(
+            "select id from posts where rowid in (select rowid from posts_fts where posts_fts match '门关不上了')"
+        )
+    ]
+    assert hits == ["1"]

@@ -1,0 +1,126 @@
+"""The pipeline's transactions: what it holds in memory never runs ahead of the database, and restarts resume."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from classifiers import Prediction
+from monitor.config import load_config
+from monitor.jsonl import ReadReport, read_posts
+from monitor.pipeline import Pipeline
+from monitor.scenarios import scenario_path
+from monitor.store import open_db
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPLAINT = (
+    "关不上",
+    "關不上",
+    "投诉",
+    "投訴",
+    "气死",
+    "氣死",
+    "坏了",
+    "壞了",
+    "问题",
+    "問題",
+    "同款",
+    "一样",
+    "一樣",
+)
+THREAT = ("12315", "消协", "消協", "媒体", "媒體", "曝光", "律师", "律師", "起诉", "維權", "维权")
+
+
+class KeywordClassifier:
+    """A stand-in for the model (the pipeline takes any object with ``version`` and ``predict``)."""
+
+    version = "test-keywords"
+
+    def predict(self, texts: list[str]) -> list[Prediction]:
+        out = []
+        for text in texts:
+            if any(word in text for word in COMPLAINT):
+                high = any(word in text for word in THREAT)
+                scores = {"negative": 0.9, "neutral": 0.07, "positive": 0.03}
+                out.append(Prediction("negative", scores, "high" if high else "medium", 0.9 if high else 0.5))
+            else:
+                scores = {"negative": 0.1, "neutral": 0.8, "positive": 0.1}
+                out.append(Prediction("neutral", scores, "low", 0.1))
+        return out
+
+
+@pytest.fixture(scope="module")
+def fridge_posts():
+    return [post for _, _, post in read_posts(scenario_path("fridge"), ReadReport())][:1200]
+
+
+def pipeline(path: Path) -> Pipeline:
+    return Pipeline(load_config(ROOT / "config"), open_db(path), KeywordClassifier(), mode="replay")
+
+
+def run(pipe: Pipeline, posts, size: int = 200) -> list[dict]:
+    notes = []
+    for start in range(0, len(posts), size):
+        notes += [n.to_contract() for n in pipe.process(posts[start : start + size]).notifications]
+    return notes
+
+
+def rows(path: Path) -> dict[str, list[str]]:
+    conn = sqlite3.connect(path)
+    tables = ["posts", "observations", "classifications", "incidents", "incident_posts", "incident_history"]
+    tables += ["alerts", "alerting_alerts", "alerting_groups", "alerting_outbox", "detector_state"]
+    out = {table: sorted(map(repr, conn.execute(f"select * from {table}").fetchall())) for table in tables}
+    conn.close()
+    return out
+
+
+def plain(state) -> dict:
+    return json.loads(json.dumps(state))
+
+
+def test_a_restarted_pipeline_resumes_detection_exactly_where_it_committed(tmp_path, fridge_posts):
+    first = pipeline(tmp_path / "t.db")
+    notes = run(first, fridge_posts[:800])
+    assert notes, "the fridge case should have alerted by now"
+    clusters = first.detector.clusters
+    stored = first.db.execute(
+        "select count(*) from detector_state where name like 'default/cluster/%'"
+    ).fetchone()
+    assert stored[0] == len(clusters) > 0
+    copy = sqlite3.connect(tmp_path / "restart.db")
+    first.db.conn.backup(copy)
+    copy.close()
+    again = pipeline(tmp_path / "restart.db")
+    assert plain(again.detector.state()) == plain(first.detector.state())
+    # The two carry on alike: same notifications, and in the end the same rows.
+    assert run(again, fridge_posts[800:]) == run(first, fridge_posts[800:])
+    assert rows(tmp_path / "restart.db") == rows(tmp_path / "t.db")
+
+
+def test_detector_state_kept_in_one_row_still_loads(tmp_path, fridge_posts):
+    pipe = pipeline(tmp_path / "t.db")
+    run(pipe, fridge_posts[:600])
+    state = pipe.detector.state()
+    pipe.db.execute("delete from detector_state")
+    pipe.db.execute(
+        "insert into detector_state (name, state, updated_at) values ('default', ?, '')", [json.dumps(state)]
+    )
+    pipe.db.conn.commit()
+    assert plain(pipeline(tmp_path / "t.db").detector.state()) == plain(state)
+
+
+def test_a_batch_that_fails_leaves_memory_as_the_database_has_it(tmp_path, fridge_posts):
+    def fail(db):
+        raise RuntimeError("disk full")
+
+    pipe = pipeline(tmp_path / "t.db")
+    notes = run(pipe, fridge_posts[:600])
+    with pytest.raises(RuntimeError):
+        pipe.process(fridge_posts[600:800], extra_writes=fail)
+    notes += run(pipe, fridge_posts[600:])
+    clean = pipeline(tmp_path / "clean.db")
+    assert notes == run(clean, fridge_posts)
+    assert rows(tmp_path / "t.db") == rows(tmp_path / "clean.db")
