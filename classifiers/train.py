@@ -46,6 +46,9 @@ NEUTRAL_AWARE = {
 # Relative weight of each source for the positive-vs-negative head (before capping large sources).
 POLARITY_WEIGHT = {
     "weibo_senti": 0.5,
+    "shopping": 3.0,
+    "waimai": 3.0,
+    "senticnet": 2.0,
     "smp_virus_train": 2.0,
     "smp_virus_eval_labeled": 2.0,
     "smp_virus_test_labeled": 2.0,
@@ -68,12 +71,13 @@ class TrainParams:
     max_char: int = 300_000
     max_words: int = 100_000
     use_words: bool = False
-    source_cap: int = 10_000  # a source larger than this counts as if it had this many examples
+    source_cap: int = 30_000  # a source larger than this counts as if it had this many examples
     c_polar: float = 1.0
-    c_polarity: float = 2.0
-    c_escalation: float = 4.0
+    c_polarity: float = 4.0
+    c_escalation: float = 16.0
     weak_escalation: float = 0.3  # total weight of weak escalation examples relative to the labelled set
-    thresholds: tuple[float, float] = (0.3, 0.6)
+    weak_sample: int = 20_000  # weak escalation examples drawn (seeded) from the pool
+    thresholds: tuple[float, float] = (0.3, 0.55)
     include_dev: bool = True  # the final model learns from usual_eval too, after tuning on it
     neutral_aware: dict[str, float] = field(default_factory=lambda: dict(NEUTRAL_AWARE))
     polarity_weight: dict[str, float] = field(default_factory=lambda: dict(POLARITY_WEIGHT))
@@ -299,6 +303,10 @@ def train_model(
         extra_labels=extra_labels,
         include_dev=params.include_dev,
     )
+    if len(data.weak_escalation) > params.weak_sample:
+        rng = np.random.default_rng(seed)
+        keep = np.sort(rng.choice(len(data.weak_escalation), params.weak_sample, replace=False))
+        data.weak_escalation = [data.weak_escalation[i] for i in keep]
     classifier, summary = fit_classifier(data, params, seed=seed, progress=progress)
     classifier.version = _version(name, data.file_hashes, params, seed)
     classifier.metadata = _metadata(classifier, data, summary, params, seed)
