@@ -27,7 +27,7 @@ from monitor.events import AlertEvent
 from monitor.incidents import save_incidents
 from monitor.normalize import normalize
 from monitor.post import Post
-from monitor.registry import refresh_classifier
+from monitor.registry import active_model_path, refresh_classifier
 from monitor.store import iso, open_db, save_classifications, save_posts
 
 logger = logging.getLogger(__name__)
@@ -81,10 +81,13 @@ class Pipeline:
         db_path: str | Path | None = None,
         **kwargs: Any,
     ) -> Pipeline:
-        """Load config, open the database and the configured (or default) model."""
+        """Load config, open the database and the model: the registry's promoted one, else the configured
+        one, else the shipped default."""
         config = load_config(config_dir)
         db = open_db(db_path if db_path is not None else config.resolve(config.monitor.database))
-        model_path = config.resolve(config.monitor.model) if config.monitor.model else None
+        model_path = active_model_path(db)
+        if model_path is None and config.monitor.model:
+            model_path = config.resolve(config.monitor.model)
         return cls(config, db, load_model(model_path), **kwargs)
 
     def process(

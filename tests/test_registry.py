@@ -127,11 +127,15 @@ def test_brand_labels_teach_a_model_that_compare_shows_better_and_the_running_pi
     )
     held = comparison.sets["analyst_sentiment"]
     assert held.n == sum(is_holdout(t) for t in GOLD)
-    assert held.row("accuracy").delta > 0.2 and held.row("accuracy").matters
+    # 16 held-out posts: the gain is large, and the bootstrap interval never reaches below no change.
+    assert held.row("accuracy").delta > 0.2 and held.row("accuracy").low >= 0
     assert comparison.regressions(registry.TOLERANCE) == []
 
     pipeline = _pipeline(db, base_path)
-    assert _classify(pipeline, "1", "星河X3的屏幕真的炸裂", NOW) == [(base_version, "negative", "low")]
+    before = base.predict([normalize_text("星河X3的屏幕真的炸裂")])[0]
+    assert _classify(pipeline, "1", "星河X3的屏幕真的炸裂", NOW) == [
+        (base_version, before.sentiment, before.escalation)
+    ]
     result = registry.promote(
         db,
         brand_version,

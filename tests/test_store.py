@@ -22,17 +22,27 @@ def test_open_db_uses_wal_and_records_migrations(fresh_db):
 
 
 def test_a_post_seen_again_is_updated_never_duplicated_and_its_history_kept(fresh_db):
-    first = _save(fresh_db, {"id": "1", "text": "门关不上", "reposts": 3, "created_at": "2011-09-27T10:00:00+08:00"})
+    first = _save(
+        fresh_db, {"id": "1", "text": "门关不上", "reposts": 3, "created_at": "2011-09-27T10:00:00+08:00"}
+    )
     again = _save(
         fresh_db,
-        {"id": "1", "text": "门关不上", "reposts": 300, "likes": 9, "observed_at": "2011-09-27T14:00:00+08:00"},
+        {
+            "id": "1",
+            "text": "门关不上",
+            "reposts": 300,
+            "likes": 9,
+            "observed_at": "2011-09-27T14:00:00+08:00",
+        },
     )
     assert (first.is_new, again.is_new, again.text_changed) == (True, False, False)
     rows = list(fresh_db["posts"].rows)
     assert len(rows) == 1
     assert (rows[0]["reposts"], rows[0]["likes"]) == (300, 9)
     assert rows[0]["created_at"] == "2011-09-27T10:00:00+08:00"
-    history = [(r["observed_at"], r["reposts"]) for r in fresh_db["observations"].rows_where(order_by="observed_at")]
+    history = [
+        (r["observed_at"], r["reposts"]) for r in fresh_db["observations"].rows_where(order_by="observed_at")
+    ]
     assert history == [("2011-09-27T10:00:00+08:00", 3), ("2011-09-27T14:00:00+08:00", 300)]
 
 
@@ -61,7 +71,9 @@ def test_raw_json_keeps_unknown_fields_and_normalized_fields_are_stored(fresh_db
 def test_full_text_search_finds_chinese_substrings(fresh_db):
     _save(fresh_db, {"id": "1", "text": "西门子冰箱门关不上"})
     _save(fresh_db, {"id": "2", "text": "今天天气不错"})
-    hits = [row["text"] for row in fresh_db.query("select text from posts_fts where posts_fts match '冰箱门'")]
+    hits = [
+        row["text"] for row in fresh_db.query("select text from posts_fts where posts_fts match '冰箱门'")
+    ]
     assert hits == ["西门子冰箱门关不上"]
 
 
@@ -109,3 +121,16 @@ def test_a_batch_saves_what_saving_one_post_at_a_time_saves(tmp_path):
         )
     ]
     assert hits == ["1"]
+
+
+def test_search_follows_edited_text_and_ignores_count_updates(fresh_db):
+    _save(fresh_db, {"id": "1", "text": "西门子冰箱门关不上", "reposts": 1})
+    _save(
+        fresh_db,
+        {"id": "1", "text": "西门子冰箱门关不上", "reposts": 9, "observed_at": "2011-09-28T10:00:00+08:00"},
+    )
+    search = "select count(*) from posts_fts where posts_fts match ?"
+    assert fresh_db.execute(search, ["冰箱门"]).fetchone()[0] == 1
+    _save(fresh_db, {"id": "1", "text": "西门子洗衣机漏水", "observed_at": "2011-09-29T10:00:00+08:00"})
+    assert fresh_db.execute(search, ["冰箱门"]).fetchone()[0] == 0
+    assert fresh_db.execute(search, ["洗衣机"]).fetchone()[0] == 1
