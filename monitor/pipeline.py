@@ -146,10 +146,31 @@ class Pipeline:
         """Let time pass: incident lifecycle (cooling, resolved) and alert timers due by ``now``."""
         refresh_classifier(self)  # a model promoted in the registry takes over without a restart
         with self._transaction():
-            notifications = self._advance(now, force=True)
+            notifications = self._apply_commands(now)
+            notifications += self._advance(now, force=True)
             notifications += self._settle()
             self._persist()
         self._announce(notifications)
+        return notifications
+
+    def _apply_commands(self, now: datetime) -> list[Notification]:
+        """Apply what people asked of incidents (the dashboard's "resolve") to the live detector."""
+        notifications: list[Notification] = []
+        pending = self.db.execute(
+            "select id, incident_id, action, requested_by from incident_commands where done_at is null order by id"
+        ).fetchall()
+        for command_id, incident_id, action, requested_by in pending:
+            if action == "resolve":
+                events = self.detector.resolve(incident_id, now, requested_by or "unknown")
+                notifications += self._submit(events, now) if events else []
+                result = "resolved" if events else "nothing to resolve"
+            else:
+                result = f"unknown action {action!r}"
+                logger.warning("incident command %s: %s", command_id, result)
+            self.db.execute(
+                "update incident_commands set done_at = ?, result = ? where id = ?",
+                (iso(now), result, command_id),
+            )
         return notifications
 
     def finish(self, now: datetime, horizon: timedelta = timedelta(minutes=10)) -> list[Notification]:

@@ -211,6 +211,23 @@ def m002_fts_on_text_changes_only(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m003_incident_commands(db: sqlite_utils.Database) -> None:
+    # Requests from people (the dashboard, the CLI) that the running pipeline applies to its detector.
+    db["incident_commands"].create(
+        {
+            "id": int,
+            "incident_id": str,
+            "action": str,
+            "requested_by": str,
+            "requested_at": str,
+            "done_at": str,
+            "result": str,
+        },
+        pk="id",
+    )
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the store at ``path`` in WAL mode with every migration applied."""
     path = Path(path)

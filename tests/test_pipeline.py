@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,26 @@ def test_a_batch_that_fails_leaves_memory_as_the_database_has_it(tmp_path, fridg
     clean = pipeline(tmp_path / "clean.db")
     assert notes == run(clean, fridge_posts)
     assert rows(tmp_path / "t.db") == rows(tmp_path / "clean.db")
+
+
+def test_a_resolve_asked_from_the_dashboard_is_applied_by_the_running_pipeline(tmp_path, fridge_posts):
+    pipe = pipeline(tmp_path / "a.db")
+    pipe.process(fridge_posts)
+    firing = pipe.db.execute(
+        "select incident_id from alerting_alerts where status = 'firing' and severity = 'critical' limit 1"
+    ).fetchone()
+    assert firing, "the fridge case should have a firing incident by now"
+    incident_id = firing[0]
+    pipe.db["incident_commands"].insert(
+        {"incident_id": incident_id, "action": "resolve", "requested_by": "pr-lead", "requested_at": "x"}
+    )
+    later = fridge_posts[-1].seen_at + timedelta(minutes=1)
+    notes = pipe.tick(later) + pipe.finish(later)
+    assert any(n.incident_id == incident_id and n.status == "resolved" for n in notes)
+    status, result = pipe.db.execute(
+        "select i.status, c.result from incidents i join incident_commands c on c.incident_id = i.id where i.id = ?",
+        [incident_id],
+    ).fetchone()
+    assert (status, result) == ("resolved", "resolved")
+    # Applied once: the next minute does not resolve it again.
+    assert not [n for n in pipe.tick(later + timedelta(minutes=1)) if n.incident_id == incident_id]

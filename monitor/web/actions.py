@@ -126,11 +126,14 @@ def expire_silence(db: sqlite_utils.Database, silence_id: str, ctx: Context) -> 
 def resolve(db: sqlite_utils.Database, incident_id: str, ctx: Context) -> dict[str, Any]:
     """Close the incident by hand.
 
-    Detection offers no manual resolve yet, so this sets the row's status; the detector may reopen it if
-    the complaint keeps growing, which is what a person would want.
+    The row shows it at once; the running pipeline applies the request to its detector within a minute
+    (``incident_commands``), which sends the resolved notice and reopens the incident if it flares again.
     """
     _incident(db, incident_id)
     stamp = _iso(ctx.now)
+    db["incident_commands"].insert(
+        {"incident_id": incident_id, "action": "resolve", "requested_by": ctx.user, "requested_at": stamp}
+    )
     columns = db["incidents"].columns_dict
     values: dict[str, Any] = {"status": "resolved", "updated_at": stamp}
     if "resolved_at" in columns:
