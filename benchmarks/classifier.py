@@ -29,7 +29,7 @@ ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THRE
 os.environ.update(ONE_THREAD)
 
 WORKER = r"""
-import json, os, resource, sys, time
+import json, os, sys, time
 os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 mode, model, texts_file = sys.argv[1], sys.argv[2], sys.argv[3]
 texts = json.load(open(texts_file, encoding="utf-8"))
@@ -47,7 +47,8 @@ else:
     for t in texts:
         SnowNLP(t).sentiments
 elapsed = time.perf_counter() - start
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM belongs to this process image; ru_maxrss would carry over the parent's peak across fork+exec.
+rss = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024
 print(json.dumps({"posts": len(texts), "seconds": elapsed, "peak_rss_mb": rss}))
 """
 
