@@ -55,7 +55,7 @@ QUICK = Scale(
     ingest_scenario="fridge",
 )
 SMOKE = Scale(
-    crash_trials=2, crash_lines=300, examples=15, load_posts=3_000, day_posts=600, ingest_scenario="fridge"
+    crash_trials=2, crash_lines=150, examples=10, load_posts=2_000, day_posts=300, ingest_scenario="fridge"
 )
 FAMILIES = ("crash", "faults", "bad_input", "security", "load")
 
@@ -72,7 +72,7 @@ def run_family(name: str, work: Path, scale: Scale, seed: int) -> Tally:
         elif name == "faults":
             from benchmarks.fault_suite.injected import run_family as family
 
-            tally = family(work, seed=seed)
+            tally = family(work, seed=seed, long_lock=scale is not SMOKE)
         elif name == "bad_input":
             from benchmarks.fault_suite.bad_input import run_family as family
 
@@ -85,7 +85,11 @@ def run_family(name: str, work: Path, scale: Scale, seed: int) -> Tally:
             from benchmarks.fault_suite.load import run_family as family
 
             tally = family(
-                work, posts=scale.load_posts, day_posts=scale.day_posts, scenario=scale.ingest_scenario
+                work,
+                posts=scale.load_posts,
+                day_posts=scale.day_posts,
+                scenario=scale.ingest_scenario,
+                ingest_lines=300 if scale is SMOKE else None,
             )
         else:
             raise ValueError(f"unknown family {name!r} (known: {', '.join(FAMILIES)})")

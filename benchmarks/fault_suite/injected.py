@@ -59,7 +59,8 @@ conn.execute("ROLLBACK")
 """
 
 
-def run_family(work: Path, *, seed: int, long_lock: bool = True) -> Tally:
+def run_family(work: Path, *, seed: int, long_lock: bool = True, only: set[str] | None = None) -> Tally:
+    """Every fault once (``only``: the named ones); ``long_lock`` adds a lock held past the busy timeout."""
     tally = Tally("injected faults")
     os.environ.update(SECRETS)  # the in-process pipelines sign webhooks with the suite's secret
     data = scenario_lines("fridge", LINES)
@@ -67,9 +68,11 @@ def run_family(work: Path, *, seed: int, long_lock: bool = True) -> Tally:
     config = write_config(work / "config", db=work / "unused.db")
     for part in ("locked", "disk", "down", "flap", "clock", "offset", "reload"):
         (work / part).mkdir(parents=True, exist_ok=True)
-    reference = _replay(source, work / "ref.db", work / "ref.jsonl", config, work / "ref.log")
-    if not tally.check(reference is not None, f"reference replay failed: {tail(work / 'ref.log')}"):
-        return tally
+    reference: list[str] | None = []
+    if only is None or only & {"database locked", "disk nearly full"}:
+        reference = _replay(source, work / "ref.db", work / "ref.jsonl", config, work / "ref.log")
+        if not tally.check(reference is not None, f"reference replay failed: {tail(work / 'ref.log')}"):
+            return tally
     for name, trial in (
         ("database locked", lambda: _locked(work / "locked", source, config, reference, tally, long_lock)),
         ("disk nearly full", lambda: _disk_full(work / "disk", source, config, reference, tally)),
@@ -79,6 +82,8 @@ def run_family(work: Path, *, seed: int, long_lock: bool = True) -> Tally:
         ("times in +08:00 are delivered when due", lambda: _offsets(work / "offset", data, tally)),
         ("invalid config on SIGHUP", lambda: _reload(work / "reload", data, tally)),
     ):
+        if only is not None and name not in only:
+            continue
         started = time.monotonic()
         try:
             trial()
@@ -406,7 +411,7 @@ def _flapping(work: Path, tally: Tally) -> None:
 
     with LocalServer(handle) as server:
         feeds = (
-            "[http]\nretries = 0\n"
+            "[http]\nretries = 0\nper_host_rate = 1000.0\n"
             f'[[feeds]]\nname = "flap"\nkind = "rss"\nurl = "{server.url("/feed")}"\ninterval = "1m"\njitter = 0\n'
         )
         config = write_config(work / "config", db=work / "t.db", feeds=feeds)
