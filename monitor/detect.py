@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 STATE_VERSION = 2
 STATUSES = ("new", "growing", "cooling", "resolved")
 _SAMPLES = 24
+_WARNING = rank("warning")
 
 
 @dataclass(slots=True)
@@ -83,7 +84,8 @@ class Detector:
         if key in grouper.post_index:
             return []
         brand = grouper.brand_of(post, obs.text_norm, obs.tags)
-        feats, text = grouper.features(post, obs.text_norm, brand)
+        reading = grouper.read(post, obs.text_norm, brand)
+        feats, text = reading.feats, reading.text
         self.vocab.add(feats)
         pred = obs.prediction
         scores = pred.sentiment_scores
@@ -92,7 +94,7 @@ class Detector:
         complaint = self._is_complaint(pred)
         if complaint:
             author = post.author or f"anon:{key}"
-            cid, similarity, how = grouper.place(brand, post, author, obs.text_norm, feats, now)
+            cid, similarity, how = grouper.place(brand, post, author, reading, now)
         else:
             # Not a complaint: a repost of one still spreads it; a post that merely reads alike and is happy
             # about it says the group may be a launch or a fad rather than a fault.
@@ -244,6 +246,10 @@ class Detector:
             return (rank(x.peak_severity), len(x.author_first), -x.created, x.id)
 
         keep, gone = (c, partner) if seniority(c) >= seniority(partner) else (partner, c)
+        return keep, self._merge(keep, gone, now)
+
+    def _merge(self, keep: Cluster, gone: Cluster, now: float) -> list[AlertEvent]:
+        """Fold ``gone`` into ``keep``; if ``gone`` had alerted, its resolved ("merged into") event."""
         events: list[AlertEvent] = []
         if gone.severity is not None:
             title, _ = title_summary(self.config, keep, self.vocab, self.grouper.strip_for(keep.brand))
@@ -261,7 +267,7 @@ class Detector:
         gone.severity = None
         if not gone.ever_alerted:
             del self.clusters[gone.id]
-        return keep, events
+        return events
 
     def _reobserve(self, c: Cluster, key: str, post: Post, now: float) -> list[AlertEvent]:
         m = c.members.get(key)
@@ -294,6 +300,11 @@ class Detector:
                 return []
             lifecycle.reopen(c, now)
         if rank(a.level) > rank(c.severity):
+            if rank(a.level) >= _WARNING > rank(c.peak_severity):
+                # A group of reactions naming no fault joins the thread PR people already have.
+                target = self.grouper.folds_into(c, now)
+                if target is not None:
+                    return self._merge(target, c, now) + self._evaluate(target, now)
             c.severity = a.level
             if rank(a.level) > rank(c.peak_severity):
                 c.peak_severity = a.level

@@ -13,6 +13,7 @@ from typing import Any
 
 from monitor.detect_config import SEVERITY_LEVELS, DetectionConfig
 from monitor.detect_spread import Window
+from monitor.detect_text import FAULT_MARK
 
 # How a post came to join its incident: it opened it, its words matched, it reposts or quotes a member,
 # it says "me too" to the incident, or it is a reaction during the brand's surge with no words of its own.
@@ -108,6 +109,7 @@ class Cluster:
         self.resolved_at: float | None = None
         self.reopened = 0
         self.terms: dict[str, int] = {}  # feature -> how many of the word-matched posts hold it
+        self.faults: dict[str, int] = {}  # fault family -> how many word-matched posts name it (from terms)
         self.docs = 0
         self.norm = 1.0
         self.norm_at = 0  # how many posts the vocabulary had read when ``norm`` was computed
@@ -132,7 +134,9 @@ class Cluster:
         self.reach_of: dict[str, int] = {}  # author -> followers
         self.verified_authors: dict[str, int] = {}
         self.high_authors: dict[str, int] = {}
-        self.echo_authors: dict[str, int] = {}  # authors who repost, quote or say "me too" to the incident
+        self.echo_authors: dict[
+            str, int
+        ] = {}  # authors who repost, quote, say "me too" or react to the fault
         self.manual: dict[str, Any] | None = None  # a person resolved it: {"at", "by", "authors"}
 
     def account(self, m: Member) -> None:
@@ -143,8 +147,18 @@ class Cluster:
             self.verified_authors[m.author] = 1
         if m.high:
             self.high_authors[m.author] = 1
-        if m.how in (HOW_LINK, HOW_ECHO):
+        # A reaction joining an incident that names a kind of fault takes that fault up, as an echo does; short
+        # grumbles piling onto a group that names none (late parcels, a launch) are the everyday level.
+        if m.how in (HOW_LINK, HOW_ECHO) or m.how == HOW_SURGE and self.faults:
             self.echo_authors[m.author] = 1
+
+    def main_faults(self) -> set[str]:
+        """The fault families most of its posts name (within a third of the commonest); empty when none."""
+        faults = self.faults
+        if not faults:
+            return set()
+        top = max(faults.values())
+        return {family for family, n in faults.items() if 3 * n >= top}
 
     def to_state(self) -> dict:
         state = {name: getattr(self, name) for name in _PLAIN}
@@ -165,6 +179,7 @@ class Cluster:
         for name in _PLAIN:
             setattr(c, name, state[name])
         c.members = {row[0]: Member(*row) for row in state["members"]}
+        c.faults = {f[len(FAULT_MARK) :]: n for f, n in c.terms.items() if f.startswith(FAULT_MARK)}
         spans = window_hours(config)
         c.windows = {level: Window.from_state(spans[level], w) for level, w in state["windows"].items()}
         return c

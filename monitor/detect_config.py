@@ -38,6 +38,41 @@ class ComplaintRule(_Section):
         return self
 
 
+# Fault words by family (Simplified: Traditional text is converted first). A complaint naming a family's word
+# names that fault: complaints of one brand naming the same family are one fault however they word it ("滴水",
+# "漏水"), incidents naming different families are different faults, and a post naming none is a reaction to
+# whatever the brand's people are talking about. Broad on purpose: they are kinds of fault, not one product's.
+FAULT_TERMS: dict[str, list[str]] = {
+    "漏水": ["漏水", "滴水", "渗水", "渗漏", "漏了水", "往下滴", "漏液"],
+    "漏气": ["漏气", "燃气味", "煤气味", "漏油"],
+    "漏电": ["漏电", "触电", "电到手", "麻手"],
+    "起火": ["起火", "着火", "自燃", "爆炸", "冒烟", "烧焦"],
+    "过热": ["发烫", "过热", "烫手", "发热严重", "烫得"],
+    "电池": ["鼓包", "电池膨胀", "掉电", "耗电", "续航缩水"],
+    "屏幕": ["黑屏", "花屏", "闪屏", "白屏", "蓝屏", "屏幕失灵", "触屏失灵", "屏幕不亮"],
+    "死机": ["死机", "闪退", "卡死", "自动重启", "反复重启", "无限重启"],
+    "充电": ["充电", "充不上电", "充不进电", "充不了电", "无法充电", "不充电"],
+    "关门": ["关不上", "关不严", "关不紧", "关不住", "合不拢", "关不到位", "自己弹开", "门封"],
+    "异响": ["异响", "噪音大", "响声大", "嗡嗡响", "咔咔响"],
+    "制冷": ["不制冷", "不冷了", "结霜", "结冰"],
+    "制热": ["不制热", "不出热水", "忽冷忽热", "打不着火", "点不着火"],
+    "食安": [
+        "拉肚子", "腹泻", "呕吐", "想吐", "上吐下泻", "食物中毒", "肠胃炎", "肚子痛", "肚子疼", "变质", "异物", "吃出",
+    ],
+    "刹车": ["刹车失灵", "刹不住", "断轴", "失速", "自动加速", "方向盘失灵", "熄火"],
+    "异味": ["异味", "甲醛", "臭味", "刺鼻"],
+    "开裂": ["开裂", "断裂", "裂开了", "掉漆", "生锈", "锈穿", "脱落", "变形"],
+}  # fmt: skip
+# Complaint language: threats, calls to repost, what people say to a brand's answer. Every incident's later posts
+# share it, whatever the fault, so it is left out of the words incidents are compared by.
+REACTION_TERMS: list[str] = [
+    "维权", "投诉", "曝光", "扩散", "转发", "帮忙转", "转起来", "律师", "起诉", "法律", "12315", "消协", "消保",
+    "消基会", "消委会", "工商", "市场监管", "监管", "媒体", "记者", "报社", "电视台", "说法", "道歉", "回应", "声明",
+    "质量问题", "不存在", "抵制", "退货", "退款", "赔偿", "索赔", "三包", "客服", "售后", "官方", "死磕", "集体",
+    "支持", "围观", "关注", "求助", "消费者", "公关", "解释", "负责", "召回", "爆料", "个别", "使用不当",
+]  # fmt: skip
+
+
 class GroupingConfig(_Section):
     """How complaints are grouped into incidents by text similarity."""
 
@@ -48,6 +83,8 @@ class GroupingConfig(_Section):
         "也是", "也这样", "也一样", "一模一样", "同款", "同样", "同问", "+1", "我也", "不止我", "中招",
         "受害者", "同病相怜", "不是个例", "好多人",
     ]  # fmt: skip
+    fault_terms: dict[str, list[str]] = FAULT_TERMS
+    reaction_terms: list[str] = REACTION_TERMS
     echo_max_features: int = Field(8, ge=0)
     echo_min_containment: float = Field(0.6, gt=0, le=1)
     echo_max_chars: int = Field(20, ge=0)
@@ -57,6 +94,21 @@ class GroupingConfig(_Section):
     match_window_hours: float = Field(72.0, gt=0)
     reopen_within_days: float = Field(14.0, ge=0)
     vocabulary_limit: int = Field(200_000, ge=1000)
+
+    @model_validator(mode="after")
+    def _one_family_per_word(self) -> GroupingConfig:
+        seen: dict[str, str] = {}
+        for family, words in self.fault_terms.items():
+            for word in words:
+                key = word.strip().lower()
+                if not key:
+                    raise ValueError(f"grouping.fault_terms.{family}: a word is empty")
+                if seen.get(key, family) != family:
+                    raise ValueError(
+                        f"grouping.fault_terms.{family}: {word!r} is already a word of grouping.fault_terms.{seen[key]}"
+                    )
+                seen[key] = family
+        return self
 
 
 class BaselineConfig(_Section):
@@ -112,7 +164,7 @@ class SeverityConfig(_Section):
     watch: LevelRule = LevelRule(window_hours=12, min_authors=2, min_voices=2, min_growth=1.5)
     warning: LevelRule = LevelRule(window_hours=12, min_authors=4, min_voices=4, min_growth=2.5)
     critical: LevelRule = LevelRule(window_hours=24, min_authors=12, min_voices=30, min_growth=4)
-    sustained: LevelRule = LevelRule(window_hours=168, min_authors=8, min_voices=8, min_growth=2.5)
+    sustained: LevelRule = LevelRule(window_hours=168, min_authors=8, min_voices=8, min_growth=2)
     min_echo_authors: int = Field(2, ge=0)
     critical_velocity_per_hour: float = Field(3000.0, gt=0)
     critical_velocity_min_authors: int = Field(3, ge=1)

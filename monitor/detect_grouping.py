@@ -4,27 +4,47 @@ A post joins an incident, in this order of trust:
 1. **link**: it reposts a member (``repost_of``, as Weibo's ``retweeted_status`` gives it), or quotes or mentions a
    member's author (``//@alice:``, ``@alice``);
 2. **words**: its words are like the incident's (cosine over rarity-weighted character bigrams, see
-   ``detect_text``), among the incidents of the same brand;
-3. **author**: its author already complained in one of the brand's incidents (a follow-up, a threat);
-4. **surge**: it is too short to name a fault ("+1", "支持维权") and its brand has an incident that several
-   authors are joining right now: reactions belong to what they react to;
-otherwise it opens a new incident. Incidents of one brand whose word profiles converge are merged, so that one
-fault gives one incident; two faults keep apart because their fault words differ.
+   ``detect_text``; complaint language such as "维权" or "求扩散" is left out), among the incidents of the same
+   brand;
+3. **fault**: it names the same kind of fault (``grouping.fault_terms``: "滴水" and "漏水" are one) as an incident
+   of the same brand, however differently the rest is worded;
+4. **author**: its author already complained in one of the brand's incidents (a follow-up, a threat);
+5. **reaction**: it names no fault of its own ("+1", "支持维权", "不存在质量问题？") and its brand has an incident
+   people are talking about (alerted, or several authors joining right now): reactions belong to what they
+   react to, they do not found incidents of their own;
+otherwise it opens a new incident. Incidents of one brand whose word profiles converge, or which name the same
+kind of fault, are merged, so that one fault gives one incident; two faults keep apart because their fault words
+differ (two incidents naming different kinds of fault are never merged).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from monitor.detect_cluster import HOW_ECHO, HOW_LINK, HOW_SURGE, HOW_TEXT, Cluster, Member, window_hours
 from monitor.detect_config import DetectionConfig
-from monitor.detect_spread import HOUR, Window
-from monitor.detect_text import BrandMatcher, Vocabulary, features
+from monitor.detect_spread import HOUR, Window, rank
+from monitor.detect_text import FAULT_MARK, BrandMatcher, Lexicon, Vocabulary, alternation, features
 from monitor.normalize import normalize, to_simplified
 from monitor.post import Post
+
+_WARNING = rank("warning")
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What grouping reads in one post, once: its features, the text they came from, the faults it names."""
+
+    feats: tuple[str, ...]
+    text: str
+    faults: tuple[str, ...]
+    echo: bool  # says "me too"
+    reaction: bool  # names no fault of its own: an echo, complaint language, or too short to say much
 
 
 class Grouper:
@@ -38,8 +58,12 @@ class Grouper:
         self.index: dict[str, dict[str, set[str]]] = {}  # brand -> feature -> cluster ids
         self.authors: dict[str, dict[str, str]] = {}  # brand -> author -> their latest cluster id
         self.post_index: dict[str, str] = {}  # member key -> cluster id
+        self.brand_ids: dict[str, set[str]] = {}  # brand -> ids of its incidents (not merged away)
         self._strip: dict[str, tuple[str, ...]] = {}
+        self._strip_re: dict[str, re.Pattern] = {}
         self._markers = tuple(marker.lower() for marker in config.grouping.echo_markers)
+        self._echo_re = alternation(self._markers)
+        self.lexicon = Lexicon(config.grouping.fault_terms, config.grouping.reaction_terms)
 
     # -- reading a post -------------------------------------------------------------------------------
     def brand_of(self, post: Post, text_norm: str, tags: Mapping[str, str]) -> str:
@@ -57,18 +81,31 @@ class Grouper:
             strip = self._strip[brand] = tuple(sorted(set(self.brands.names) | own, key=lambda s: -len(s)))
         return strip
 
-    def features(self, post: Post, text_norm: str, brand: str) -> tuple[tuple[str, ...], str]:
-        """Similarity features of a post and the text they came from (a short repost reads what it quotes)."""
+    def read(self, post: Post, text_norm: str, brand: str) -> Reading:
+        """Read a post once: features, the text they came from (a short repost reads what it quotes), faults."""
+        grouping = self.config.grouping
         text = text_norm
-        if "//@" in post.text and len(text) < self.config.grouping.echo_max_chars:
+        if "//@" in post.text and len(text) < grouping.echo_max_chars:
             quoted = " ".join(link["text"] for link in normalize(post.text).repost_chain)
             text = f"{text} {quoted}".strip()
-        return features(text, self.strip_for(brand)), text
+        lowered = text.lower()
+        own = text_norm.lower()
+        faults = self.lexicon.faults(lowered)
+        echo = self.is_echo(own)
+        reaction = not faults and (echo or len(own) <= grouping.echo_max_chars or self.lexicon.reacts(own))
+        return Reading(features(lowered, self._stripper(brand), faults), text, faults, echo, reaction)
+
+    def _stripper(self, brand: str) -> re.Pattern:
+        """Names and complaint language left out of a brand's posts' similarity features, as one pattern."""
+        pattern = self._strip_re.get(brand)
+        if pattern is None:
+            words = (*self.strip_for(brand), *self.lexicon.reactions)
+            pattern = self._strip_re[brand] = alternation(words) or re.compile("(?!)")
+        return pattern
 
     def is_echo(self, text_norm: str) -> bool:
         """Whether a text says "me too" ("我家也是", "同款同样问题", "+1")."""
-        lowered = text_norm.lower()
-        return any(marker in lowered for marker in self._markers)
+        return self._echo_re is not None and self._echo_re.search(text_norm.lower()) is not None
 
     # -- matching -------------------------------------------------------------------------------------
     def linked(self, brand: str, post: Post, now: float) -> str | None:
@@ -100,8 +137,14 @@ class Grouper:
             return None
         return c.id if c.status == "resolved" or now - c.last_post <= window else None
 
-    def best_match(self, brand: str, feats: tuple[str, ...], now: float) -> tuple[str, float] | None:
-        """The brand's incident whose words are most like ``feats``, if alike enough."""
+    def best_match(
+        self, brand: str, feats: tuple[str, ...], now: float, faults: tuple[str, ...] = ()
+    ) -> tuple[str, float] | None:
+        """The brand's incident whose words are most like ``feats``, if alike enough.
+
+        A post naming ``faults`` never matches a warned incident about other kinds of fault, however alike the
+        rest (while an incident forms, its symptoms are still being told: "发烫" and "鼓包" of one phone).
+        """
         index = self.index.get(brand)
         if not index or not feats:
             return None
@@ -126,6 +169,9 @@ class Grouper:
             c = clusters[cid]
             if c.status != "resolved" and now - c.last_post > window:
                 continue
+            known = faults and c.faults and rank(c.peak_severity) >= _WARNING
+            if known and not c.main_faults().intersection(faults):
+                continue  # a warned incident's fault is known: another kind of fault is another incident
             score = dot / (math.sqrt(post_norm2) * self.norm(c))
             if short and score < grouping.min_similarity:
                 # A short echo shares few words; it matches when what it has is typical of the incident.
@@ -138,45 +184,106 @@ class Grouper:
                 best = (cid, score)
         return best
 
-    def surge(self, brand: str, now: float) -> str | None:
-        """The brand's incident most authors are joining right now (at least ``echo_min_authors``)."""
+    def same_fault(self, brand: str, faults: tuple[str, ...], now: float) -> str | None:
+        """The brand's incident that names one of ``faults`` as its own (the most alerted, then the biggest)."""
+        index = self.index.get(brand)
+        if not index or not faults:
+            return None
+        window = self.config.grouping.match_window_hours * HOUR
+        best, best_key = None, None
+        for family in faults:
+            for cid in index.get(FAULT_MARK + family, ()):
+                c = self.clusters[cid]
+                if c.status != "resolved" and now - c.last_post > window or family not in c.main_faults():
+                    continue
+                key = (rank(c.peak_severity), len(c.author_first), c.last_post, cid)
+                if best_key is None or key > best_key:
+                    best, best_key = cid, key
+        return best
+
+    def reacted_to(self, brand: str, now: float, echo: bool = False) -> str | None:
+        """The brand's incident a reaction is about: the one people are talking about now.
+
+        Among the brand's live incidents that warned (any that alerted, for an ``echo``: "me too" says there is
+        something to echo), or that at least ``echo_min_authors`` authors joined within ``echo_window_hours``: the
+        most severe, then the one most authors joined in the last half day, then the latest. A plain grumble
+        does not join a mere watch: the brand's everyday chatter would pile onto it.
+        """
+        least = 1 if echo else _WARNING
         grouping = self.config.grouping
-        best, most = None, grouping.echo_min_authors - 1
-        for c in self.clusters.values():
-            if (
-                c.brand != brand
-                or c.merged_into is not None
-                or c.status == "resolved"
-                or now - c.last_post > grouping.echo_window_hours * HOUR
-            ):
+        best, best_key = None, None
+        for cid in self.brand_ids.get(brand, ()):
+            c = self.clusters[cid]
+            quiet = now - c.last_post
+            if c.status == "resolved" or quiet > grouping.match_window_hours * HOUR:
                 continue
             authors = c.windows["warning"].authors
-            if authors > most or authors == most and best is not None and c.id < best.id:
-                best, most = c, authors
-        return best.id if best is not None else None
+            surging = quiet <= grouping.echo_window_hours * HOUR and authors >= grouping.echo_min_authors
+            if rank(c.severity) < least and not surging:
+                continue
+            key = (rank(c.severity), authors, c.last_post, cid)
+            if best_key is None or key > best_key:
+                best, best_key = cid, key
+        return best
+
+    def folds_into(self, c: Cluster, now: float) -> Cluster | None:
+        """The brand's warned incident that ``c``, a group naming no fault of its own, is a reaction to.
+
+        Threats and answers to a brand's statement share their words and can group on their own; when such a
+        group would warn, PR people must see it in the thread they already have (the most severe, then busiest).
+        """
+        if not c.brand or c.main_faults():
+            return None
+        best, best_key = None, None
+        for cid in self.brand_ids.get(c.brand, ()):
+            o = self.clusters[cid]
+            if cid == c.id or o.status == "resolved" or rank(o.severity) < rank("warning"):
+                continue
+            if now - o.last_post > self.config.grouping.match_window_hours * HOUR:
+                continue
+            key = (rank(o.severity), o.windows["warning"].authors, o.last_post, cid)
+            if best_key is None or key > best_key:
+                best, best_key = o, key
+        return best
 
     def place(
-        self, brand: str, post: Post, author: str, text_norm: str, feats: tuple[str, ...], now: float
+        self, brand: str, post: Post, author: str, reading: Reading, now: float
     ) -> tuple[str | None, float, str]:
         """Where a complaint goes: (incident id or None for a new one, similarity, how it joined)."""
-        echo = self.is_echo(text_norm)
+        echo = reading.echo
         cid = self.linked(brand, post, now)
         if cid is not None:
             return cid, 0.0, HOW_LINK
-        best = self.best_match(brand, feats, now)
-        if best is not None:
-            return best[0], best[1], HOW_ECHO if echo else HOW_TEXT
-        # The same author again (a follow-up, a threat after no answer) belongs to their incident.
-        cid = self._live(
-            self.authors.get(brand, {}).get(author), now, self.config.grouping.match_window_hours * HOUR
-        )
-        if cid is not None:
-            return cid, 0.0, HOW_TEXT
-        if brand and len(text_norm) <= self.config.grouping.echo_max_chars:
-            # Too short to name a fault of its own: a reaction to what the brand's people are talking about.
-            cid = self.surge(brand, now)
+        window = self.config.grouping.match_window_hours * HOUR
+        if brand and reading.reaction:
+            # No fault of its own: a follow-up of its author, else a reaction to what the brand's people are
+            # talking about; only when there is none can its words say where it goes.
+            cid = self._live(self.authors.get(brand, {}).get(author), now, window) or self.reacted_to(
+                brand, now, echo=echo
+            )
             if cid is not None:
                 return cid, 0.0, HOW_ECHO if echo else HOW_SURGE
+        best = self.best_match(brand, reading.feats, now, reading.faults)
+        if best is not None:
+            return best[0], best[1], HOW_ECHO if echo else HOW_TEXT
+        if brand and reading.faults:
+            # The same kind of fault of the same brand, however it is worded ("滴水" / "漏水").
+            cid = self.same_fault(brand, reading.faults, now)
+            if cid is not None:
+                return cid, 0.0, HOW_ECHO if echo else HOW_TEXT
+        if brand and echo:
+            # "Me too": an echo of what the brand's people are talking about, unless that is a warned incident
+            # about another kind of fault (a forming incident's symptoms are still being told).
+            cid = self.reacted_to(brand, now, echo=True)
+            if cid is not None:
+                c = self.clusters[cid]
+                theirs = c.main_faults()
+                if rank(c.severity) < _WARNING or not theirs or theirs.intersection(reading.faults):
+                    return cid, 0.0, HOW_ECHO
+        # The same author again (a follow-up, a threat after no answer) belongs to their incident.
+        cid = self._live(self.authors.get(brand, {}).get(author), now, window)
+        if cid is not None:
+            return cid, 0.0, HOW_TEXT
         return None, 1.0, HOW_TEXT
 
     # -- bookkeeping ----------------------------------------------------------------------------------
@@ -186,6 +293,7 @@ class Grouper:
     def add_member(self, c: Cluster, m: Member) -> None:
         self.post_index[m.key] = c.id
         self.authors.setdefault(c.brand, {})[m.author] = c.id
+        self.brand_ids.setdefault(c.brand, set()).add(c.id)
 
     def add_terms(self, c: Cluster, feats: tuple[str, ...]) -> None:
         """Add one word-matched post's features to the incident's profile."""
@@ -195,13 +303,15 @@ class Grouper:
         terms = c.terms
         for feat in feats:
             n = terms.get(feat)
+            fault = feat[0] == FAULT_MARK
             if n is None:
-                if len(terms) >= self.config.grouping.max_terms:
+                if len(terms) >= self.config.grouping.max_terms and not fault:
                     continue
-                terms[feat] = 1
+                terms[feat] = n = 0
                 index.setdefault(feat, set()).add(c.id)
-            else:
-                terms[feat] = n + 1
+            terms[feat] = n + 1
+            if fault:
+                c.faults[feat[1:]] = n + 1
         c.docs += 1
         if c.docs <= 16 or c.docs % 8 == 0:
             # The norm moves little once an incident has many posts: refreshing it now and then is enough.
@@ -241,14 +351,20 @@ class Grouper:
             others.update(index.get(feat, ()))
         others.discard(c.id)
         window = grouping.match_window_hours * HOUR
+        faults = c.main_faults()
         best, best_sim = None, 0.0
         for oid in sorted(others):
             o = self.clusters[oid]
             if o.merged_into is not None or now - o.last_post > window:
                 continue
+            theirs = o.main_faults()
+            if faults and theirs and not faults & theirs:
+                continue  # two kinds of fault are two incidents, however alike the rest of their words
             both = c.ever_alerted and o.ever_alerted
             need = grouping.merge_alerted_similarity if both else grouping.merge_similarity
             sim = self.similarity(c, o)
+            if faults & theirs:
+                sim = max(sim, need)  # the same kind of fault of one brand: one incident
             if sim >= need and sim > best_sim:
                 best, best_sim = o, sim
         return best
@@ -260,9 +376,11 @@ class Grouper:
         for feat, n in gone.terms.items():
             if feat in keep.terms:
                 keep.terms[feat] += n
-            elif len(keep.terms) < self.config.grouping.max_terms:
+            elif len(keep.terms) < self.config.grouping.max_terms or feat[0] == FAULT_MARK:
                 keep.terms[feat] = n
                 index.setdefault(feat, set()).add(keep.id)
+        for family, n in gone.faults.items():
+            keep.faults[family] = keep.faults.get(family, 0) + n
         keep.docs += gone.docs
         merged = sorted([*keep.members.values(), *gone.members.values()], key=lambda m: m.t)
         keep.members = {m.key: m for m in merged}
@@ -297,6 +415,9 @@ class Grouper:
         gone.merged_into = keep.id
 
     def unindex(self, c: Cluster) -> None:
+        ids = self.brand_ids.get(c.brand)
+        if ids is not None:
+            ids.discard(c.id)
         index = self.index.get(c.brand, {})
         for feat in c.terms:
             ids = index.get(feat)
@@ -322,6 +443,7 @@ class Grouper:
         for c in self.clusters.values():
             if c.merged_into is not None:
                 continue
+            self.brand_ids.setdefault(c.brand, set()).add(c.id)
             index = self.index.setdefault(c.brand, {})
             for feat in c.terms:
                 index.setdefault(feat, set()).add(c.id)

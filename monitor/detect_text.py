@@ -21,14 +21,26 @@ _TITLE_STOP = {
 }  # fmt: skip
 
 
-def features(text: str, strip: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """The distinct similarity features of an analysed text (``text_norm``), leaving out ``strip`` names."""
+# A fault family's feature: one shared feature for every wording of the fault ("滴水", "漏水" → "§漏水").
+FAULT_MARK = "§"
+
+
+def features(
+    text: str, strip: tuple[str, ...] | re.Pattern = (), faults: tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    """The distinct similarity features of an analysed text (``text_norm``), leaving out ``strip`` names.
+
+    ``faults`` (fault families the text names) are added as one feature each.
+    """
     # Brand names are left out: every complaint about a brand shares them, whatever its fault.
     lowered = text.lower()
-    for name in strip:
-        if name in lowered:
-            lowered = lowered.replace(name, " ")
-    out: set[str] = set()
+    if isinstance(strip, re.Pattern):
+        lowered = strip.sub(" ", lowered)
+    else:
+        for name in strip:
+            if name in lowered:
+                lowered = lowered.replace(name, " ")
+    out: set[str] = {FAULT_MARK + family for family in faults}
     for run in _CJK_RUN.findall(lowered):
         for i in range(len(run) - 1):
             pair = run[i : i + 2]
@@ -86,6 +98,42 @@ class Vocabulary:
     def from_state(cls, limit: int, state: dict) -> Vocabulary:
         """Restore a snapshot made by ``to_state``."""
         return cls(limit, dict(state["df"]), int(state["docs"]))
+
+
+class Lexicon:
+    """Fault words by family, and complaint language (``grouping.fault_terms`` and ``reaction_terms``)."""
+
+    def __init__(self, fault_terms: dict[str, list[str]], reaction_terms: list[str]):
+        self._family = {
+            word.strip().lower(): family
+            for family, words in fault_terms.items()
+            for word in words
+            if word.strip()
+        }
+        self._faults = alternation(self._family)
+        self.reactions = tuple(sorted({w.strip().lower() for w in reaction_terms if w.strip()}, key=_longest))
+        self._reactions = alternation(self.reactions)
+
+    def faults(self, lowered: str) -> tuple[str, ...]:
+        """The fault families a lower-cased text names, sorted."""
+        if self._faults is None:
+            return ()
+        found = self._faults.findall(lowered)
+        return tuple(sorted({self._family[word] for word in found})) if found else ()
+
+    def reacts(self, lowered: str) -> bool:
+        """Whether a lower-cased text holds complaint language (threats, calls to repost, answers to a brand)."""
+        return self._reactions is not None and self._reactions.search(lowered) is not None
+
+
+def alternation(words) -> re.Pattern | None:
+    """One pattern matching any of ``words`` literally, longest first (None when there are none)."""
+    ordered = sorted(set(words), key=_longest)
+    return re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+
+def _longest(word: str) -> tuple[int, str]:
+    return (-len(word), word)
 
 
 class BrandMatcher:

@@ -312,6 +312,13 @@ def test_config_rejects_an_alias_shared_by_two_brands():
         DetectionConfig.model_validate({"brands": {"a": {"aliases": ["X"]}, "b": {"aliases": ["x"]}}})
 
 
+def test_config_rejects_a_fault_word_in_two_families():
+    with pytest.raises(
+        ValidationError, match="grouping.fault_terms.b: '漏水' is already a word of grouping.fault_terms.a"
+    ):
+        DetectionConfig(grouping={"fault_terms": {"a": ["漏水"], "b": ["滴水", "漏水"]}})
+
+
 def test_config_rejects_unknown_keys_and_a_grumble_above_the_fast_path():
     with pytest.raises(ValidationError, match="extra"):
         DetectionConfig.model_validate({"grouping": {"min_similarty": 0.3}})
@@ -456,3 +463,98 @@ def test_manual_resolve_emits_resolved_and_holds_until_a_real_flare():
 
 def test_resolve_of_an_unknown_incident_does_nothing():
     assert Feed().detector.resolve("inc-nope", T0, by="someone") == []
+
+
+# -- faults and reactions ------------------------------------------------------------------------------------
+HEATER = [  # one fault, told in each owner's own words
+    "澜川燃气热水器用了八个月，这两天发现底下一直滴水，拿盆接了一晚上",
+    "郁闷，买的澜川热水器才半年，漏水漏到楼下邻居家，冬天只能烧水擦身子",
+    "我家澜川热水器是去年装的，水箱渗水，厨房墙面全湿了",
+    "澜川热水器的水管裂了，一开热水就往下滴，地砖缝里都是水渍",
+]
+
+
+def test_one_kind_of_fault_worded_differently_is_one_incident():
+    def run(config):
+        feed = Feed(config)
+        for i, text in enumerate(HEATER):
+            feed.post(text, T0 + timedelta(days=i), tags={"brand": "澜川"})
+        return feed.detector.incidents()
+
+    [incident] = run(DetectionConfig(brands=BRANDS))
+    assert incident.n_authors == len(HEATER)
+    # Without the fault families the same four posts share too few words to be one fault.
+    unaware = DetectionConfig(brands=BRANDS, grouping={"fault_terms": {}})
+    assert all(i.n_authors < len(HEATER) for i in run(unaware))
+
+
+def test_two_kinds_of_fault_of_one_brand_never_merge_however_alike_the_rest():
+    feed = Feed()
+    template = "{}郁闷，上个月刚提的澜行L7，{}，等了三天没人管，这车开得太糟心了"
+    for i in range(8):  # the screen fault warns first ...
+        text = template.format("我也是，" if i % 3 == 2 else "", "中控屏突然黑屏")
+        feed.post(text, T0 + timedelta(minutes=15 * i), tags={"brand": "澜行"})
+    assert "warning" in feed.severities()
+    for i in range(8):  # ... the next day owners who cannot charge write the same way
+        text = template.format("我也是，" if i % 3 == 2 else "", "超充站充不上电")
+        feed.post(text, T0 + timedelta(days=1, minutes=15 * i), tags={"brand": "澜行"})
+    incidents = feed.detector.incidents()
+    assert sorted(i.n_posts for i in incidents) == [8, 8]
+
+
+REACTIONS = [
+    "已经建了个维权群，人越来越多了，求扩散",
+    "西门子一直不给说法，准备找律师起诉",
+    "说'不存在质量问题'？呵呵",
+    "坐等西门子官方回应",
+    "这事没完，明天就去消协",
+]
+
+
+def test_reactions_naming_no_fault_join_the_warned_incident_rather_than_found_their_own():
+    feed = Feed()
+    echo_burst(feed, T0, 8)
+    assert "warning" in feed.severities() or "critical" in feed.severities()
+    for i, text in enumerate(REACTIONS * 2):  # hours apart: no surge, only the incident people talk about
+        feed.post(text, T0 + timedelta(hours=4 + 3 * i), tags={"brand": "siemens"}, escalation="high")
+    [incident] = feed.detector.incidents()
+    assert incident.n_posts == 8 + 2 * len(REACTIONS)
+
+
+def test_a_group_naming_no_fault_that_would_warn_folds_into_the_brands_warned_incident():
+    feed = Feed()
+    echo_burst(feed, T0, 8)
+    [fridge] = feed.detector.incidents()
+    feed.events = []
+    # Long answers to the brand, without fault words or complaint language: they group by their own words.
+    retort = "西门子的高层应该亲自出来讲清楚，而不是发一份冷冰冰的文字敷衍大家{}"
+    start = T0 + timedelta(hours=6)
+    first = [feed.post(retort.format("！" * (i + 1)), start + timedelta(minutes=20 * i)) for i in range(5)]
+    for i, post in enumerate(first[:3]):  # reposts: people take the group up
+        repost = Post(id=f"r{i}", text="转发微博", author=f"fan{i}", author_followers=80,
+                      created_at=start + timedelta(hours=2, minutes=i), extra={"repost_of": post.id})  # fmt: skip
+        feed.detector.observe(
+            Observation(repost, "转发微博", predicted("neutral", "low"), repost.created_at, True, {})
+        )
+    warned = {
+        e.incident_id for e in feed.events if e.severity in ("warning", "critical") and e.status == "firing"
+    }
+    assert warned <= {fridge.id}
+    [incident] = [i for i in feed.detector.incidents() if i.severity]
+    assert incident.id == fridge.id and {p.post_id for p in incident.posts} >= {p.id for p in first}
+
+
+def test_reactions_take_up_a_named_fault_but_grumbles_piling_onto_a_nameless_group_do_not():
+    def run(first: list[str], brand: str) -> list[str]:
+        feed = Feed()
+        texts = first + ["太吓人了吧", "这也太离谱了", "看完不敢买了"]
+        for i, text in enumerate(texts):
+            feed.post(text, T0 + timedelta(minutes=15 * i), tags={"brand": brand})
+        [incident] = feed.detector.incidents()
+        assert incident.n_authors == len(texts)
+        return feed.severities()
+
+    leak = ["澜川热水器底下一直漏水，拿盆接着", "澜川热水器滴水滴到楼下了", "澜川热水器水箱渗水，墙都湿了"]
+    late = ["速达快递物流三天没更新了，急死", "速达快递物流一直没更新", "速达快递的物流好几天没更新了"]
+    assert "warning" in run(leak, "澜川")
+    assert "warning" not in run(late, "速达快递")
