@@ -34,6 +34,8 @@ from monitor.normalize import normalize, to_simplified
 from monitor.post import Post
 
 _WARNING = rank("warning")
+_MERGE_TERMS = 32  # an incident's heaviest words through which merge partners are found
+_MATCH_TERMS = 24  # a post's heaviest words through which the incidents it may join are found
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,17 +152,27 @@ class Grouper:
             return None
         weights = self.vocab.weights(feats)
         post_norm2 = sum(w * w for w in weights.values())
-        dots: dict[str, float] = {}
         clusters = self.clusters
-        for feat, w in weights.items():
+        # Candidates share one of the post's heaviest features (an incident alike enough does); their dot
+        # products are then taken over all the post's features.
+        heavy = (
+            sorted(weights, key=lambda f: (-weights[f], f))[:_MATCH_TERMS]
+            if len(feats) > _MATCH_TERMS
+            else feats
+        )
+        candidates: set[str] = set()
+        for feat in heavy:
             ids = index.get(feat)
-            if not ids:
-                continue
-            for cid in ids:
-                c = clusters[cid]
-                dots[cid] = dots.get(cid, 0.0) + w * w * c.terms[feat] / c.docs
-        if not dots:
+            if ids:
+                candidates.update(ids)
+        if not candidates:
             return None
+        squared = [(feat, w * w) for feat, w in weights.items()]
+        dots: dict[str, float] = {}
+        for cid in candidates:
+            c = clusters[cid]
+            get = c.terms.get
+            dots[cid] = sum(w2 * get(feat, 0) for feat, w2 in squared) / c.docs
         grouping = self.config.grouping
         window = grouping.match_window_hours * HOUR
         best: tuple[str, float] | None = None
@@ -324,31 +336,48 @@ class Grouper:
         return c.norm
 
     def refresh_norm(self, c: Cluster) -> None:
-        weight = self.vocab.weight
+        terms = c.terms
+        weights = self.vocab.weights(tuple(terms))
         docs = c.docs or 1
-        c.norm = math.sqrt(sum((weight(f) * n / docs) ** 2 for f, n in c.terms.items())) or 1.0
+        c.norm = math.sqrt(sum((weights[f] * n) ** 2 for f, n in terms.items())) / docs or 1.0
         c.norm_at = self.vocab.docs
 
-    def similarity(self, a: Cluster, b: Cluster) -> float:
-        """Cosine between two incidents' word profiles."""
+    def similarity(self, a: Cluster, b: Cluster, weights: Mapping[str, float] | None = None) -> float:
+        """Cosine between two incidents' word profiles (``weights``: of ``a``'s features, when known)."""
         if not a.docs or not b.docs:
             return 0.0
-        weight = self.vocab.weight
-        small, large = (a, b) if len(a.terms) <= len(b.terms) else (b, a)
+        if weights is None:
+            weights = self.vocab.weights(tuple(a.terms))
+        a_terms, b_terms = a.terms, b.terms
         dot = 0.0
-        for feat, n in small.terms.items():
-            m = large.terms.get(feat)
-            if m:
-                dot += weight(feat) ** 2 * (n / small.docs) * (m / large.docs)
-        return dot / (self.norm(a) * self.norm(b))
+        if len(a_terms) <= len(b_terms):
+            for feat, n in a_terms.items():
+                m = b_terms.get(feat)
+                if m:
+                    dot += weights[feat] ** 2 * n * m
+        else:
+            for feat, m in b_terms.items():
+                n = a_terms.get(feat)
+                if n:
+                    dot += weights[feat] ** 2 * n * m
+        return dot / (a.docs * b.docs * self.norm(a) * self.norm(b))
 
     def merge_partner(self, c: Cluster, now: float) -> Cluster | None:
-        """The brand's incident ``c`` should merge with: the most alike above the merge threshold."""
+        """The brand's incident ``c`` should merge with: the most alike above the merge threshold.
+
+        Only live incidents sharing a kind of fault or one of ``c``'s heaviest words are compared: one alike
+        enough to merge shares some of them, and an incident has hundreds of light words in common with many.
+        """
         grouping = self.config.grouping
         index = self.index.get(c.brand, {})
+        terms = c.terms
+        weights = self.vocab.weights(tuple(terms))
+        heavy = sorted(terms, key=lambda f: (-terms[f] * weights[f], f))[:_MERGE_TERMS]
         others: set[str] = set()
-        for feat in c.terms:
+        for feat in heavy:
             others.update(index.get(feat, ()))
+        for family in c.faults:
+            others.update(index.get(FAULT_MARK + family, ()))
         others.discard(c.id)
         window = grouping.match_window_hours * HOUR
         faults = c.main_faults()
@@ -362,9 +391,8 @@ class Grouper:
                 continue  # two kinds of fault are two incidents, however alike the rest of their words
             both = c.ever_alerted and o.ever_alerted
             need = grouping.merge_alerted_similarity if both else grouping.merge_similarity
-            sim = self.similarity(c, o)
-            if faults & theirs:
-                sim = max(sim, need)  # the same kind of fault of one brand: one incident
+            # The same kind of fault of one brand is one incident, however alike the rest.
+            sim = need if faults & theirs else self.similarity(c, o, weights)
             if sim >= need and sim > best_sim:
                 best, best_sim = o, sim
         return best
