@@ -66,7 +66,7 @@ def run_family(work: Path, *, seed: int, long_lock: bool = True, only: set[str] 
     data = scenario_lines("fridge", LINES)
     source = write_lines(work / "input.jsonl", data)
     config = write_config(work / "config", db=work / "unused.db")
-    for part in ("locked", "disk", "down", "flap", "clock", "offset", "reload"):
+    for part in ("locked", "disk", "down", "flap", "clock", "offset", "reload", "future"):
         (work / part).mkdir(parents=True, exist_ok=True)
     reference: list[str] | None = []
     if only is None or only & {"database locked", "disk nearly full"}:
@@ -81,6 +81,7 @@ def run_family(work: Path, *, seed: int, long_lock: bool = True, only: set[str] 
         ("clock jumps", lambda: _clock_jumps(work / "clock", data, tally)),
         ("times in +08:00 are delivered when due", lambda: _offsets(work / "offset", data, tally)),
         ("invalid config on SIGHUP", lambda: _reload(work / "reload", data, tally)),
+        ("a post dated 2099", lambda: _future_post(work / "future", data, config, tally)),
     ):
         if only is not None and name not in only:
             continue
@@ -377,6 +378,40 @@ def _offsets(work: Path, data: list[str], tally: Tally) -> None:
             f"sent (e.g. next_attempt_at {due[0][1] if due else ''}): deliver_due compares ISO text across offsets",
         )
         pipe.db.close()
+
+
+def _future_post(work: Path, data: list[str], config: Path, tally: Tally, limit: float = 120.0) -> None:
+    """One post with a created_at in 2099 among ordinary ones: the replay must still finish, in normal time."""
+    far = json.dumps(
+        {"id": "future-1", "text": "海尔冰箱门又掉了，气死了", "created_at": "2099-01-01T00:00:00+08:00"}
+    )
+    source = write_lines(work / "future.jsonl", data[:300] + [far] + data[300:])
+    tally.trials += 1
+    tally.faults += 1
+    args = monitor_command(
+        "replay",
+        str(source),
+        "--db",
+        str(work / "t.db"),
+        "--alerts",
+        str(work / "t.jsonl"),
+        "--config",
+        str(config),
+    )
+    started = time.monotonic()
+    try:
+        status = run(args, work / "t.log", timeout=limit)
+    except subprocess.TimeoutExpired:
+        status = None
+    seconds = time.monotonic() - started
+    tally.check(
+        status is not None,
+        f"a post dated 2099: the replay hung (killed after {limit:.0f}s; alerter._flush steps every group "
+        "tick from the last one to 2099)",
+    )
+    if status is not None:
+        tally.check(status == 0, f"a post dated 2099: replay exited {status}: {tail(work / 't.log', 1)}")
+        tally.figures["a post dated 2099: replay time"] = f"{seconds:.1f}s"
 
 
 # -- feed flapping ----------------------------------------------------------------------------------------------
