@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -180,21 +180,43 @@ def demo(scenario: str | None, list_only: bool, db_path: Path | None, config_dir
     tz = ZoneInfo(config.monitor.timezone)
     click.echo(f"听风 demo: replaying scenario '{name}' ({load_truth(name).get('description', '')})\n")
 
+    shown: dict[tuple, datetime] = {}
+    quiet = {"watch": 0, "repeat": 0}
+
     def show(line: dict) -> None:
-        fired = datetime.fromisoformat(line["fired_at"]).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        # One line per message the PR team would read: the same message to several receivers is one line,
+        # watch-level digests and reminders are counted, not printed.
+        if line["severity"] == "watch":
+            quiet["watch"] += 1
+            return
+        if line.get("kind") == "repeat":
+            quiet["repeat"] += 1
+            return
+        at = datetime.fromisoformat(line["fired_at"])
+        key = (line["incident_id"], line.get("kind"), line["severity"], line["status"])
+        if key in shown and at - shown[key] < timedelta(minutes=10):
+            return  # the same message to another receiver (the pager waits less than the chat channel)
+        shown[key] = at
+        fired = at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
         colour = {"critical": "red", "warning": "yellow"}.get(line["severity"], "cyan")
-        status = "已恢复" if line["status"] == "resolved" else line["severity"].upper()
-        click.echo(f"[{fired}] " + click.style(f"{status:8}", fg=colour, bold=True) + f" {line['title']}")
-        if line["status"] == "firing" and line.get("reasons"):
-            click.echo("           " + "；".join(line["reasons"][:3]))
+        status = "RESOLVED" if line["status"] == "resolved" else line["severity"].upper()
+        kind = {"new": "新告警", "update": "更新", "resolved": "已平息"}.get(line.get("kind", ""), "")
+        click.echo(
+            f"[{fired}] " + click.style(f"{status:8}", fg=colour, bold=True) + f" {kind:3} {line['title']}"
+        )
+        if line["status"] == "firing":
+            for reason in line.get("reasons", [])[:3]:
+                click.echo(f"           · {reason}")
 
     report = run_replay(
         scenario_path(name), db_path, alerts_path, config_dir=config_dir, on_notification=show
     )
     click.echo(
-        f"\n{report.observations} post observations, {len(report.notifications)} notifications."
+        f"\n{report.observations} post observations; {len(report.notifications)} notifications in all "
+        f"({quiet['watch']} watch-level digest entries and {quiet['repeat']} reminders not shown)."
         f"\nDatabase: {db_path}   Alerts: {alerts_path}"
         f"\nBrowse it: datasette {db_path}   or: sqlite3 {db_path} 'select * from incidents'"
+        f"\nSee it in the dashboard: TINGFENG_WEB_PASSWORD=... tingfeng web --db {db_path}"
     )
 
 

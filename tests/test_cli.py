@@ -50,3 +50,15 @@ def test_db_stats_on_a_missing_database_says_so(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "no such database" in result.stderr
+
+
+def test_demo_prints_the_fridge_alerts_with_simulated_time_and_where_the_database_is(tmp_path):
+    result = _run("demo", "--db", str(tmp_path / "demo.db"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    alerts = [line for line in lines if line.startswith("[2011-09-")]
+    assert alerts and any("CRITICAL" in line and "西门子" in line for line in alerts)
+    # One line per message the PR team reads: a message to several receivers is not printed twice.
+    assert len(alerts) == len(set(alerts))
+    assert f"datasette {tmp_path / 'demo.db'}" in result.stdout
+    assert (tmp_path / "demo.alerts.jsonl").read_text(encoding="utf-8").count("\n") > len(alerts)
