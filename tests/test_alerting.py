@@ -240,3 +240,24 @@ def test_continue_and_first_match_routing(config, db):
     assert [r.id for r in alerter.routes_for({"severity": "other"})] == ["route"]
     # Feed health goes to ops only, whatever its severity.
     assert [r.receiver for r in alerter.routes_for({"kind": "ops", "severity": "critical"})] == ["ops"]
+
+
+def test_one_flush_after_hours_tells_what_a_flush_every_minute_would(tmp_path, config):
+    # A replay flushes lazily, once over many quiet minutes: the repeats, and what acks hold back, must come out
+    # at the same ticks and in the same order as when every minute is flushed.
+    def run(db, flush_times):
+        alerter = Alerter(config, db)
+        notes = alerter.submit(
+            [event("a", severity="critical"), event("b", severity="warning"), event("c", severity="watch")], T0
+        )
+        db["alerting_acks"].insert({"incident_id": "b", "severity": "warning", "acked_at": iso(T0)})
+        for now in flush_times:
+            notes += alerter.flush(now)
+        notes += alerter.submit([event("a", severity="critical", status="resolved", when=at(9))], at(9))
+        notes += alerter.flush(at(12))
+        return [(n.receiver, n.kind, n.incident_id, n.fired_at) for n in notes]
+
+    every_minute = run(open_db(tmp_path / "a.db"), [T0 + timedelta(minutes=m) for m in range(1, 9 * 60)])
+    seldom = run(open_db(tmp_path / "b.db"), [at(0.01), at(3.3), at(7), at(9) - timedelta(minutes=1)])
+    assert seldom == every_minute
+    assert [kind for receiver, kind, *_ in every_minute if receiver == "pager"].count("repeat") >= 5

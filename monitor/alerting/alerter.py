@@ -15,8 +15,8 @@ import logging
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import sqlite_utils
@@ -272,6 +272,7 @@ class Alerter:
             send_resolved = self._send_resolved[group.receiver]
             before = group
             while group.next_flush_at < now or (inclusive and group.next_flush_at == now):
+                looked_at = group
                 group, dispatch = flush_group(
                     group,
                     alerts,
@@ -286,6 +287,8 @@ class Alerter:
                     dispatches.append(dispatch)
                 if not group.members:
                     break
+                if dispatch is None and not silences and group.members == looked_at.members:
+                    group = _skip_quiet_ticks(looked_at, group, now, inclusive, timers)
             if group.members and group.members == before.members:
                 # Looked at, nothing to tell: only its timers moved (most flushes, every group_interval).
                 store.save_group_timers(self.db, group)
@@ -406,3 +409,32 @@ class Alerter:
                 )
             out.append(rows[0] if rows else {"id": pid})
         return out
+
+
+def _skip_quiet_ticks(
+    looked_at: Group, group: Group, now: datetime, inclusive: bool, timers: Timers
+) -> Group:
+    """``group`` moved past the ticks due by ``now`` at which it would again send nothing.
+
+    ``group`` is what a tick of ``looked_at`` that sent nothing and left its members as they were gave. Without
+    silences (the only mute that depends on the time) and with the alerts fixed for the flush, each later tick
+    sees the same members and differs only in whether a repeat is due, which once due stays due: nothing is sent
+    before the first tick with a repeat due, and nothing ever if one was due already. Returns the group as those
+    ticks, run one by one, would leave it.
+    """
+    start, interval = group.next_flush_at, timers.group_interval
+    if interval <= timedelta(0):
+        return group
+    last = looked_at.last_notified_at
+    if last is None or looked_at.next_flush_at - last >= timers.repeat_interval:
+        first_send = None  # a repeat was due and nothing was sent: no repeat entries, nothing to send
+    else:
+        short = timers.repeat_interval - (start - last)
+        first_send = 0 if short <= timedelta(0) else -(-short // interval)
+    span = now - start
+    if span < timedelta(0) or (span == timedelta(0) and not inclusive):
+        return group
+    # The last tick due by ``now``: at or before it when inclusive, strictly before it otherwise.
+    last_due = span // interval if inclusive else -(-span // interval) - 1
+    ticks = first_send if first_send is not None and first_send <= last_due else last_due + 1
+    return replace(group, next_flush_at=start + ticks * interval) if ticks else group
