@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from bisect import insort
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +24,14 @@ from typing import Any
 from monitor import detect_lifecycle as lifecycle
 from monitor.detect_cluster import HOW_LINK, HOW_SEED, HOW_SURGE, Cluster, Incident, IncidentPost, Member
 from monitor.detect_config import DetectionConfig
-from monitor.detect_explain import evidence, merged_reason, reasons, resolved_reason, title_summary
+from monitor.detect_explain import (
+    evidence,
+    incident_title,
+    merged_reason,
+    reasons,
+    resolved_reason,
+    title_summary,
+)
 from monitor.detect_grouping import Grouper
 from monitor.detect_lifecycle import FORGET, RESOLVE
 from monitor.detect_severity import assess
@@ -62,7 +70,9 @@ class Detector:
         self._half_life_h = self.config.baseline.half_life_days * 24.0
         self.vocab = Vocabulary(self.config.grouping.vocabulary_limit)
         self.clusters: dict[str, Cluster] = {}
-        self.grouper = Grouper(self.config, self.clusters, self.vocab)
+        # Ids of the clusters whose state may have changed since ``changed_state`` last gave them out.
+        self.touched: set[str] = set()
+        self.grouper = Grouper(self.config, self.clusters, self.vocab, self.touched)
         self.baselines: dict[str, Rate] = {}
         self.pending: deque[list] = deque()  # [t, baseline key, cluster id] not yet in the usual level
         self.next_due: float | None = None
@@ -103,6 +113,7 @@ class Detector:
                 best = grouper.best_match(brand, feats, now) if pred.sentiment == "positive" else None
                 if best is not None:
                     self.clusters[best[0]].contrary += 1
+                    self.touched.add(best[0])
                 return []
             similarity, how, high = 0.0, HOW_LINK, False
         feed = obs.tags.get("feed") or post.source
@@ -135,6 +146,7 @@ class Detector:
         events: list[AlertEvent] = []
         due: float | None = None
         for c in list(self.clusters.values()):
+            revision = c.revision
             if c.merged_into is not None:
                 if c.status != "resolved" or t >= (c.resolved_at or t) + self._keep_s():
                     self._drop(c)
@@ -148,6 +160,8 @@ class Detector:
             if action == RESOLVE:
                 events += self._resolve(c, t)
                 when = t + self._keep_s()
+            elif c.revision != revision:
+                self.touched.add(c.id)
             if when is not None:
                 due = _min(due, when)
         self.next_due = due
@@ -166,23 +180,47 @@ class Detector:
         self.next_due = _min(self.next_due, t + self._keep_s())
         return events
 
-    def incidents(self) -> list[Incident]:
-        """Current incidents worth listing (alerted, or with several authors), most severe first."""
+    def incidents(self, saved: Mapping[str, int] | None = None) -> list[Incident]:
+        """Current incidents worth listing (alerted, or with several authors), most severe first.
+
+        ``saved`` (incident id -> revision stored) leaves out the incidents still at the revision stored.
+        """
         min_authors = self.config.lifecycle.list_min_authors
-        out = [
-            self._snapshot(c)
-            for c in self.clusters.values()
-            if c.ever_alerted or c.merged_into is None and len(c.author_first) >= min_authors
-        ]
+        saved = saved or {}
+        out = []
+        for c in self.clusters.values():
+            if not (c.ever_alerted or c.merged_into is None and len(c.author_first) >= min_authors):
+                continue
+            if saved.get(c.id) != c.revision:
+                out.append(self._snapshot(c))
+                continue
+            # Unchanged since saved, but a snapshot also keeps the title current (phrases that found no words
+            # are looked for again, with the rarity weights of now): that much is still done.
+            keywords, title = c.keywords, c.title
+            incident_title(self.config, c, self.vocab, self.grouper.strip_for(c.brand))
+            if c.keywords is not keywords or c.title != title:
+                self.touched.add(c.id)
         out.sort(key=lambda i: (-rank(i.severity or i.peak_severity), -i.score, i.id))
         return out
 
     def state(self) -> dict:
         """A JSON-serialisable snapshot; ``Detector(config, state)`` resumes from it exactly."""
+        return self._state([c.to_state() for c in self.clusters.values()])
+
+    def changed_state(self) -> tuple[dict, dict[str, dict]]:
+        """``state()`` with its clusters as ids, and the states of the clusters that may have changed since the
+        last call (every cluster at the first call after a restore), by id: to save only what changed."""
+        touched = self.touched
+        clusters = self.clusters
+        changed = {cid: clusters[cid].to_state() for cid in clusters if cid in touched}
+        touched.clear()
+        return self._state(list(clusters)), changed
+
+    def _state(self, clusters: list) -> dict:
         return {
             "version": STATE_VERSION,
             "vocab": self.vocab.to_state(),
-            "clusters": [c.to_state() for c in self.clusters.values()],
+            "clusters": clusters,
             "baselines": {k: r.to_state() for k, r in self.baselines.items()},
             "pending": list(self.pending),
             "next_due": self.next_due,
@@ -195,10 +233,12 @@ class Detector:
         c = Cluster(self.config, self.grouper.new_id(key), brand, feed, labels, now)
         c.history.append({"at": _iso(now), "status": "new"})
         self.clusters[c.id] = c
+        self.touched.add(c.id)
         self.next_due = _min(self.next_due, now + self.config.lifecycle.cooling_after_hours * HOUR)
         return c
 
     def _join(self, c: Cluster, m: Member, feats: tuple[str, ...], text: str, now: float) -> list[AlertEvent]:
+        self.touched.add(c.id)
         self.grouper.add_member(c, m)
         c.members[m.key] = m
         c.last_post = max(c.last_post, now)
@@ -250,6 +290,7 @@ class Detector:
 
     def _merge(self, keep: Cluster, gone: Cluster, now: float) -> list[AlertEvent]:
         """Fold ``gone`` into ``keep``; if ``gone`` had alerted, its resolved ("merged into") event."""
+        self.touched.update((keep.id, gone.id))
         events: list[AlertEvent] = []
         if gone.severity is not None:
             title, _ = title_summary(self.config, keep, self.vocab, self.grouper.strip_for(keep.brand))
@@ -277,6 +318,7 @@ class Detector:
         delta = eng - m.eng
         if delta <= 0:
             return []
+        self.touched.add(c.id)
         m.eng = eng
         c.velocity.append([now, delta])
         c.revision += 1
@@ -284,6 +326,7 @@ class Detector:
 
     # -- severity and events ------------------------------------------------------------------------------
     def _evaluate(self, c: Cluster, now: float) -> list[AlertEvent]:
+        self.touched.add(c.id)
         cfg = self.config
         for w in c.windows.values():
             w.expire(now, c.voice_of)
@@ -326,6 +369,7 @@ class Detector:
         return c.notified_at is None or now - c.notified_at >= notify.min_interval_minutes * 60
 
     def _event(self, c: Cluster, now: float, status: str, change: str) -> AlertEvent:
+        self.touched.add(c.id)
         title, summary = title_summary(self.config, c, self.vocab, self.grouper.strip_for(c.brand))
         c.notified_authors = len(c.author_first)
         c.notified_at = now
@@ -352,6 +396,7 @@ class Detector:
         )
 
     def _resolve(self, c: Cluster, now: float, by: str | None = None) -> list[AlertEvent]:
+        self.touched.add(c.id)
         alerted = c.severity is not None
         if alerted:
             c.reasons = [resolved_reason(c, now, by)] + [r for r in c.reasons if not r.startswith("已")]
@@ -363,6 +408,7 @@ class Detector:
         if c.merged_into is None:
             self.grouper.forget(c)
         self._first_times.pop(c.id, None)
+        self.touched.discard(c.id)
         del self.clusters[c.id]
 
     # -- helpers --------------------------------------------------------------------------------------
@@ -422,6 +468,7 @@ class Detector:
         )
 
     def _snapshot(self, c: Cluster) -> Incident:
+        self.touched.add(c.id)
         title, summary = title_summary(self.config, c, self.vocab, self.grouper.strip_for(c.brand))
         posts = [
             IncidentPost(
@@ -473,7 +520,8 @@ class Detector:
         for cs in state["clusters"]:
             c = Cluster.from_state(self.config, cs)
             self.clusters[c.id] = c
-        self.grouper = Grouper(self.config, self.clusters, self.vocab)
+        self.touched.update(self.clusters)  # saved as they are restored, unless a round trip changed them
+        self.grouper = Grouper(self.config, self.clusters, self.vocab, self.touched)
         self.grouper.rebuild(state["authors"])
         self.baselines = {k: Rate.from_state(v) for k, v in state["baselines"].items()}
         self.pending = deque(state["pending"])

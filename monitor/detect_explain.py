@@ -47,15 +47,21 @@ def incident_keywords(c: Cluster, vocab: Vocabulary, strip: tuple[str, ...]) -> 
     return c.keywords
 
 
+def incident_title(config: DetectionConfig, c: Cluster, vocab: Vocabulary, strip: tuple[str, ...]) -> str:
+    """The one-line title of an incident ("西门子冰箱门关不上"), kept in ``c.title``."""
+    words = incident_keywords(c, vocab, strip)
+    subject = "".join(words) if words else "相关投诉"
+    c.title = f"{brand_name(config, c.brand)}{subject}" if c.brand else f"{subject}（未关联品牌）"
+    return c.title
+
+
 def title_summary(
     config: DetectionConfig, c: Cluster, vocab: Vocabulary, strip: tuple[str, ...]
 ) -> tuple[str, str]:
     """The one-line title ("西门子冰箱门关不上") and the short summary of an incident."""
-    words = incident_keywords(c, vocab, strip)
-    brand = brand_name(config, c.brand)
+    title = incident_title(config, c, vocab, strip)
+    words = c.keywords
     subject = "".join(words) if words else "相关投诉"
-    title = f"{brand}{subject}" if c.brand else f"{subject}（未关联品牌）"
-    c.title = title
     stats = c.stats
     authors = int(stats.get("authors", len(c.author_first)))
     posts = int(stats.get("posts", len(c.members)))

@@ -52,10 +52,17 @@ class Reading:
 class Grouper:
     """The indexes behind grouping: words per brand, authors per brand, posts; all rebuilt from clusters."""
 
-    def __init__(self, config: DetectionConfig, clusters: dict[str, Cluster], vocab: Vocabulary):
+    def __init__(
+        self,
+        config: DetectionConfig,
+        clusters: dict[str, Cluster],
+        vocab: Vocabulary,
+        touched: set[str] | None = None,
+    ):
         self.config = config
         self.clusters = clusters
         self.vocab = vocab
+        self.touched = touched if touched is not None else set()  # ids of clusters changed here (their norm)
         self.brands = BrandMatcher({name: spec.aliases for name, spec in config.brands.items()})
         self.index: dict[str, dict[str, set[str]]] = {}  # brand -> feature -> cluster ids
         self.authors: dict[str, dict[str, str]] = {}  # brand -> author -> their latest cluster id
@@ -336,6 +343,7 @@ class Grouper:
         return c.norm
 
     def refresh_norm(self, c: Cluster) -> None:
+        self.touched.add(c.id)
         terms = c.terms
         weights = self.vocab.weights(tuple(terms))
         docs = c.docs or 1

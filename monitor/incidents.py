@@ -79,12 +79,22 @@ def _add_missing(table: sqlite_utils.db.Table, columns: dict[str, Any]) -> None:
             table.add_column(name, kind)
 
 
-def save_incidents(db: sqlite_utils.Database, incidents: Iterable[Incident]) -> int:
-    """Upsert incidents changed since they were last saved, their new member posts and history; return how many."""
-    known = {
-        row[0]: (row[1], row[2])
-        for row in db.execute("select id, revision, n_posts from incidents").fetchall()
-    }
+def saved_revisions(db: sqlite_utils.Database) -> dict[str, tuple[int, int]]:
+    """Incident id -> (revision, n_posts) as stored."""
+    return {row[0]: (row[1], row[2]) for row in db.execute("select id, revision, n_posts from incidents")}
+
+
+def save_incidents(
+    db: sqlite_utils.Database,
+    incidents: Iterable[Incident],
+    known: dict[str, tuple[int, int]] | None = None,
+) -> int:
+    """Upsert incidents changed since they were last saved, their new member posts and history; return how many.
+
+    ``known``: ``saved_revisions(db)``, when the caller has just read it.
+    """
+    if known is None:
+        known = saved_revisions(db)
     saved = 0
     for incident in incidents:
         revision, stored_posts = known.get(incident.id, (None, 0))

@@ -24,7 +24,7 @@ from monitor.config import Config, load_config
 from monitor.detect import Detector, Observation
 from monitor.errors import StoreError
 from monitor.events import AlertEvent
-from monitor.incidents import save_incidents
+from monitor.incidents import save_incidents, saved_revisions
 from monitor.normalize import normalize
 from monitor.post import Post
 from monitor.registry import active_model_path, refresh_classifier
@@ -269,26 +269,27 @@ class Pipeline:
             raise
 
     def _persist(self) -> None:
-        save_incidents(self.db, self.detector.incidents())
-        state = self.detector.state()
+        known = saved_revisions(self.db)
+        incidents = self.detector.incidents(saved={cid: revision for cid, (revision, _) in known.items()})
+        save_incidents(self.db, incidents, known)
+        state, changed = self.detector.changed_state()
         updated_at = iso(self._last_tick or datetime.now(UTC))
-        clusters = state.get("clusters")
-        if isinstance(clusters, list) and all(
-            isinstance(c, dict) and isinstance(c.get("id"), str) for c in clusters
-        ):
-            state = {**state, "clusters": [c["id"] for c in clusters]}
-            self._save_clusters(clusters, updated_at)
+        self._save_clusters(state["clusters"], changed, updated_at)
         _save_state(self.db, DETECTOR_STATE, _state_json(state), updated_at)
 
-    def _save_clusters(self, clusters: list[dict[str, Any]], updated_at: str) -> None:
-        """Write the clusters whose state changed since stored, delete the rows of those gone."""
+    def _save_clusters(self, ids: list[str], changed: dict[str, dict[str, Any]], updated_at: str) -> None:
+        """Write the clusters whose state changed since stored, delete the rows of those gone.
+
+        ``changed`` holds the states of the clusters that may have changed (the detector keeps track); the rest
+        are as stored.
+        """
         stored = self._stored_clusters
-        for cluster in clusters:
+        for cid, cluster in changed.items():
             text = _state_json(cluster)
-            if stored.get(cluster["id"]) != text:
-                _save_state(self.db, CLUSTER_STATE + cluster["id"], text, updated_at)
-                stored[cluster["id"]] = text
-        gone = stored.keys() - {cluster["id"] for cluster in clusters}
+            if stored.get(cid) != text:
+                _save_state(self.db, CLUSTER_STATE + cid, text, updated_at)
+                stored[cid] = text
+        gone = stored.keys() - set(ids)
         for cid in gone:
             del stored[cid]
         if gone:
