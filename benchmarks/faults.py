@@ -23,7 +23,7 @@ from pathlib import Path
 
 from benchmarks.fault_suite.tally import Tally, table
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("benchmarks.faults")  # not __main__ under -m
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ FULL = Scale(
     crash_lines=1500,
     examples=300,
     load_posts=5_000_000,
-    day_posts=60_000,
+    day_posts=40_000,
     ingest_scenario="slow_burn",
 )
 QUICK = Scale(

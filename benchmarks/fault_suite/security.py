@@ -184,28 +184,38 @@ def _web(work: Path, config_dir: Path, db: Path, tally: Tally) -> list[str]:
             "/api/alerts",
         ):
             pages.append(client.get(path, headers={"Authorization": f"Bearer {TOKEN}"}).text)
-        # A browser session: log in, then a form posted without the CSRF token is refused.
-        login_page = client.get("/login")
+    # A browser session (its own client): log in, then a form without the session's CSRF token is refused.
+    with TestClient(app, follow_redirects=False) as browser:
+        login_page = browser.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', login_page.text)
         form = {"username": "admin", "password": PASSWORD, "csrf_token": token.group(1) if token else ""}
-        logged_in = client.post("/login", data=form)
+        logged_in = browser.post("/login", data=form)
+        seen = browser.get("/incidents")
         tally.check(
-            logged_in.status_code in (302, 303),
-            f"web: login with the initial password answered {logged_in.status_code}",
+            logged_in.status_code == 303 and seen.status_code == 200,
+            f"web: login with the initial password answered {logged_in.status_code}, then /incidents {seen.status_code}",
         )
-        forged = client.post(f"/incidents/{incident}/ack", data={"note": "forged"})
+        forged = browser.post(f"/incidents/{incident}/note", data={"note": "forged"})
         tally.faults += 1
         tally.check(
             forged.status_code == 403, f"web: a form without its CSRF token answered {forged.status_code}"
         )
-        foreign = client.post(
-            f"/incidents/{incident}/ack",
-            data={"csrf_token": "made-up"},
+        foreign = browser.post(
+            f"/incidents/{incident}/note",
+            data={"note": "x", "csrf_token": "made-up"},
             headers={"Origin": "https://evil.example"},
         )
         tally.faults += 1
         tally.check(foreign.status_code == 403, f"web: a cross-site form answered {foreign.status_code}")
-        pages.append(client.get("/", follow_redirects=True).text)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', browser.get(f"/incidents/{incident}").text)
+        genuine = browser.post(
+            f"/incidents/{incident}/note", data={"note": "ok", "csrf_token": csrf.group(1) if csrf else ""}
+        )
+        tally.check(
+            genuine.status_code != 403,
+            f"web: the same form with its CSRF token answered {genuine.status_code}",
+        )
+        pages.append(browser.get("/").text)
     tally.trials += 1
     return pages
 
