@@ -15,6 +15,8 @@ from pathlib import Path
 
 import click
 
+from monitor.cli_options import load, store_options
+
 MODELS_DIR = "var/models"
 SENTIMENT_KEYS = {"1": "negative", "2": "neutral", "3": "positive"}
 ESCALATION_KEYS = {"1": "low", "2": "medium", "3": "high"}
@@ -29,23 +31,6 @@ KEY_NAMES = {
 REASONS = {"disagree": "两个判断矛盾", "unsure": "模型拿不准", "random": "随机抽样"}
 
 
-def _store_options(func):
-    func = click.option(
-        "--config",
-        "config_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="Configuration directory (default: the shipped config/).",
-    )(func)
-    return click.option(
-        "--db",
-        "db_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="SQLite database (default: `database` in monitor.toml).",
-    )(func)
-
-
 def _by_option(func):
     return click.option(
         "--by", default=None, help="Who is acting (default: $TINGFENG_USER or the login name)."
@@ -53,11 +38,10 @@ def _by_option(func):
 
 
 def _open(db_path: Path | None, config_dir: Path | None):
-    from monitor.config import load_config
     from monitor.store import open_db
 
-    config = load_config(config_dir)
-    return open_db(db_path or config.resolve(config.monitor.database)), config
+    config, path = load(config_dir, db_path)
+    return open_db(path), config
 
 
 def _current_path(db, config) -> Path | None:
@@ -88,7 +72,7 @@ def _now() -> datetime:
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True, help="Posts to show.")
 @click.option("--stored", is_flag=True, help="Rank by stored classifications instead of the model in use.")
 @_by_option
-@_store_options
+@store_options
 @click.pass_context
 def label(
     ctx: click.Context,
@@ -177,7 +161,7 @@ def _read_key() -> str:
     "--format", "fmt", type=click.Choice(["csv", "jsonl"]), default=None, help="Default: by suffix."
 )
 @_by_option
-@_store_options
+@store_options
 def label_import(
     file: Path, fmt: str | None, by: str | None, db_path: Path | None, config_dir: Path | None
 ) -> None:
@@ -207,7 +191,7 @@ def label_import(
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "jsonl"]), default=None, help="Default: by suffix."
 )
-@_store_options
+@store_options
 def label_export(
     file: Path, task: str | None, fmt: str | None, db_path: Path | None, config_dir: Path | None
 ) -> None:
@@ -223,7 +207,7 @@ def label_export(
 @click.argument("incident")
 @click.argument("verdict", type=click.Choice(["false_alarm", "confirmed"]))
 @_by_option
-@_store_options
+@store_options
 def label_feedback(
     incident: str, verdict: str, by: str | None, db_path: Path | None, config_dir: Path | None
 ) -> None:
@@ -260,7 +244,7 @@ def model() -> None:
     help=f"Where model directories go (default: {MODELS_DIR} under the project).",
 )
 @_by_option
-@_store_options
+@store_options
 def model_train(
     pool: bool,
     seed: int,
@@ -338,7 +322,7 @@ class TrainingProgress:
 @model.command("evaluate")
 @click.argument("model_name", metavar="[MODEL]", required=False)
 @click.option("--snownlp", is_flag=True, help="Score SnowNLP on the public sets too (if installed).")
-@_store_options
+@store_options
 def model_evaluate(
     model_name: str | None, snownlp: bool, db_path: Path | None, config_dir: Path | None
 ) -> None:
@@ -371,7 +355,7 @@ def model_evaluate(
 @click.option(
     "--tolerance", type=float, default=None, help="Promotion tolerance to check against (default 0.01)."
 )
-@_store_options
+@store_options
 def model_compare(
     candidate: str,
     current: str | None,
@@ -438,7 +422,7 @@ def _show_comparison(comparison, tolerance: float) -> None:
     "--tolerance", type=float, default=None, help="Allowed drop in F1 on any held-out set (default 0.01)."
 )
 @_by_option
-@_store_options
+@store_options
 def model_promote(
     version: str,
     force: bool,
@@ -483,7 +467,7 @@ def model_promote(
 @model.command("rollback")
 @click.option("--reason", default="", help="Why (recorded in the registry's history).")
 @_by_option
-@_store_options
+@store_options
 def model_rollback(reason: str, by: str | None, db_path: Path | None, config_dir: Path | None) -> None:
     """Make the previously active model version active again."""
     from monitor.registry import rollback
@@ -494,7 +478,7 @@ def model_rollback(reason: str, by: str | None, db_path: Path | None, config_dir
 
 
 @model.command("list")
-@_store_options
+@store_options
 def model_list(db_path: Path | None, config_dir: Path | None) -> None:
     """Registered model versions, newest first: key figures, who promoted it, what it learned from."""
     from monitor.registry import history, list_models

@@ -11,27 +11,13 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from monitor.cli_options import config_option, db_option, load
 from monitor.errors import ConfigError, InputError, MonitorError
 
 logger = logging.getLogger(__name__)
 
 EXIT_SKIPPED = 1
 EXIT_USER_ERROR = 2
-
-db_option = click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="SQLite database file (default: `database` in monitor.toml, var/tingfeng.db).",
-)
-config_option = click.option(
-    "--config",
-    "config_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Configuration directory (default: the shipped config/).",
-)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -242,7 +228,7 @@ def db_stats(db_path: Path | None, config_dir: Path | None) -> None:
     """Row counts of the store's tables and its size on disk."""
     from monitor.store import open_db, stats
 
-    path = _db_path(db_path, config_dir)
+    _, path = load(config_dir, db_path)
     if not path.exists():
         raise InputError("no such database (run a replay or the monitor first)", file=str(path))
     counts = stats(open_db(path))
@@ -250,15 +236,6 @@ def db_stats(db_path: Path | None, config_dir: Path | None) -> None:
     for name, count in counts.items():
         click.echo(f"{name:{width}}  {count:>10,}")
     click.echo(f"{'file size':{width}}  {path.stat().st_size:>10,} bytes")
-
-
-def _db_path(db_path: Path | None, config_dir: Path | None) -> Path:
-    if db_path is not None:
-        return db_path
-    from monitor.config import load_config
-
-    config = load_config(config_dir)
-    return config.resolve(config.monitor.database)
 
 
 def _finish_reading(report) -> None:

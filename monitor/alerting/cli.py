@@ -12,44 +12,18 @@ from pathlib import Path
 import click
 
 from monitor.alerting import store
-from monitor.alerting.config import format_duration, load_alerting_config, parse_duration
+from monitor.alerting.config import format_duration, parse_duration
 from monitor.alerting.matchers import split_matchers
 from monitor.alerting.outbox import requeue_dead
+from monitor.cli_options import config_option, load, store_options
 from monitor.errors import InputError
 
-DEFAULT_CONFIG = Path("config")
 
-
-def _options(func):
-    func = click.option(
-        "--config",
-        "config_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=DEFAULT_CONFIG,
-        show_default=True,
-        help="Configuration directory holding alerting.toml.",
-    )(func)
-    return click.option(
-        "--db",
-        "db_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="SQLite database (default: `database` in monitor.toml).",
-    )(func)
-
-
-def _open(db_path: Path | None, config_dir: Path):
-    from monitor.config import MonitorConfig, load_file
+def _open(db_path: Path | None, config_dir: Path | None):
     from monitor.store import open_db
 
-    if db_path is None:
-        monitor = load_file(config_dir / "monitor.toml", MonitorConfig)
-        db_path = Path(monitor.database)
-        if not db_path.is_absolute():
-            db_path = config_dir.resolve().parent / db_path
-    db = open_db(db_path)
-    store.migrations.apply(db)
-    return db
+    _, path = load(config_dir, db_path)
+    return open_db(path)
 
 
 def _now() -> datetime:
@@ -68,7 +42,7 @@ def alerts() -> None:
 
 @alerts.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Include resolved alerts.")
-@_options
+@store_options
 def list_alerts(show_all: bool, db_path: Path | None, config_dir: Path) -> None:
     """List current alerts (one per incident) with their ack and silence state."""
     db = _open(db_path, config_dir)
@@ -98,7 +72,7 @@ def list_alerts(show_all: bool, db_path: Path | None, config_dir: Path) -> None:
 @click.argument("incident_id")
 @click.option("--by", "by", default="", help="Who acknowledges (shown in `alerts list`).")
 @click.option("--comment", default="", help="Why, for the rest of the team.")
-@_options
+@store_options
 def ack(incident_id: str, by: str, comment: str, db_path: Path | None, config_dir: Path) -> None:
     """Acknowledge INCIDENT_ID: no more repeats until its severity changes."""
     db = _open(db_path, config_dir)
@@ -110,7 +84,7 @@ def ack(incident_id: str, by: str, comment: str, db_path: Path | None, config_di
 
 @alerts.command()
 @click.argument("incident_id")
-@_options
+@store_options
 def unack(incident_id: str, db_path: Path | None, config_dir: Path) -> None:
     """Withdraw the acknowledgement of INCIDENT_ID: repeats resume."""
     db = _open(db_path, config_dir)
@@ -124,7 +98,7 @@ def unack(incident_id: str, db_path: Path | None, config_dir: Path) -> None:
 @click.option("--for", "duration", default="2h", show_default=True, help="How long, e.g. 30m, 2h, 1d.")
 @click.option("--comment", default="", help="Why (shown in `alerts silences`).")
 @click.option("--by", "by", default="", help="Who silences.")
-@_options
+@store_options
 def silence(
     matchers: tuple[str, ...], duration: str, comment: str, by: str, db_path: Path | None, config_dir: Path
 ) -> None:
@@ -147,7 +121,7 @@ def silence(
 
 @alerts.command()
 @click.option("--all", "show_all", is_flag=True, help="Include expired silences.")
-@_options
+@store_options
 def silences(show_all: bool, db_path: Path | None, config_dir: Path) -> None:
     """List silences (active and pending; --all for expired ones too)."""
     db = _open(db_path, config_dir)
@@ -168,7 +142,7 @@ def silences(show_all: bool, db_path: Path | None, config_dir: Path) -> None:
 
 @alerts.command()
 @click.argument("silence_id")
-@_options
+@store_options
 def expire(silence_id: str, db_path: Path | None, config_dir: Path) -> None:
     """End the silence SILENCE_ID now."""
     db = _open(db_path, config_dir)
@@ -179,15 +153,8 @@ def expire(silence_id: str, db_path: Path | None, config_dir: Path) -> None:
 
 @alerts.command("test-route")
 @click.argument("labels", nargs=-1)
-@click.option(
-    "--config",
-    "config_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_CONFIG,
-    show_default=True,
-    help="Configuration directory holding alerting.toml.",
-)
-def test_route(labels: tuple[str, ...], config_dir: Path) -> None:
+@config_option
+def test_route(labels: tuple[str, ...], config_dir: Path | None) -> None:
     """Show which receivers an alert with LABELS (name=value ...) would reach, like `amtool config routes test`."""
     values: dict[str, str] = {}
     for text in labels:
@@ -196,7 +163,7 @@ def test_route(labels: tuple[str, ...], config_dir: Path) -> None:
             if not sep or not name.strip():
                 raise InputError(f"invalid label {part!r}: expected name=value")
             values[name.strip()] = value.strip().strip("\"'")
-    config = load_alerting_config(config_dir)
+    config = load(config_dir, None)[0].alerting
     from monitor.alerting.route import build_route
 
     for route in build_route(config.route).match(values):
@@ -212,7 +179,7 @@ def test_route(labels: tuple[str, ...], config_dir: Path) -> None:
 @click.option("--sent", is_flag=True, help="Also show messages already sent.")
 @click.option("--requeue", "requeue_id", default=None, help="Put dead letter ID back in the outbox.")
 @click.option("--limit", type=click.IntRange(1), default=50, show_default=True, help="Most rows to show.")
-@_options
+@store_options
 def outbox(
     dead: bool, sent: bool, requeue_id: str | None, limit: int, db_path: Path | None, config_dir: Path
 ) -> None:

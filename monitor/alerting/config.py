@@ -7,7 +7,6 @@ environment variable (``*_env``) or a file (``*_file``) that holds them.
 from __future__ import annotations
 
 import re
-import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,7 +16,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
@@ -317,31 +315,7 @@ def _walk(node: RouteConfig, path: str):
 
 def load_alerting_config(path: str | Path) -> AlertingConfig:
     """Read ``alerting.toml`` (a file, or a config directory holding one); an absent file gives the defaults."""
+    from monitor.config import load_file
+
     path = Path(path)
-    if path.is_dir():
-        path = path / "alerting.toml"
-    if not path.exists():
-        return AlertingConfig()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"invalid TOML: {exc}", file=str(path)) from None
-    try:
-        return AlertingConfig.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_format(exc), file=str(path)) from None
-
-
-def _format(exc: ValidationError) -> str:
-    lines = []
-    for error in exc.errors():
-        key = ""
-        for part in error["loc"]:
-            key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "unknown key (check the spelling)"
-        elif error["type"] == "missing":
-            message = "required key is missing"
-        lines.append(f"{key}: {message}" if key else message)
-    return "; ".join(lines)
+    return load_file(path / "alerting.toml" if path.is_dir() else path, AlertingConfig)

@@ -15,33 +15,12 @@ from pathlib import Path
 
 import click
 
+from monitor.cli_options import config_option, load, store_options
 from monitor.errors import InputError
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_STALE = 30.0  # seconds without a heartbeat after which the daemon counts as not running
-
-_db_option = click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="SQLite database file (default: `database` in monitor.toml).",
-)
-_config_option = click.option(
-    "--config",
-    "config_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Configuration directory (default: the shipped config/).",
-)
-
-
-def _load(config_dir: Path | None, db_path: Path | None):
-    from monitor.config import load_config
-
-    config = load_config(config_dir)
-    return config, Path(db_path or config.resolve(config.monitor.database))
 
 
 def _open_existing(path: Path):
@@ -82,8 +61,7 @@ def _daemon_line(db, now: datetime) -> tuple[bool, str]:
 
 
 @click.command("run")
-@_db_option
-@_config_option
+@store_options
 @click.option(
     "--once", is_flag=True, help="Fetch every enabled feed once, process, and exit (1 if any failed)."
 )
@@ -125,15 +103,14 @@ def feeds() -> None:
 
 
 @feeds.command("list")
-@_db_option
-@_config_option
+@store_options
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per feed instead of a table.")
 def feeds_list(db_path: Path | None, config_dir: Path | None, as_json: bool) -> None:
     """Each feed: kind, schedule, tags, health, last success, error streak, items in its last run."""
     from monitor.feeds.health import assess
     from monitor.feeds.store import FeedState, load_states, recent_runs
 
-    config, path = _load(config_dir, db_path)
+    config, path = load(config_dir, db_path)
     db = _open_existing(path)
     states = load_states(db) if db is not None else {}
     now = datetime.now(UTC)
@@ -182,7 +159,7 @@ def feeds_list(db_path: Path | None, config_dir: Path | None, as_json: bool) -> 
 
 @feeds.command("test")
 @click.argument("name")
-@_config_option
+@config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the posts as contract JSONL.")
 @click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True, help="Posts to show.")
 def feeds_test(name: str, config_dir: Path | None, as_json: bool, limit: int) -> None:
@@ -194,7 +171,7 @@ def feeds_test(name: str, config_dir: Path | None, as_json: bool, limit: int) ->
     from monitor.feeds.http import FetchError, HttpFetcher, build_client
     from monitor.feeds.store import FeedState
 
-    config, _ = _load(config_dir, None)
+    config, _ = load(config_dir, None)
     feed = _feed_or_fail(config, name)
     if feed.kind == "push":
         raise InputError(
@@ -255,13 +232,12 @@ def schedule() -> None:
 
 
 @schedule.command("list")
-@_db_option
-@_config_option
+@store_options
 def schedule_list(db_path: Path | None, config_dir: Path | None) -> None:
     """Next and last run time of each enabled feed, as the running daemon recorded them."""
     from monitor.feeds.store import FeedState, load_states
 
-    config, path = _load(config_dir, db_path)
+    config, path = load(config_dir, db_path)
     db = _open_existing(path)
     now = datetime.now(UTC)
     running, line = _daemon_line(db, now)
@@ -288,7 +264,7 @@ def _command(name: str, command: str, db_path: Path | None, config_dir: Path | N
     from monitor.feeds.store import ensure_tables, request_command, set_paused
     from monitor.store import open_db
 
-    config, path = _load(config_dir, db_path)
+    config, path = load(config_dir, db_path)
     feed = _feed_or_fail(config, name)
     if not feed.enabled:
         raise InputError(f"feed {name!r} is disabled in feeds.toml (set enabled = true)")
@@ -312,8 +288,7 @@ def _command(name: str, command: str, db_path: Path | None, config_dir: Path | N
 
 @schedule.command("run-now")
 @click.argument("name")
-@_db_option
-@_config_option
+@store_options
 def schedule_run_now(name: str, db_path: Path | None, config_dir: Path | None) -> None:
     """Ask the running daemon to fetch feed NAME now (once; its schedule continues)."""
     _command(name, "run-now", db_path, config_dir)
@@ -321,8 +296,7 @@ def schedule_run_now(name: str, db_path: Path | None, config_dir: Path | None) -
 
 @schedule.command("pause")
 @click.argument("name")
-@_db_option
-@_config_option
+@store_options
 def schedule_pause(name: str, db_path: Path | None, config_dir: Path | None) -> None:
     """Stop fetching feed NAME until resumed (kept across restarts)."""
     _command(name, "pause", db_path, config_dir)
@@ -330,8 +304,7 @@ def schedule_pause(name: str, db_path: Path | None, config_dir: Path | None) -> 
 
 @schedule.command("resume")
 @click.argument("name")
-@_db_option
-@_config_option
+@store_options
 def schedule_resume(name: str, db_path: Path | None, config_dir: Path | None) -> None:
     """Resume fetching feed NAME on its schedule."""
     _command(name, "resume", db_path, config_dir)

@@ -8,31 +8,13 @@ from pathlib import Path
 
 import click
 
+from monitor.cli_options import load, store_options
+
 logger = logging.getLogger(__name__)
 
 
-def _paths(db_path: Path | None, config_dir: Path | None):
-    from monitor.config import load_config
-
-    config = load_config(config_dir)
-    return config, db_path or config.resolve(config.monitor.database)
-
-
 @click.group(invoke_without_command=True)
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="SQLite database (default: `database` in monitor.toml).",
-)
-@click.option(
-    "--config",
-    "config_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Configuration directory (default: the shipped config/).",
-)
+@store_options
 @click.option("--host", default=None, help="Address to bind (default: [web] host, 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default: [web] port, 8642).")
 @click.pass_context
@@ -49,7 +31,7 @@ def web(
         return
     from monitor.web.app import serve
 
-    config, path = _paths(db_path, config_dir)
+    config, path = load(config_dir, db_path)
     bind = host or config.monitor.web.host
     if bind not in ("127.0.0.1", "localhost", "::1"):
         logger.warning("serving on %s: put it behind a TLS reverse proxy and set [web] secure_cookie", bind)
@@ -69,7 +51,7 @@ def passwd(ctx: click.Context, username: str, password_stdin: bool) -> None:
     from monitor.web.app import prepare_db
     from monitor.web.store import set_password
 
-    _, path = _paths(ctx.obj.get("db_path"), ctx.obj.get("config_dir"))
+    _, path = load(ctx.obj.get("config_dir"), ctx.obj.get("db_path"))
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
