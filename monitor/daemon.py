@@ -60,6 +60,7 @@ class DaemonOptions:
     workers: int = WORKERS
     on_notification: Callable[[Any], None] | None = None
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    web: bool = False  # serve the dashboard too (`tingfeng run` does, when [web] enabled is true)
 
 
 class Daemon:
@@ -73,6 +74,7 @@ class Daemon:
         self.paces: dict[str, Pace] = {}
         self.demo = None
         self.push = None
+        self.web = None
         self.scheduler: BackgroundScheduler | None = None
         self.config: Config = load_config(options.config_dir)
         self.db_path = Path(options.db_path or self.config.resolve(self.config.monitor.database))
@@ -109,8 +111,9 @@ class Daemon:
     # -- lifecycle ----------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the local servers and the scheduler with every enabled feed's job."""
+        """Start the local servers, the dashboard and the scheduler with every enabled feed's job."""
         self._start_servers()
+        self._start_web()
         defaults = self.feeds.defaults
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
@@ -197,10 +200,10 @@ class Daemon:
                         SHUTDOWN_GRACE,
                     )
             self.scheduler.shutdown(wait=False)
-        for server in (self.demo, self.push):
+        for server in (self.demo, self.push, self.web):
             if server is not None:
                 server.stop()
-        self.demo = self.push = None
+        self.demo = self.push = self.web = None
         if self.context.http is not None:
             self.context.http.client.close()
         if self._delivery_client is not None:
@@ -411,6 +414,22 @@ class Daemon:
             )
             self.push.start()
             logger.info("daemon: push endpoint at %s/push/NAME", self.push.url)
+
+    def _start_web(self) -> None:
+        settings = self.config.monitor.web
+        if not (self.options.web and settings.enabled) or self.web is not None:
+            return
+        from monitor.web.app import BackgroundServer, create_app
+
+        server = BackgroundServer(create_app(self.config, self.db_path), settings.host, settings.port)
+        try:
+            url = server.start()
+        except (OSError, RuntimeError) as exc:
+            # The monitor matters more than its dashboard: keep fetching and alerting, say what is wrong.
+            logger.error("daemon: dashboard not started on %s:%s: %s", settings.host, settings.port, exc)
+            return
+        self.web = server
+        logger.info("daemon: dashboard at %s", url)
 
     def _open_sink(self, config: Config):
         if self.options.store_only:

@@ -272,3 +272,33 @@ def test_kill_9_resumes_every_feed_from_its_cursor_without_loss_or_doubling(tmp_
     assert count(db, "select count(*) from observations where source = 'api'") == 600
     resumed_at = server.hits_for("/api")[hits_before].query.get("cursor")
     assert resumed_at == f"c{stored_api // 20}"
+
+
+def test_the_running_monitor_serves_the_dashboard_and_keeps_running_when_its_port_is_taken(tmp_path):
+    import socket
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = write_config(tmp_path / "config", file_feed(tmp_path / "in.jsonl"))
+    (config / "monitor.toml").write_text(f"[web]\nport = {port}\n", encoding="utf-8")
+    daemon = Daemon(
+        DaemonOptions(config_dir=config, db_path=tmp_path / "t.db", store_only=True, env={}, web=True)
+    )
+    daemon.start()
+    try:
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/incidents", timeout=5).status_code in (302, 303, 401)
+        # A second monitor on the same port cannot serve the dashboard, but it still runs its feeds.
+        second = Daemon(
+            DaemonOptions(config_dir=config, db_path=tmp_path / "u.db", store_only=True, env={}, web=True)
+        )
+        second.start()
+        assert second.web is None and second.scheduler.running
+        second.shutdown()
+    finally:
+        daemon.shutdown()
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)

@@ -71,8 +71,14 @@ def _daemon_line(db, now: datetime) -> tuple[bool, str]:
 @click.option(
     "--store-only", is_flag=True, help="Store fetched posts without classifying or alerting (no model)."
 )
+@click.option("--no-web", is_flag=True, help="Do not serve the dashboard (default: serve it as [web] says).")
 def run(
-    db_path: Path | None, config_dir: Path | None, once: bool, duration: float | None, store_only: bool
+    db_path: Path | None,
+    config_dir: Path | None,
+    once: bool,
+    duration: float | None,
+    store_only: bool,
+    no_web: bool,
 ) -> None:
     """Run the monitor: scheduled feeds into the pipeline, until SIGTERM or Ctrl-C.
 
@@ -84,7 +90,9 @@ def run(
     logging.getLogger("monitor").setLevel(min(logging.getLogger("monitor").getEffectiveLevel(), logging.INFO))
     if not logging.getLogger().handlers:
         logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    daemon = Daemon(DaemonOptions(config_dir=config_dir, db_path=db_path, store_only=store_only))
+    daemon = Daemon(
+        DaemonOptions(config_dir=config_dir, db_path=db_path, store_only=store_only, web=not (no_web or once))
+    )
     if any(f.kind == "demo" and f.enabled for f in daemon.feeds.feeds):
         click.echo(
             "听风 Tingfeng: playing the built-in demo feed in accelerated time (Ctrl-C to stop)", err=True
