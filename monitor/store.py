@@ -228,6 +228,12 @@ def m003_incident_commands(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m004_posts_by_id(db: sqlite_utils.Database) -> None:
+    # Alerts name their evidence posts by id alone: without this, each lookup read the whole posts table.
+    db["posts"].create_index(["id"], if_not_exists=True)
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the store at ``path`` in WAL mode with every migration applied."""
     path = Path(path)
