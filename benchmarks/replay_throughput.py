@@ -78,15 +78,19 @@ def fingerprint(db_path: Path, notifications: list) -> str:
 
 
 def warm_up(config_dir: str | None) -> str:
-    """Load what a process loads once (imports, the model, the tokenizer's dictionary); the classifier's version.
+    """Load what a process loads once (imports, the model, the tokenizers' dictionaries); the classifier's version.
 
     Kept out of the figures: they measure replays, each still opening its database and loading its model.
     """
+    from monitor.detect_text import Vocabulary, phrases
     from monitor.pipeline import Pipeline
 
     with tempfile.TemporaryDirectory() as tmp:
         pipe = Pipeline.open(config_dir, Path(tmp) / "warm.db", mode="replay")
         pipe.classifier.predict(["冰箱门关不上，客服不理人"])
+        phrases(
+            ["冰箱门关不上", "冰箱门又关不上"], Vocabulary(10)
+        )  # titles' word segmenter and its dictionary
         pipe.db.close()
         return str(pipe.classifier.version)
 
