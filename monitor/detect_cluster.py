@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from monitor.detect_config import SEVERITY_LEVELS, DetectionConfig
@@ -79,7 +80,10 @@ class Member:
         return self.key.split("\x1f", 1)[1]
 
     def to_state(self) -> list:
-        return [getattr(self, name) for name in self.__slots__]
+        return list(_MEMBER_FIELDS(self))
+
+
+_MEMBER_FIELDS = attrgetter(*Member.__slots__)
 
 
 # Fields of Cluster saved as they are (the rest are rebuilt or converted).
@@ -138,6 +142,8 @@ class Cluster:
             str, int
         ] = {}  # authors who repost, quote, say "me too" or react to the fault
         self.manual: dict[str, Any] | None = None  # a person resolved it: {"at", "by", "authors"}
+        # Member key -> its post as snapshots give it (members never change what a snapshot reads of them).
+        self.snapshot_posts: dict[str, IncidentPost] = {}
 
     def account(self, m: Member) -> None:
         """Count one member's author into the reach, verified, escalation and echo tallies."""

@@ -175,22 +175,19 @@ class Grouper:
         if not candidates:
             return None
         squared = [(feat, w * w) for feat, w in weights.items()]
-        dots: dict[str, float] = {}
-        for cid in candidates:
-            c = clusters[cid]
-            get = c.terms.get
-            dots[cid] = sum(w2 * get(feat, 0) for feat, w2 in squared) / c.docs
         grouping = self.config.grouping
         window = grouping.match_window_hours * HOUR
         best: tuple[str, float] | None = None
         short = len(feats) <= grouping.echo_max_features
-        for cid, dot in dots.items():
+        for cid in candidates:
             c = clusters[cid]
             if c.status != "resolved" and now - c.last_post > window:
                 continue
             known = faults and c.faults and rank(c.peak_severity) >= _WARNING
             if known and not c.main_faults().intersection(faults):
                 continue  # a warned incident's fault is known: another kind of fault is another incident
+            get = c.terms.get
+            dot = sum(w2 * get(feat, 0) for feat, w2 in squared) / c.docs
             score = dot / (math.sqrt(post_norm2) * self.norm(c))
             if short and score < grouping.min_similarity:
                 # A short echo shares few words; it matches when what it has is typical of the incident.

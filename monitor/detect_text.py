@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from functools import lru_cache
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9]+|[0-9]{2,}[a-z]*")
@@ -177,14 +178,12 @@ def phrases(texts: list[str], vocab: Vocabulary, strip: tuple[str, ...] = (), li
     complaint uses. The best word is joined with the next best when the texts write them close together, in
     the texts' own order and wording ("冰箱门关不上", "热水器漏水").
     """
-    import rjieba
-
     docs = [_strip_names(text, strip) for text in texts if text]
     if not docs:
         return []
     support: Counter[str] = Counter()
     for doc in docs:
-        support.update({w for w in rjieba.cut(doc) if len(w) >= 2 and _WORD_RUN.fullmatch(w)})
+        support.update(_title_words(doc))
     need = max(2, math.ceil(0.1 * len(docs))) if len(docs) > 2 else 1
     scored = []
     for word, n in support.items():
@@ -216,6 +215,14 @@ def phrases(texts: list[str], vocab: Vocabulary, strip: tuple[str, ...] = (), li
         return sum(spots) / len(spots) if spots else 1.0
 
     return sorted(chosen, key=position)
+
+
+@lru_cache(maxsize=4096)
+def _title_words(doc: str) -> frozenset[str]:
+    """The words of one text that may go into a title (an incident's texts are read again as it grows)."""
+    import rjieba
+
+    return frozenset(w for w in rjieba.cut(doc) if len(w) >= 2 and _WORD_RUN.fullmatch(w))
 
 
 def _joined(docs: list[str], a: str, b: str) -> str | None:
