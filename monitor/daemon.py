@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -430,6 +431,26 @@ class Daemon:
             return
         self.web = server
         logger.info("daemon: dashboard at %s", url)
+        self._first_login(url)
+
+    def _first_login(self, url: str) -> None:
+        """With no dashboard user yet (a first `make run`), make one and tell the person at the terminal."""
+        import secrets
+
+        from monitor.web.store import DEFAULT_USER, has_users, set_password
+
+        with self.write_lock:
+            if has_users(self.db) or self.options.env.get(self.config.monitor.web.password_env):
+                return
+            password = secrets.token_urlsafe(9)
+            set_password(self.db, DEFAULT_USER, password)
+        # Printed for the person who started the monitor, never logged: logs are shipped and kept.
+        print(
+            f"听风 dashboard: {url}  user {DEFAULT_USER}, first password {password}"
+            f"  (change it: tingfeng web passwd {DEFAULT_USER})",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def _open_sink(self, config: Config):
         if self.options.store_only:

@@ -274,10 +274,14 @@ def test_kill_9_resumes_every_feed_from_its_cursor_without_loss_or_doubling(tmp_
     assert resumed_at == f"c{stored_api // 20}"
 
 
-def test_the_running_monitor_serves_the_dashboard_and_keeps_running_when_its_port_is_taken(tmp_path):
+def test_the_running_monitor_serves_the_dashboard_and_keeps_running_when_its_port_is_taken(
+    tmp_path, capsys, caplog
+):
     import socket
 
     import httpx
+
+    from monitor.web.store import verify_login
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -291,6 +295,11 @@ def test_the_running_monitor_serves_the_dashboard_and_keeps_running_when_its_por
     try:
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
         assert httpx.get(f"http://127.0.0.1:{port}/incidents", timeout=5).status_code in (302, 303, 401)
+        # A first run makes the dashboard user and tells the terminal its password, not the log.
+        first = capsys.readouterr().err
+        password = first.split("first password ")[1].split()[0]
+        assert verify_login(daemon.db, "admin", password)
+        assert password not in caplog.text
         # A second monitor on the same port cannot serve the dashboard, but it still runs its feeds.
         second = Daemon(
             DaemonOptions(config_dir=config, db_path=tmp_path / "u.db", store_only=True, env={}, web=True)
