@@ -228,15 +228,21 @@ def _title_words(doc: str) -> frozenset[str]:
 def _joined(docs: list[str], a: str, b: str) -> str | None:
     """The commonest way the texts write ``a`` and ``b`` close together (either order), if at least twice."""
     spans: Counter[str] = Counter()
-    pattern = re.compile(
-        f"{re.escape(a)}[^\\s，。！？,.!?]{{0,{_GAP}}}?{re.escape(b)}|{re.escape(b)}[^\\s，。！？,.!?]{{0,{_GAP}}}?{re.escape(a)}"
-    )
+    pattern = _near(a, b)
     for doc in docs:
         spans.update(set(pattern.findall(doc)))
     if not spans:
         return None
     span, n = spans.most_common(1)[0]
     return span if n >= 2 else None
+
+
+@lru_cache(maxsize=1024)
+def _near(a: str, b: str) -> re.Pattern:
+    """``a`` and ``b`` written close together, in either order (compiled once: titles ask for the same pairs)."""
+    return re.compile(
+        f"{re.escape(a)}[^\\s，。！？,.!?]{{0,{_GAP}}}?{re.escape(b)}|{re.escape(b)}[^\\s，。！？,.!?]{{0,{_GAP}}}?{re.escape(a)}"
+    )
 
 
 def _strip_names(text: str, strip: tuple[str, ...]) -> str:
