@@ -20,7 +20,9 @@ def main(names: list[str]) -> int:
     chosen = names or available
     unknown = sorted(set(chosen) - set(available))
     if unknown:
-        print(f"unknown benchmark(s): {', '.join(unknown)} (available: {', '.join(available)})", file=sys.stderr)
+        print(
+            f"unknown benchmark(s): {', '.join(unknown)} (available: {', '.join(available)})", file=sys.stderr
+        )
         return 2
     failed = []
     for name in chosen:

@@ -248,7 +248,8 @@ def test_one_flush_after_hours_tells_what_a_flush_every_minute_would(tmp_path, c
     def run(db, flush_times):
         alerter = Alerter(config, db)
         notes = alerter.submit(
-            [event("a", severity="critical"), event("b", severity="warning"), event("c", severity="watch")], T0
+            [event("a", severity="critical"), event("b", severity="warning"), event("c", severity="watch")],
+            T0,
         )
         db["alerting_acks"].insert({"incident_id": "b", "severity": "warning", "acked_at": iso(T0)})
         for now in flush_times:

@@ -39,7 +39,9 @@ def _run(*args, stdin=None):
 
 
 def test_a_missing_input_file_is_one_line_and_exit_2(tmp_path):
-    result = _run("replay", str(tmp_path / "nope.jsonl"), "--db", str(tmp_path / "x.db"), "--alerts", "a.jsonl")
+    result = _run(
+        "replay", str(tmp_path / "nope.jsonl"), "--db", str(tmp_path / "x.db"), "--alerts", "a.jsonl"
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "nope.jsonl" in result.stderr

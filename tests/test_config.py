@@ -16,11 +16,17 @@ BAD = Path(__file__).parent / "fixtures" / "config" / "monitor"
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("invalid_toml.toml", "invalid TOML: Expected ']' at the end of a table declaration (at line 2, column 5)"),
+        (
+            "invalid_toml.toml",
+            "invalid TOML: Expected ']' at the end of a table declaration (at line 2, column 5)",
+        ),
         ("unknown_key.toml", "databse: unknown key (check the spelling)"),
         ("unknown_nested_key.toml", "web.bind: unknown key (check the spelling)"),
         ("port_out_of_range.toml", "web.port: Input should be less than or equal to 65535 (got 70000)"),
-        ("wrong_type.toml", "replay_batch: Input should be a valid integer, unable to parse string as an integer (got 'many')"),
+        (
+            "wrong_type.toml",
+            "replay_batch: Input should be a valid integer, unable to parse string as an integer (got 'many')",
+        ),
         ("not_utf8.toml", "not UTF-8 text (byte 12)"),
     ],
 )
@@ -44,7 +50,9 @@ def test_check_config_exits_2_naming_file_and_key(tmp_path):
     shutil.copytree(Path(__file__).parent.parent / "config", tmp_path / "config")
     shutil.copy(BAD / "port_out_of_range.toml", tmp_path / "config" / "monitor.toml")
     result = subprocess.run(
-        [sys.executable, "-m", "monitor", "check-config", str(tmp_path / "config")], capture_output=True, text=True
+        [sys.executable, "-m", "monitor", "check-config", str(tmp_path / "config")],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert result.stderr.strip() == (
