@@ -68,6 +68,8 @@ def read_posts(path: str | Path | None, report: ReadReport) -> Iterator[tuple[in
             except InputError as exc:
                 report.note(InputError(str(exc), file=name, line=line_no))
                 continue
+            for problem in post.problems:
+                logger.warning("%s:%d: kept post %r, ignored %s", name, line_no, post.id, problem)
             report.read += 1
             yield line_no, data, post
     finally:

@@ -45,6 +45,8 @@ class Post:
     comments: int | None = None
     likes: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Optional fields that were malformed: ignored (their raw value kept in ``extra``), the post still used.
+    problems: list[str] = field(default_factory=list, compare=False)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -78,21 +80,19 @@ class Post:
         source = data.get("source") or DEFAULT_SOURCE
         if not isinstance(source, str):
             raise InputError(f"field 'source' must be a string, got {type(source).__name__}")
-        return cls(
-            id=post_id,
-            text=text,
-            source=source,
-            url=_optional_str(data, "url"),
-            author=_optional_str(data, "author"),
-            author_followers=_optional_count(data, "author_followers"),
-            author_verified=_optional_bool(data, "author_verified"),
-            created_at=_optional_time(data, "created_at"),
-            observed_at=_optional_time(data, "observed_at"),
-            reposts=_optional_count(data, "reposts"),
-            comments=_optional_count(data, "comments"),
-            likes=_optional_count(data, "likes"),
-            extra={k: v for k, v in data.items() if k not in CONTRACT_FIELDS},
-        )
+        extra = {k: v for k, v in data.items() if k not in CONTRACT_FIELDS}
+        problems: list[str] = []
+        values: dict[str, Any] = {}
+        # A bad optional field ("likes": "1.2万", "created_at": "昨天 10:00") must not lose the post: the
+        # field is ignored, its raw value kept among the extra fields, and the reader is told.
+        for name, parse in _OPTIONAL:
+            try:
+                values[name] = parse(data, name)
+            except InputError as exc:
+                problems.append(str(exc))
+                extra[name] = data[name]
+                values[name] = None
+        return cls(id=post_id, text=text, source=source, extra=extra, problems=problems, **values)
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's JSON form, unknown fields included, ``None`` fields left out."""
@@ -163,3 +163,16 @@ def _optional_time(data: dict, name: str) -> datetime | None:
         return parse_time(value)
     except ValueError:
         raise InputError(f"field {name!r} is not an ISO-8601 time: {value!r:.60}") from None
+
+
+_OPTIONAL = (
+    ("url", _optional_str),
+    ("author", _optional_str),
+    ("author_followers", _optional_count),
+    ("author_verified", _optional_bool),
+    ("created_at", _optional_time),
+    ("observed_at", _optional_time),
+    ("reposts", _optional_count),
+    ("comments", _optional_count),
+    ("likes", _optional_count),
+)

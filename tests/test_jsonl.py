@@ -30,3 +30,13 @@ def test_an_empty_file_reads_nothing_and_skips_nothing(tmp_path):
     report = ReadReport()
     assert list(read_posts(path, report)) == []
     assert (report.read, report.skipped) == (0, [])
+
+
+def test_a_post_with_a_bad_optional_field_is_read_and_the_field_reported(tmp_path, caplog):
+    path = tmp_path / "posts.jsonl"
+    path.write_text('{"id": "1", "text": "门关不上", "likes": "1.2万"}\n', encoding="utf-8")
+    report = ReadReport()
+    posts = [post for _, _, post in read_posts(path, report)]
+    assert [p.id for p in posts] == ["1"] and posts[0].likes is None
+    assert report.skipped == []
+    assert f"{path}:1: kept post '1', ignored field 'likes' must be an integer" in caplog.text
