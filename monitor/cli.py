@@ -34,6 +34,9 @@ def cli(verbose: int) -> None:
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     logging.getLogger("jieba").setLevel(max(level, logging.WARNING))
+    # httpx logs every request URL at INFO: robot webhooks carry their token in the URL. Never log those.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 @cli.command()

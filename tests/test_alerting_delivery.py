@@ -467,3 +467,36 @@ def test_email_starttls_with_login(db, certificate, monkeypatch):
         controller.stop()
     assert logins == [(b"bot", b"mail-pass")]
     _check_mail(inbox)
+
+
+def test_a_hostile_post_cannot_put_links_or_markup_into_alert_messages():
+    from monitor.alerting import message
+
+    note = {
+        "severity": "warning",
+        "status": "firing",
+        "kind": "new",
+        "title": "西门子冰箱门关不上",
+        "summary": "代表帖：「看这里](https://evil.example/phish) [」",
+        "reasons": ["<https://evil.example|点我>"],
+        "post_ids": ["1"],
+        "evidence": [
+            {
+                "id": "1",
+                "author": "甲",
+                "text": "看这里](https://evil.example/phish) [",
+                "url": "javascript:alert(1)",
+            },
+            {"id": "2", "author": "乙", "text": "正常", "url": "https://m.weibo.cn/detail/2"},
+        ],
+        "link": "http://127.0.0.1:8642/incidents/inc-1",
+        "stats": {},
+    }
+    payload = {"notifications": [note]}
+    chat = message.markdown(payload)
+    assert "javascript:" not in chat
+    assert "](https://evil.example" not in chat  # the post's words stay words, not a link
+    assert "(https://m.weibo.cn/detail/2)" in chat  # a plain http(s) link to a post is kept
+    slack = message.slack_mrkdwn(note)
+    assert "<https://evil.example|" not in slack and "javascript:" not in slack
+    assert "javascript:" not in message.html_body(payload)

@@ -64,3 +64,33 @@ def test_demo_prints_the_fridge_alerts_with_simulated_time_and_where_the_databas
     assert len(alerts) == len(set(alerts))
     assert f"datasette {tmp_path / 'demo.db'}" in result.stdout
     assert (tmp_path / "demo.alerts.jsonl").read_text(encoding="utf-8").count("\n") > len(alerts)
+
+
+def test_verbose_logging_never_shows_request_urls_that_carry_webhook_tokens(tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Ok(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.end_headers()
+            self.wfile.write(b"<rss><channel><title>t</title></channel></rss>")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        config = tmp_path / "config"
+        config.mkdir()
+        url = f"http://127.0.0.1:{server.server_port}/feed?access_token=SECRET-TOKEN-123"
+        (config / "feeds.toml").write_text(
+            f'[[feeds]]\nname = "t"\nkind = "rss"\nurl = "{url}"\n', encoding="utf-8"
+        )
+        result = _run("-vv", "feeds", "test", "t", "--config", str(config))
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stderr
+    assert "SECRET-TOKEN-123" not in result.stderr + result.stdout

@@ -7,6 +7,7 @@ it is first sent and when it is retried after a restart.
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 SEVERITY_ZH = {"watch": "关注", "warning": "预警", "critical": "严重"}
@@ -105,6 +106,7 @@ def _facts(note: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _evidence_line(post: dict[str, Any]) -> tuple[str, str | None]:
+    """A post's line and link. Post text and links are written by strangers: only http(s) links are kept."""
     who = post.get("author") or "匿名"
     followers = post.get("author_followers")
     if followers:
@@ -112,7 +114,28 @@ def _evidence_line(post: dict[str, Any]) -> tuple[str, str | None]:
     text = (post.get("text") or post.get("id", "")).replace("\n", " ")
     if len(text) > 60:
         text = text[:60] + "…"
-    return f"{who}：{text}", post.get("url")
+    return f"{who}：{text}", safe_link(post.get("url"))
+
+
+def safe_link(url: Any) -> str | None:
+    """``url`` when it is a plain http(s) link, else None (no javascript:, no markup smuggled in)."""
+    if not isinstance(url, str) or not _SAFE_URL.fullmatch(url):
+        return None
+    return url
+
+
+_SAFE_URL = re.compile(r"https?://[^\s<>()\[\]|\"'`]+", re.IGNORECASE)
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|<>~])")
+
+
+def _slack(text: str) -> str:
+    """Slack's three control characters, escaped as its docs ask."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _md(text: str) -> str:
+    """Escape markdown so that a post's words cannot become links, headings or emphasis in a chat message."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def _evidence(note: dict[str, Any]) -> list[dict[str, Any]]:
@@ -123,17 +146,17 @@ def markdown(payload: dict[str, Any]) -> str:
     """Markdown for DingTalk, WeCom and Feishu (bold, links, lists)."""
     parts = []
     for note in payload["notifications"]:
-        lines = [f"### {headline(note)}"]
-        lines += [f"**{name}**：{value}  " for name, value in _facts(note)]
+        lines = [f"### {_md(headline(note))}"]
+        lines += [f"**{name}**：{_md(str(value))}  " for name, value in _facts(note)]
         if note.get("reasons"):
             lines.append("**原因**：")
-            lines += [f"- {reason}" for reason in note["reasons"]]
+            lines += [f"- {_md(reason)}" for reason in note["reasons"]]
         evidence = _evidence(note)
         if evidence:
             lines.append("**证据**：")
             for index, post in enumerate(evidence, 1):
                 text, url = _evidence_line(post)
-                lines.append(f"{index}. [{text}]({url})" if url else f"{index}. {text}")
+                lines.append(f"{index}. [{_md(text)}]({url})" if url else f"{index}. {_md(text)}")
         lines.append(f"[在看板中查看]({note['link']})")
         parts.append("\n".join(lines))
     return "\n\n---\n\n".join(parts)
@@ -141,12 +164,12 @@ def markdown(payload: dict[str, Any]) -> str:
 
 def slack_mrkdwn(note: dict[str, Any]) -> str:
     """Slack's mrkdwn flavour of one notification (single-asterisk bold, <url|text> links)."""
-    lines = [f"*{name}*：{value}" for name, value in _facts(note)]
+    lines = [f"*{name}*：{_slack(str(value))}" for name, value in _facts(note)]
     if note.get("reasons"):
-        lines.append("*原因*：" + "；".join(note["reasons"]))
+        lines.append("*原因*：" + _slack("；".join(note["reasons"])))
     for index, post in enumerate(_evidence(note), 1):
         text, url = _evidence_line(post)
-        text = text.replace("<", "&lt;").replace(">", "&gt;").replace("|", "｜")
+        text = _slack(text).replace("|", "｜")
         lines.append(f"{index}. <{url}|{text}>" if url else f"{index}. {text}")
     lines.append(f"<{note['link']}|在看板中查看>")
     return "\n".join(lines)
