@@ -92,7 +92,7 @@ def test_incidents_sit_in_several_times_more_background(name):
     assert len(posts - incident_ids) >= BACKGROUND_FACTOR * len(incident_ids)
 
 
-def test_default_scenario_replays_in_seconds():
+def test_default_scenario_has_a_demo_sized_number_of_lines():
     lines = read_lines(DEFAULT_SCENARIO)
     assert DEFAULT_LINES[0] <= len(lines) <= DEFAULT_LINES[1]
 

@@ -299,4 +299,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 
 
 def _host(url: str) -> str:
-    return urlsplit(url).netloc or url
+    # hostname, not netloc: a proxy or feed URL's user:password must never reach messages or the database.
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return "?"
+    return f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
