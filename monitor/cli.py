@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 EXIT_SKIPPED = 1
 EXIT_USER_ERROR = 2
+EXIT_DATABASE = 3
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -265,6 +267,10 @@ def main(argv: list[str] | None = None) -> None:
     except MonitorError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USER_ERROR)
+    except sqlite3.OperationalError as exc:
+        # A full disk or a lock held too long: nothing committed is lost; a rerun resumes.
+        click.echo(f"error: database: {exc} (nothing committed was lost; run the command again)", err=True)
+        sys.exit(EXIT_DATABASE)
     except BrokenPipeError:
         sys.exit(0)
     except KeyboardInterrupt:

@@ -55,6 +55,9 @@ def iter_lines(name: str, stream: IO[bytes], report: ReadReport) -> Iterator[tup
                 InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", file=name, line=line_no)
             )
             continue
+        except RecursionError:
+            report.note(InputError("JSON nested too deeply", file=name, line=line_no))
+            continue
         yield line_no, data
 
 

@@ -37,6 +37,9 @@ DETECTOR_STATE = "default"
 # when it changed; the ``default`` row keeps the rest and the clusters' ids in order.
 CLUSTER_STATE = DETECTOR_STATE + "/cluster/"
 TICK_EVERY = timedelta(minutes=1)
+# A post dated further ahead than this (a broken clock, a typo'd year) runs on the wall clock instead: one
+# post "from 2099" must not drag every incident and alert timer decades ahead.
+MAX_AHEAD = timedelta(days=1)
 
 
 @dataclass
@@ -109,8 +112,7 @@ class Pipeline:
         fallback = now or datetime.now(UTC)
         with self._transaction():
             batch = [
-                (post, normalize(post.text), post.seen_at or fallback, _tags_for(post, tags))
-                for post in posts
+                (post, normalize(post.text), _clock(post, fallback), _tags_for(post, tags)) for post in posts
             ]
             stored = save_posts(self.db, batch)
             saved = [
@@ -257,7 +259,7 @@ class Pipeline:
     def _transaction(self) -> Iterator[None]:
         last_tick = self._last_tick
         try:
-            with self.db.atomic():
+            with self._write_lock():
                 yield
         except BaseException:
             # Rolled back: what detection and alerting hold in memory must not run ahead of the database.
@@ -267,6 +269,27 @@ class Pipeline:
             self._last_tick = last_tick
             self._flush_at = None
             raise
+
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        """One transaction that takes SQLite's write lock up front (``BEGIN IMMEDIATE``).
+
+        SQLite's busy timeout does not apply when a read transaction is upgraded to a write, so a deferred
+        BEGIN failed at once ("database is locked") whenever the dashboard or the CLI was writing.
+        """
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def _persist(self) -> None:
         known = saved_revisions(self.db)
@@ -302,6 +325,17 @@ class Pipeline:
             return
         for notification in notifications:
             self.on_notification(notification)
+
+
+def _clock(post: Post, fallback: datetime) -> datetime:
+    seen = post.seen_at or fallback
+    limit = datetime.now(UTC) + MAX_AHEAD
+    if seen > limit:
+        logger.warning(
+            "post %s/%s is dated %s, in the future: using the current time", *post.key, seen.isoformat()
+        )
+        return datetime.now(UTC)
+    return seen
 
 
 def _tags_for(post: Post, tags: dict[str, str] | None) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ CONTRACT_FIELDS = (
 COUNT_FIELDS = ("reposts", "comments", "likes")
 DEFAULT_SOURCE = "replay"
 MAX_TEXT_CHARS = 100_000
+MAX_COUNT = 2**63 - 1  # SQLite INTEGER
 
 
 @dataclass(slots=True)
@@ -66,6 +68,9 @@ class Post:
         for name in ("id", "text"):
             if name not in data or data[name] is None:
                 raise InputError(f"missing required field {name!r}")
+        if not _encodable(json.dumps(data, ensure_ascii=False, default=str)):
+            # JSON can spell "\ud800"; such a string cannot be stored or sent anywhere.
+            raise InputError("holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text")
         post_id = data["id"]
         if isinstance(post_id, bool) or not isinstance(post_id, (str, int)):
             raise InputError(f"field 'id' must be a string, got {type(post_id).__name__}")
@@ -116,6 +121,14 @@ def parse_time(value: str) -> datetime:
     return parsed
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _optional_str(data: dict, name: str) -> str | None:
     value = data.get(name)
     if value is None:
@@ -139,6 +152,8 @@ def _optional_count(data: dict, name: str) -> int | None:
         raise InputError(f"field {name!r} must be an integer, got {value!r:.40}")
     if value < 0:
         raise InputError(f"field {name!r} must not be negative, got {value}")
+    if value > MAX_COUNT:
+        raise InputError(f"field {name!r} is {value}, larger than any real count")
     return value
 
 

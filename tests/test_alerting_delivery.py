@@ -500,3 +500,52 @@ def test_a_hostile_post_cannot_put_links_or_markup_into_alert_messages():
     slack = message.slack_mrkdwn(note)
     assert "<https://evil.example|" not in slack and "javascript:" not in slack
     assert "javascript:" not in message.html_body(payload)
+
+
+def test_a_message_made_at_a_china_time_is_due_at_the_same_instant_in_utc(tmp_path):
+    import io
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from monitor.alerting.outbox import deliver_due
+    from monitor.store import open_db
+
+    db = open_db(tmp_path / "o.db")
+    made = datetime(2024, 6, 1, 12, 0, tzinfo=timezone(timedelta(hours=8)))
+    db["alerting_outbox"].insert(
+        {
+            "id": "m1",
+            "receiver": "console",
+            "group_key": "g",
+            "created_at": made.isoformat(),
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": made.isoformat(),
+            "payload": json.dumps(
+                {
+                    "fired_at": made.isoformat(),
+                    "notifications": [
+                        {
+                            "severity": "warning",
+                            "status": "firing",
+                            "kind": "new",
+                            "title": "西门子冰箱门关不上",
+                            "summary": "",
+                            "reasons": [],
+                            "post_ids": [],
+                            "link": "http://127.0.0.1:8642/incidents/inc-1",
+                            "stats": {},
+                        }
+                    ],
+                }
+            ),
+        }
+    )
+    from monitor.alerting import load_alerting_config
+
+    config = load_alerting_config(tmp_path)  # defaults: a console receiver
+    deliver_due(db, config, http=None, now=datetime(2024, 6, 1, 3, 59, tzinfo=UTC), console=io.StringIO())
+    assert db["alerting_outbox"].get("m1")["attempts"] == 0
+    out = io.StringIO()
+    deliver_due(db, config, http=None, now=datetime(2024, 6, 1, 4, 0, tzinfo=UTC), console=out)
+    assert db["alerting_outbox"].get("m1")["status"] == "sent"
+    assert "西门子冰箱门关不上" in out.getvalue()

@@ -40,3 +40,21 @@ def test_a_post_with_a_bad_optional_field_is_read_and_the_field_reported(tmp_pat
     assert [p.id for p in posts] == ["1"] and posts[0].likes is None
     assert report.skipped == []
     assert f"{path}:1: kept post '1', ignored field 'likes' must be an integer" in caplog.text
+
+
+def test_lines_that_cannot_be_stored_are_reported_not_fatal(tmp_path):
+    path = tmp_path / "posts.jsonl"
+    deep = "[" * 100_000 + "]" * 100_000
+    path.write_text(
+        '{"id": "s", "text": "\\ud800"}\n'
+        f'{{"id": "d", "text": "x", "deep": {deep}}}\n'
+        '{"id": "big", "text": "ok", "likes": 9223372036854775808}\n',
+        encoding="utf-8",
+    )
+    report = ReadReport()
+    posts = [post for _, _, post in read_posts(path, report)]
+    assert [p.id for p in posts] == ["big"] and posts[0].likes is None
+    assert [str(e).split(": ", 1)[1] for e in report.skipped] == [
+        "holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text",
+        "JSON nested too deeply",
+    ]

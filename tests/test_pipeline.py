@@ -148,3 +148,41 @@ def test_a_resolve_asked_from_the_dashboard_is_applied_by_the_running_pipeline(t
     assert (status, result) == ("resolved", "resolved")
     # Applied once: the next minute does not resolve it again.
     assert not [n for n in pipe.tick(later + timedelta(minutes=1)) if n.incident_id == incident_id]
+
+
+def test_a_writer_holding_the_database_makes_the_pipeline_wait_not_fail(tmp_path, fridge_posts):
+    import threading
+    import time
+
+    pipe = pipeline(tmp_path / "a.db")
+    pipe.process(fridge_posts[:50])
+    other = sqlite3.connect(tmp_path / "a.db", check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    released = threading.Event()
+
+    def release():
+        time.sleep(1.0)
+        other.execute("COMMIT")
+        released.set()
+
+    threading.Thread(target=release).start()
+    result = pipe.process(fridge_posts[50:100])
+    assert released.is_set() and result.saved == 50
+    other.close()
+
+
+def test_a_post_dated_decades_ahead_runs_on_the_current_time(tmp_path, fridge_posts):
+    from datetime import UTC, datetime
+
+    from monitor.post import Post
+
+    pipe = pipeline(tmp_path / "a.db")
+    pipe.process(fridge_posts[:300])
+    future = Post.from_dict(
+        {"id": "f", "text": "海尔冰箱门又掉了", "created_at": "2099-01-01T00:00:00+08:00"}
+    )
+    before = datetime.now(UTC)
+    pipe.process([future])
+    pipe.process(fridge_posts[300:400])  # later lines still go through, and quickly
+    stamp = pipe.db.execute("select classified_at from classifications where post_id = 'f'").fetchone()[0]
+    assert before <= datetime.fromisoformat(stamp) <= datetime.now(UTC)

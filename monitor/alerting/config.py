@@ -249,7 +249,7 @@ class DeliveryConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_attempts: int = Field(8, ge=1, le=100)
+    max_attempts: int = Field(12, ge=1, le=100)
     backoff_initial: Duration = timedelta(seconds=10)
     backoff_max: Duration = timedelta(minutes=30)
     timeout: Duration = timedelta(seconds=10)

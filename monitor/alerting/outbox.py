@@ -55,8 +55,9 @@ def deliver_due(
     report = DeliveryReport()
     rows = list(
         db.query(
-            "select * from alerting_outbox where status = 'pending' and next_attempt_at <= ? "
-            "order by created_at, id" + (f" limit {int(limit)}" if limit else ""),
+            # Times carry their offset (a post's +08:00, the daemon's UTC): compare instants, not strings.
+            "select * from alerting_outbox where status = 'pending' and julianday(next_attempt_at) <= julianday(?) "
+            "order by julianday(created_at), id" + (f" limit {int(limit)}" if limit else ""),
             [store.iso(now)],
         )
     )
