@@ -37,9 +37,10 @@ DETECTOR_STATE = "default"
 # when it changed; the ``default`` row keeps the rest and the clusters' ids in order.
 CLUSTER_STATE = DETECTOR_STATE + "/cluster/"
 TICK_EVERY = timedelta(minutes=1)
-# A post dated further ahead than this (a broken clock, a typo'd year) runs on the wall clock instead: one
-# post "from 2099" must not drag every incident and alert timer decades ahead.
-MAX_AHEAD = timedelta(days=1)
+# A post dated further ahead of the clock so far than this (a broken clock, a typo'd year) runs on the clock
+# so far instead: one post "from 2099" must not drag every incident and alert timer decades ahead. Generous,
+# because a quiet feed can go weeks without a post.
+MAX_AHEAD = timedelta(days=60)
 
 
 @dataclass
@@ -111,9 +112,12 @@ class Pipeline:
             return result
         fallback = now or datetime.now(UTC)
         with self._transaction():
-            batch = [
-                (post, normalize(post.text), _clock(post, fallback), _tags_for(post, tags)) for post in posts
-            ]
+            batch = []
+            clock_so_far = self._last_tick
+            for post in posts:
+                clock = _bounded_clock(post, fallback, clock_so_far)
+                clock_so_far = max(clock_so_far or clock, clock)
+                batch.append((post, normalize(post.text), clock, _tags_for(post, tags)))
             stored = save_posts(self.db, batch)
             saved = [
                 (item, clock, post_tags) for item, (_, _, clock, post_tags) in zip(stored, batch, strict=True)
@@ -327,15 +331,14 @@ class Pipeline:
             self.on_notification(notification)
 
 
-def _clock(post: Post, fallback: datetime) -> datetime:
+def _bounded_clock(post: Post, fallback: datetime, clock_so_far: datetime | None) -> datetime:
+    """The post's own time, unless it lies far ahead of the clock so far (then the clock so far)."""
     seen = post.seen_at or fallback
-    limit = datetime.now(UTC) + MAX_AHEAD
-    if seen > limit:
-        logger.warning(
-            "post %s/%s is dated %s, in the future: using the current time", *post.key, seen.isoformat()
-        )
-        return datetime.now(UTC)
-    return seen
+    reference = clock_so_far or datetime.now(UTC)
+    if seen <= reference + MAX_AHEAD:
+        return seen
+    logger.warning("post %s/%s is dated %s, far ahead of the clock: using %s", *post.key, seen, reference)
+    return reference
 
 
 def _tags_for(post: Post, tags: dict[str, str] | None) -> dict[str, str]:

@@ -128,7 +128,7 @@ def decode_json(response: Response, feed: str | None = None) -> tuple[Any, list[
         )
     try:
         payload = json.loads(stripped)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise FetchError(
             f"response is not valid JSON: {exc}", feed=feed, reason="parse_error", status=response.status
         ) from None

@@ -66,14 +66,14 @@ def parse_body(body: bytes, default_source: str) -> tuple[list[dict[str, Any]], 
     try:
         decoded = json.loads(stripped)
         items = decoded if isinstance(decoded, list) else [decoded]
-    except ValueError:
+    except (ValueError, RecursionError):
         items = []
         for line in stripped.splitlines():
             if not line.strip():
                 continue
             try:
                 items.append(json.loads(line))
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 items.append(InputError(f"not valid JSON: {exc}"))
     accepted, rejected = [], []
     for index, item in enumerate(items):

@@ -115,7 +115,7 @@ def decode_api(response: Response, feed: str | None = None) -> tuple[dict[str, A
         )
     try:
         payload = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise FetchError(
             f"response is not valid JSON: {exc}", feed=feed, reason="parse_error", status=response.status
         ) from None
@@ -212,7 +212,7 @@ def _long_text(context: FetchContext, feed: WeiboFeed, headers: dict[str, str], 
         )
         payload = json.loads(response.text()[0])
         content = payload["data"]["longTextContent"]
-    except (FetchError, ValueError, KeyError, TypeError) as exc:
+    except (FetchError, ValueError, KeyError, TypeError, RecursionError) as exc:
         logger.info(
             "feed %s: full text of %s unavailable (%s); keeping the short text", feed.name, post.id, exc
         )
