@@ -20,6 +20,7 @@ from fixtures.feeds.server import FixtureServer, Reply
 
 from monitor.daemon import Daemon, DaemonOptions
 from monitor.feeds.store import load_state, request_command
+from monitor.store import open_db
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,20 +88,22 @@ def test_each_enabled_feed_gets_a_job_with_max_instances_one_and_coalescing(daem
 def test_pause_resume_and_run_now_reach_the_running_daemon_through_the_database(daemon_factory, tmp_path):
     daemon = daemon_factory(file_feed(tmp_path / "a.jsonl", "a"))
     daemon.start()
+    # The commands come from another process (the CLI, the dashboard): another connection, never the daemon's.
+    cli_db = open_db(tmp_path / "t.db")
     job = daemon.scheduler.get_job("feed:a")
-    request_command(daemon.db, "a", "pause", datetime.now(UTC))
+    request_command(cli_db, "a", "pause", datetime.now(UTC))
     daemon._control()
     assert job.next_run_time is None or daemon.scheduler.get_job("feed:a").next_run_time is None
     assert load_state(daemon.db, "a").paused == 1
     assert daemon.runner.run("a").status == "skipped"
-    request_command(daemon.db, "a", "run-now", datetime.now(UTC))
+    request_command(cli_db, "a", "run-now", datetime.now(UTC))
     daemon._control()
     row = list(daemon.db.query("select result from feed_commands order by id desc limit 1"))[0]
     assert row["result"] == "paused: resume it first"
     ran = threading.Event()
     daemon.scheduler.add_listener(lambda event: event.job_id == "feed:a" and ran.set(), EVENT_JOB_EXECUTED)
-    request_command(daemon.db, "a", "resume", datetime.now(UTC))
-    request_command(daemon.db, "a", "run-now", datetime.now(UTC))
+    request_command(cli_db, "a", "resume", datetime.now(UTC))
+    request_command(cli_db, "a", "run-now", datetime.now(UTC))
     daemon._control()
     assert load_state(daemon.db, "a").paused == 0
     assert ran.wait(10), "run-now did not run the feed"
