@@ -22,23 +22,11 @@ from hypothesis import strategies as st
 from benchmarks.fault_suite.servers import LocalServer, Reply
 from benchmarks.fault_suite.tally import Tally
 from benchmarks.fault_suite.workspace import integrity, monitor_command, rows, run, tail, write_config
+from monitor.post import CONTRACT_FIELDS
 
 logger = logging.getLogger(__name__)
 
-FIELDS = (
-    "id",
-    "text",
-    "source",
-    "url",
-    "author",
-    "author_followers",
-    "author_verified",
-    "created_at",
-    "observed_at",
-    "reposts",
-    "comments",
-    "likes",
-)
+FIELDS = CONTRACT_FIELDS  # id and text first, then the optional fields
 # Any code point, lone surrogates and controls included: JSON's \\uXXXX escapes can carry all of them.
 ANY_CHAR = st.characters() | st.characters(categories=["Cs"]) | st.sampled_from("\x00\x1b\u2028\ufeff\u202e")
 ANY_TEXT = st.text(ANY_CHAR, max_size=60)
