@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -24,6 +24,7 @@ from monitor.feeds.config import DemoFeed
 from monitor.feeds.fetch import FetchContext, Page
 from monitor.feeds.http import FetchError
 from monitor.feeds.jsonapi import decode_json
+from monitor.feeds.local_server import LocalServer
 from monitor.feeds.store import FeedState
 from monitor.post import Post, parse_time
 
@@ -67,8 +68,10 @@ def load_lines(path: Path) -> list[dict[str, Any]]:
     return lines
 
 
-class DemoServer:
+class DemoServer(LocalServer):
     """Serves one scenario's lines once their simulated time has come."""
+
+    thread_name = "demo-server"
 
     def __init__(
         self, scenario: str, speed: float, *, resume_from: int = 0, host: str = "127.0.0.1", port: int = 0
@@ -84,18 +87,14 @@ class DemoServer:
         start = self.lines[resume_from]["clock"] - timedelta(minutes=1)
         self.clock = AcceleratedClock(start, speed)
         self.finished = threading.Event()
-        self.httpd = ThreadingHTTPServer((host, port), self._handler())
-        self.httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self._listen(host, port, self._handler())
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/posts"
+        return f"{self.base_url}/posts"
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="demo-server", daemon=True)
-        self._thread.start()
+        super().start()
         logger.info(
             "demo: serving scenario %r (%d observations) at %s, %gx real time from %s",
             self.scenario,
@@ -104,10 +103,6 @@ class DemoServer:
             self.clock.speed,
             self.clock.start.isoformat(timespec="minutes"),
         )
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
     def page(self, cursor: int, limit: int = PAGE_SIZE) -> dict[str, Any]:
         """Lines from ``cursor`` that are due by the simulated now, at most ``limit``."""

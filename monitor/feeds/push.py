@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import sqlite_utils
@@ -22,6 +22,7 @@ from monitor.errors import InputError
 from monitor.feeds.config import PushFeed
 from monitor.feeds.fetch import FetchContext, Page
 from monitor.feeds.http import FetchError
+from monitor.feeds.local_server import LocalServer
 from monitor.feeds.store import FeedState
 from monitor.post import Post
 from monitor.store import iso
@@ -88,8 +89,10 @@ def parse_body(body: bytes, default_source: str) -> tuple[list[dict[str, Any]], 
     return accepted, rejected
 
 
-class PushServer:
+class PushServer(LocalServer):
     """A small threaded HTTP server in front of ``push_inbox``; tokens resolved once at start."""
+
+    thread_name = "push-server"
 
     def __init__(
         self,
@@ -116,22 +119,11 @@ class PushServer:
                     feed.token_env or feed.token_file,
                 )
         self._lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer((host, port), self._handler())
-        self.httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self._listen(host, port, self._handler())
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="push-server", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return self.base_url
 
     def accept(self, feed: str, posts: list[dict[str, Any]]) -> None:
         stamp = iso(datetime.now(UTC))
