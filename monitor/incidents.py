@@ -16,25 +16,10 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from monitor.detect import Incident
+from monitor.store import migrations as core
 
 migrations = Migrations("tingfeng.incidents")
 
-_INCIDENT_COLUMNS: dict[str, Any] = {
-    "title": str,
-    "brand": str,
-    "feed": str,
-    "status": str,
-    "severity": str,
-    "score": float,
-    "first_post_at": str,
-    "last_post_at": str,
-    "updated_at": str,
-    "n_posts": int,
-    "n_authors": int,
-    "reach": int,
-    "summary": str,
-    "reasons": str,
-}
 _DETECTION_COLUMNS: dict[str, Any] = {
     "peak_severity": str,
     "opened_at": str,
@@ -50,17 +35,11 @@ _POST_COLUMNS: dict[str, Any] = {"author": str, "similarity": float, "followers"
 
 @migrations(name="detection_columns")
 def _detection_columns(db: sqlite_utils.Database) -> None:
+    # Detection extends the core tables: make sure they exist first (a bare database in a test or a tool).
+    core.apply(db)
     incidents = db["incidents"]
-    if not incidents.exists():
-        incidents.create({"id": str, **_INCIDENT_COLUMNS}, pk="id")
-    _add_missing(incidents, {**_INCIDENT_COLUMNS, **_DETECTION_COLUMNS})
+    _add_missing(incidents, _DETECTION_COLUMNS)
     posts = db["incident_posts"]
-    if not posts.exists():
-        posts.create(
-            {"incident_id": str, "source": str, "post_id": str, "added_at": str},
-            pk=("incident_id", "source", "post_id"),
-            foreign_keys=[("incident_id", "incidents", "id")],
-        )
     _add_missing(posts, _POST_COLUMNS)
     db["incident_history"].create(
         {"incident_id": str, "seq": int, "at": str, "status": str, "severity": str, "event": str},

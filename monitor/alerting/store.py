@@ -19,28 +19,17 @@ from sqlite_utils import Migrations
 from monitor.alerting.dispatch import Alert, Group
 from monitor.alerting.matchers import parse_matchers
 from monitor.alerting.mute import Silence
+from monitor.store import migrations as core
 
 migrations = Migrations("tingfeng.alerting")
 
-NOTIFICATION_COLUMNS = {
-    "alert_id": str,
-    "incident_id": str,
-    "severity": str,
-    "status": str,
-    "fired_at": str,
-    "title": str,
-    "summary": str,
-    "post_ids": str,
-    "reasons": str,
-    "receiver": str,
-}
 EXTRA_NOTIFICATION_COLUMNS = {"kind": str, "group_key": str, "outbox_id": str, "changes": str, "labels": str}
 
 
 @migrations()
 def m001_alerting(db: sqlite_utils.Database) -> None:
-    if not db["alerts"].exists():  # the core set makes it; a bare database (tests, tools) gets it here
-        db["alerts"].create(NOTIFICATION_COLUMNS, pk="alert_id")
+    # The notification log extends the core `alerts` table: make sure it exists (a bare database, a tool).
+    core.apply(db)
     for name, kind in EXTRA_NOTIFICATION_COLUMNS.items():
         if name not in db["alerts"].columns_dict:
             db["alerts"].add_column(name, kind)
