@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -115,3 +116,25 @@ def test_posts_without_a_source_take_the_feeds(tmp_path, source):
     runner = make_runner(tmp_path, path, **({"source": source} if source else {}))
     runner.run("f")
     assert [row["source"] for row in runner.db.query("select source from posts")] == [source or "file"]
+
+
+def test_every_observation_of_a_post_in_one_batch_is_kept(tmp_path):
+    # An export that logs a post each time its counts were read: one batch, three points of its history.
+    path = tmp_path / "in.jsonl"
+    lines = [
+        json.dumps(
+            {"id": "p", "text": "冰箱门关不上", "reposts": n, "observed_at": f"2025-11-23T0{hour}:00:00Z"}
+        )
+        for hour, n in ((1, 10), (2, 250), (3, 4000))
+    ]
+    lines.append(lines[-1])  # the same observation twice is one observation
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    runner = make_runner(tmp_path, path)
+    result = runner.run("f")
+    assert result.items == 3
+    history = [
+        (row["observed_at"][:13], row["reposts"])
+        for row in runner.db.query("select observed_at, reposts from observations order by observed_at")
+    ]
+    assert history == [("2025-11-23T01", 10), ("2025-11-23T02", 250), ("2025-11-23T03", 4000)]
+    assert runner.db.execute("select reposts from posts where id = 'p'").fetchone()[0] == 4000

@@ -167,11 +167,18 @@ def html_to_text(markup: str) -> str:
 
 
 def dedupe(posts: list[Post]) -> tuple[list[Post], int]:
-    """Keep one post per key (the last seen, which carries the freshest counts); returns how many dropped."""
-    by_key: dict[tuple[str, str], Post] = {}
+    """Keep one post per key and observation time; returns how many were dropped.
+
+    A page that lists one post twice at the same moment (a pinned post, a retried page) keeps the last copy,
+    which carries the freshest counts. Copies stamped with different ``observed_at`` times (a JSONL log of
+    re-observations) are each an observation of their own: all of them are kept, so the post's engagement
+    history loses none of its points.
+    """
+    by_key: dict[tuple[str, str, datetime | None], Post] = {}
     for post in posts:
-        by_key.pop(post.key, None)
-        by_key[post.key] = post
+        key = (*post.key, post.observed_at)
+        by_key.pop(key, None)
+        by_key[key] = post
     return list(by_key.values()), len(posts) - len(by_key)
 
 
