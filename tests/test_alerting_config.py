@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from monitor.alerting import AlertingConfig, load_alerting_config
-from monitor.alerting.config import parse_duration
+from monitor.alerting.config import parse_duration, url_credential
 from monitor.alerting.matchers import parse_matcher, parse_matchers
 from monitor.config import load_file
 from monitor.errors import ConfigError
@@ -28,6 +28,8 @@ BAD_FILES = {
     "url_missing.toml": "receivers[1].webhook: receiver 'hook' needs exactly one of url, url_env, url_file (got none)",
     "two_secret_sources.toml": "receivers[1].dingtalk: receiver 'ding': give secret_env or secret_file, not both",
     "secret_in_file.toml": "receivers[1].dingtalk: 'secret' would put a secret in the config file",
+    "token_in_url.toml": "receivers[1].dingtalk: receiver 'ding': its url holds a credential (the access_token= "
+    "parameter), which would put a secret in the config file",
     "group_by_all_mixed.toml": 'route.group_by: "..." (group by every label) cannot be combined with other labels',
     "inhibit_without_source.toml": "inhibit_rules[0].source_matchers: needs at least one matcher",
     "email_password_without_username.toml": "receivers[1].email: receiver 'mail': a password needs a username",
@@ -63,6 +65,22 @@ def test_shipped_config_and_defaults_load():
     config = load_alerting_config(ROOT / "config")
     assert {r.name for r in config.receivers} == {"console", "digest", "ops", "pager"}
     assert AlertingConfig().route.receiver == "console"
+
+
+@pytest.mark.parametrize(
+    ("url", "credential"),
+    [
+        ("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6", "the key= parameter"),
+        ("https://hooks.slack.com/services/T000/B000/XXXX", "the token in the hooks.slack.com path"),
+        ("https://open.feishu.cn/open-apis/bot/v2/hook/2f8e", "the token in the open.feishu.cn path"),
+        ("https://alert:hunter2@ops.example.com/hook", "a password before the host"),
+        ("tgram://123456:ABC/987", "the tgram:// service's token"),
+        ("https://ops.example.com/hooks/tingfeng", None),
+        ("json://127.0.0.1:9000/apprise", None),
+    ],
+)
+def test_credentials_in_receiver_urls_are_recognised(url, credential):
+    assert url_credential(url) == credential
 
 
 def test_durations():

@@ -10,6 +10,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import (
     BaseModel,
@@ -145,7 +146,50 @@ class _UrlReceiver(_Receiver):
             raise ValueError(
                 f"receiver {self.name!r} needs exactly one of url, url_env, url_file (got {', '.join(given) or 'none'})"
             )
+        if self.url and (credential := url_credential(self.url)):
+            raise ValueError(
+                f"receiver {self.name!r}: its url holds a credential ({credential}), which would put a secret in "
+                "the config file: name an environment variable (url_env) or a file (url_file) that holds the URL"
+            )
         return self
+
+
+# Query parameters and URL paths through which chat robots and webhooks carry their token.
+_TOKEN_PARAMS = {
+    "access_token",
+    "token",
+    "key",
+    "secret",
+    "sign",
+    "signature",
+    "password",
+    "api_key",
+    "apikey",
+}
+_TOKEN_PATHS = (
+    ("hooks.slack.com", "/services/"),
+    ("open.feishu.cn", "/open-apis/bot/"),
+    ("open.larksuite.com", "/open-apis/bot/"),
+)
+# Apprise schemes that do not hold a token themselves (generic JSON/XML/form posts to a URL).
+_APPRISE_PLAIN = {"http", "https", "json", "jsons", "xml", "xmls", "form", "forms"}
+
+
+def url_credential(url: str) -> str | None:
+    """What in ``url`` is a credential (a token parameter, a password, a robot's token path), or None."""
+    parts = urlsplit(url)
+    if parts.password:
+        return "a password before the host"
+    for name in parse_qs(parts.query, keep_blank_values=True):
+        if name.lower() in _TOKEN_PARAMS:
+            return f"the {name}= parameter"
+    host = (parts.hostname or "").lower()
+    for robot_host, path in _TOKEN_PATHS:
+        if host == robot_host and parts.path.startswith(path):
+            return f"the token in the {robot_host} path"
+    if parts.scheme.lower() not in _APPRISE_PLAIN and host not in ("127.0.0.1", "localhost", "::1"):
+        return f"the {parts.scheme}:// service's token"
+    return None
 
 
 class _SignedReceiver(_UrlReceiver):
