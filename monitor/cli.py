@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from monitor.cli_options import config_option, db_option, load
+from monitor.cli_options import config_option, db_option, load, store_options
 from monitor.errors import ConfigError, InputError, MonitorError
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,8 @@ def cli(verbose: int) -> None:
     "model_path",
     type=click.Path(path_type=Path),
     default=None,
-    help="Model directory (default: the shipped default model).",
+    help="Model directory (default: the model promoted in the database, else the configured one, else the "
+    "shipped default).",
 )
 @click.option(
     "--batch",
@@ -64,16 +65,35 @@ def cli(verbose: int) -> None:
     show_default=True,
     help="Posts classified per batch.",
 )
-def classify(input_path: str, output: str, model_path: Path | None, batch: int) -> None:
+@store_options
+def classify(
+    input_path: str,
+    output: str,
+    model_path: Path | None,
+    batch: int,
+    db_path: Path | None,
+    config_dir: Path | None,
+) -> None:
     """Add sentiment and escalation to each post of INPUT (JSONL; `-` for standard input).
 
     Posts are written back in the same order with `sentiment`, `sentiment_scores`, `escalation` and
     `escalation_score` added (CONTRACT.md §2). Bad lines are reported with their line number and skipped.
+    The model is the one the monitor itself uses: promoted in the database's registry, else `model` in
+    monitor.toml, else the shipped default; `--model` overrides them.
     """
     from classifiers import load_model
     from monitor.jsonl import ReadReport, read_posts
     from monitor.normalize import normalize_text
+    from monitor.registry import promoted_model_in
 
+    if model_path is None:
+        config, database = load(config_dir, db_path)
+        promoted = promoted_model_in(database)
+        if promoted is not None:
+            version, model_path = promoted
+            click.echo(f"using model {version}, promoted in {database} (--model to choose another)", err=True)
+        elif config.monitor.model:
+            model_path = config.resolve(config.monitor.model)
     model = load_model(model_path)
     report = ReadReport()
     out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -99,6 +100,24 @@ def active_model_path(db: sqlite_utils.Database) -> Path | None:
     """The active model's directory, or None when the registry has no active model."""
     row = db.execute("select path from models where active = 1 limit 1").fetchone()
     return Path(row[0]) if row else None
+
+
+def promoted_model_in(db_path: Path) -> tuple[str, Path] | None:
+    """The version and directory of the model promoted in the database file at ``db_path``, if any.
+
+    Reads without creating or migrating anything: a missing file, or one without a registry, gives None.
+    """
+    if not Path(db_path).is_file():
+        return None
+    try:
+        connection = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
+        try:
+            row = connection.execute("select version, path from models where active = 1 limit 1").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return None
+    return (row[0], Path(row[1])) if row else None
 
 
 def get(db: sqlite_utils.Database, version: str) -> dict[str, Any]:

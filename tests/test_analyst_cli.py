@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 import pytest
 from click.testing import CliRunner
 
+from classifiers import DEFAULT_MODEL_DIR, load_model
 from monitor import registry
 from monitor.analyst_cli import TrainingProgress
 from monitor.cli import cli, main
 from monitor.labels import iter_labels
-from monitor.normalize import normalize
+from monitor.normalize import normalize, normalize_text
 from monitor.post import Post
 from monitor.store import open_db, save_post
 
@@ -170,6 +171,16 @@ def test_train_compare_promote_list_rollback_from_the_terminal(db_path, tmp_path
     assert forced.exit_code == 0 and "— FORCED: brand launch week" in forced.output
     listed = _run("model", "list", "--db", db_path).output
     assert f"* {version}" in listed and "promote by" in listed and ": brand launch week" in listed
+
+    # `tingfeng classify` answers with the model the monitor uses: the promoted one, unless --model says.
+    post = json.dumps({"id": "c1", "text": BRAND[0], "source": "weibo"}, ensure_ascii=False) + "\n"
+    promoted = _run("classify", "--db", db_path, input=post)
+    assert promoted.exit_code == 0 and f"using model {version}, promoted in {db_path}" in promoted.stderr
+    shipped = _run("classify", "--db", db_path, "--model", DEFAULT_MODEL_DIR, input=post)
+    assert "using model" not in shipped.stderr
+    expected = load_model(registry.active_model_path(open_db(db_path))).predict([normalize_text(BRAND[0])])
+    assert json.loads(promoted.stdout)["sentiment_scores"] == pytest.approx(expected[0].sentiment_scores)
+    assert json.loads(promoted.stdout)["sentiment_scores"] != json.loads(shipped.stdout)["sentiment_scores"]
 
     rolled = _run("model", "rollback", "--db", db_path, "--by", "bo", "--reason", "too eager")
     assert rolled.output.startswith("rolled back to default-") and f"(was {version})" in rolled.output
