@@ -250,10 +250,9 @@ class Daemon:
             elif before != feed or old.defaults != new.defaults:
                 self.scheduler.remove_job(f"feed:{name}")
                 self._add_feed_job(feed)
-            if feed.kind in ("demo", "push") and before != feed:
-                logger.warning(
-                    "daemon: changes to %s feed %s take effect at the next restart", feed.kind, name
-                )
+            if feed.kind == "demo" and before is not None and before != feed:
+                logger.warning("daemon: changes to demo feed %s take effect at the next restart", name)
+        self._reload_push(new)
         logger.info(
             "daemon: configuration reloaded (%d feeds: +%d -%d)",
             len(new_by_name),
@@ -415,6 +414,23 @@ class Daemon:
             )
             self.push.start()
             logger.info("daemon: push endpoint at %s/push/NAME", self.push.url)
+
+    def _reload_push(self, feeds: FeedsConfig) -> None:
+        """Apply a reloaded config to the push endpoint: new tokens and feeds at once, a new address by restart."""
+        from monitor.feeds.config import PushFeed
+
+        pushes = [f for f in feeds.feeds if isinstance(f, PushFeed) and f.enabled]
+        settings = feeds.push
+        if self.push is not None and (
+            not pushes or self.push.listens_on != (settings.host, settings.port, settings.max_bytes)
+        ):
+            self.push.stop()
+            self.push = None
+            logger.info("daemon: push endpoint stopped")
+        if self.push is not None:
+            self.push.reconfigure(pushes, self.context)
+        elif pushes:
+            self._start_servers()
 
     def _start_web(self) -> None:
         settings = self.config.monitor.web

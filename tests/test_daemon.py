@@ -148,6 +148,44 @@ def test_reload_adds_removes_and_reschedules_feeds(daemon_factory, tmp_path):
     assert daemon.runner.config.feed("c").name == "c"
 
 
+def push_feeds(tmp_path: Path, *names: str, port: int = 0) -> str:
+    feeds = "".join(
+        f'[[feeds]]\nname = "{name}"\nkind = "push"\ntoken_file = "{tmp_path / name}.token"\ninterval = "1h"\n'
+        for name in names
+    )
+    return f"[push]\nport = {port}\n\n" + feeds
+
+
+def test_reload_rotates_push_tokens_and_serves_new_push_feeds_without_a_restart(daemon_factory, tmp_path):
+    import httpx
+
+    (tmp_path / "partner.token").write_text("old-token\n", encoding="utf-8")
+    daemon = daemon_factory(push_feeds(tmp_path, "partner"))
+    daemon.start()
+    url = daemon.push.url
+    body = json.dumps({"id": "x1", "text": "冰箱门关不上"}, ensure_ascii=False).encode()
+
+    def post(feed: str, token: str) -> int:
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        return httpx.post(f"{daemon.push.url}/push/{feed}", content=body, headers=headers).status_code
+
+    assert post("partner", "old-token") == 202
+    (tmp_path / "partner.token").write_text("new-token\n", encoding="utf-8")
+    (tmp_path / "crm.token").write_text("crm-token\n", encoding="utf-8")
+    write_config(tmp_path / "config", push_feeds(tmp_path, "partner", "crm"))
+    assert daemon.reload() is True
+    assert daemon.push.url == url  # same endpoint, new settings
+    assert post("partner", "old-token") == 401
+    assert post("partner", "new-token") == 202
+    assert post("crm", "crm-token") == 202
+
+    write_config(tmp_path / "config", file_feed(tmp_path / "a.jsonl", "a"))
+    assert daemon.reload() is True
+    assert daemon.push is None  # no push feed left: the endpoint is closed
+    with pytest.raises(httpx.ConnectError):
+        httpx.post(f"{url}/push/partner", content=body)
+
+
 # -- real processes ----------------------------------------------------------------------------------------
 
 

@@ -106,20 +106,27 @@ class PushServer(LocalServer):
     ):
         self.db = db
         self.max_bytes = max_bytes
-        self.feeds = {feed.name: feed for feed in feeds}
-        self.tokens: dict[str, str] = {}
+        self.listens_on = (host, port, max_bytes)
+        self.reconfigure(feeds, context)
+        self._lock = threading.Lock()
+        self._listen(host, port, self._handler())
+
+    def reconfigure(self, feeds: list[PushFeed], context: FetchContext) -> None:
+        """Serve ``feeds`` from now on, with their tokens read again (a rotated token takes effect at once)."""
+        tokens: dict[str, str] = {}
         for feed in feeds:
             token = context.secret(feed.token_env, feed.token_file)
             if token:
-                self.tokens[feed.name] = token
+                tokens[feed.name] = token
             else:
                 logger.warning(
                     "push feed %s: no token in %s; it refuses every request",
                     feed.name,
                     feed.token_env or feed.token_file,
                 )
-        self._lock = threading.Lock()
-        self._listen(host, port, self._handler())
+        # Requests read these two attributes once each: swapping whole dicts keeps every request consistent.
+        self.tokens = tokens
+        self.feeds = {feed.name: feed for feed in feeds}
 
     @property
     def url(self) -> str:
