@@ -234,6 +234,22 @@ def m004_posts_by_id(db: sqlite_utils.Database) -> None:
     db["posts"].create_index(["id"], if_not_exists=True)
 
 
+@migrations()
+def m005_fts_per_batch(db: sqlite_utils.Database) -> None:
+    # FTS5 writes its pending terms out as a new segment at every savepoint, and a trigger runs inside one:
+    # indexing each post from its insert trigger made a segment per post, then merged them, which cost most of a
+    # batch's save. save_posts indexes a batch's new posts in one statement instead, while a row in
+    # posts_fts_deferred (only ever there inside its transaction) tells the trigger to leave them to it; other
+    # writers (tools, tests) still have their rows indexed by the trigger.
+    db.execute("CREATE TABLE posts_fts_deferred (since INTEGER)")
+    db.execute('DROP TRIGGER IF EXISTS "posts_ai"')
+    db.execute(
+        'CREATE TRIGGER "posts_ai" AFTER INSERT ON "posts" WHEN NOT EXISTS (SELECT 1 FROM posts_fts_deferred) '
+        'BEGIN\n  INSERT INTO "posts_fts" (rowid, "text", "author") VALUES (new.rowid, new."text", new."author");\n'
+        "END"
+    )
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the store at ``path`` in WAL mode with every migration applied."""
     path = Path(path)
@@ -300,6 +316,7 @@ def save_posts(
     A post seen twice in the batch is written once, as the second save would leave it.
     """
     known = _get_many(db, {post.key for post, *_ in items})
+    stored = dict(known)
     inserts: dict[tuple[str, str], dict[str, Any]] = {}
     updates: dict[tuple[str, str], dict[str, Any]] = {}
     observations = []
@@ -332,18 +349,29 @@ def save_posts(
             SavedPost(post=post, normalized=normalized, is_new=existing is None, text_changed=text_changed)
         )
     # Plain SQL on the hot path: sqlite-utils' insert() introspects the table on every call.
+    conn = db.conn
     if inserts:
         names = list(next(iter(inserts.values())))
-        db.conn.executemany(
-            f"insert into posts ({', '.join(names)}) values ({', '.join(':' + n for n in names)})",
-            list(inserts.values()),
-        )
-    if updates:
-        names = [name for name in next(iter(updates.values())) if name not in ("source", "id")]
-        db.conn.executemany(
-            f"update posts set {', '.join(f'{n} = :{n}' for n in names)} where source = :source and id = :id",
-            list(updates.values()),
-        )
+        conn.execute("insert into posts_fts_deferred (since) values (1)")
+        try:
+            conn.executemany(
+                f"insert into posts ({', '.join(names)}) values ({', '.join(':' + n for n in names)})",
+                list(inserts.values()),
+            )
+            _index_text(conn, list(inserts))
+        finally:
+            conn.execute("delete from posts_fts_deferred")
+    # The full-text index follows text and author through a trigger on an update that sets them: set them only
+    # where they changed, so that a re-observation's new counts leave the index alone.
+    edited = [row for key, row in updates.items() if _text_edited(row, stored[key])]
+    counted = [row for key, row in updates.items() if not _text_edited(row, stored[key])]
+    for rows, skip in ((edited, ("source", "id")), (counted, ("source", "id", "text", "author"))):
+        if rows:
+            names = [name for name in rows[0] if name not in skip]
+            conn.executemany(
+                f"update posts set {', '.join(f'{n} = :{n}' for n in names)} where source = :source and id = :id",
+                rows,
+            )
     if observations:
         db.conn.executemany(
             "insert or replace into observations (source, post_id, observed_at, reposts, comments, likes) "
@@ -351,6 +379,21 @@ def save_posts(
             observations,
         )
     return out
+
+
+def _text_edited(row: dict[str, Any], stored: dict[str, Any]) -> bool:
+    return row["text"] != stored["text"] or row["author"] != stored["author"]
+
+
+def _index_text(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> None:
+    """Add the posts ``keys`` (just inserted, while the insert trigger was deferred) to the full-text index."""
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        chunk = keys[start : start + _KEYS_PER_QUERY]
+        conn.execute(
+            'insert into posts_fts (rowid, "text", "author") select rowid, "text", "author" from posts '
+            f"where (source, id) in (values {', '.join(['(?, ?)'] * len(chunk))})",
+            [part for key in chunk for part in key],
+        )
 
 
 def _post_row(post: Post, normalized: Normalized, tags: dict[str, str], seen: str) -> dict[str, Any]:

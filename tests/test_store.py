@@ -134,3 +134,14 @@ def test_search_follows_edited_text_and_ignores_count_updates(fresh_db):
     _save(fresh_db, {"id": "1", "text": "西门子洗衣机漏水", "observed_at": "2011-09-29T10:00:00+08:00"})
     assert fresh_db.execute(search, ["冰箱门"]).fetchone()[0] == 0
     assert fresh_db.execute(search, ["洗衣机"]).fetchone()[0] == 1
+
+
+def test_posts_written_outside_save_posts_are_still_searchable(fresh_db):
+    _save(fresh_db, {"id": "1", "text": "西门子冰箱门关不上"})
+    fresh_db.execute(
+        "insert into posts (source, id, text, author) values ('weibo', '2', '洗衣机漏水了', '丙')"
+    )
+    search = "select count(*) from posts_fts where posts_fts match ?"
+    assert fresh_db.execute(search, ["冰箱门"]).fetchone()[0] == 1
+    assert fresh_db.execute(search, ["洗衣机"]).fetchone()[0] == 1
+    assert fresh_db.execute("select count(*) from posts_fts_deferred").fetchone()[0] == 0
