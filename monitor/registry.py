@@ -99,7 +99,7 @@ def active_version(db: sqlite_utils.Database) -> str | None:
 def active_model_path(db: sqlite_utils.Database) -> Path | None:
     """The active model's directory, or None when the registry has no active model."""
     row = db.execute("select path from models where active = 1 limit 1").fetchone()
-    return Path(row[0]) if row else None
+    return _located(_db_dir(db), row[0]) if row else None
 
 
 def promoted_model_in(db_path: Path) -> tuple[str, Path] | None:
@@ -117,7 +117,7 @@ def promoted_model_in(db_path: Path) -> tuple[str, Path] | None:
             connection.close()
     except sqlite3.Error:
         return None
-    return (row[0], Path(row[1])) if row else None
+    return (row[0], _located(Path(db_path).resolve().parent, row[1])) if row else None
 
 
 def get(db: sqlite_utils.Database, version: str) -> dict[str, Any]:
@@ -125,12 +125,13 @@ def get(db: sqlite_utils.Database, version: str) -> dict[str, Any]:
     rows = list(db.query("select * from models where version = ?", [version]))
     if not rows:
         raise ModelError(f"no model version {version!r} in the registry (see `tingfeng model list`)")
-    return _parsed(rows[0])
+    return _parsed(rows[0], _db_dir(db))
 
 
 def list_models(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Every registered version, newest first."""
-    return [_parsed(row) for row in db.query("select * from models order by created_at desc, version")]
+    where = _db_dir(db)
+    return [_parsed(row, where) for row in db.query("select * from models order by created_at desc, version")]
 
 
 def history(db: sqlite_utils.Database, version: str | None = None) -> list[dict[str, Any]]:
@@ -139,8 +140,9 @@ def history(db: sqlite_utils.Database, version: str | None = None) -> list[dict[
     return list(db.query(f"select * from model_events {where} order by id", args))
 
 
-def _parsed(row: dict[str, Any]) -> dict[str, Any]:
+def _parsed(row: dict[str, Any], db_dir: Path | None) -> dict[str, Any]:
     row = dict(row)
+    row["path"] = str(_located(db_dir, row["path"]))
     for name in ("metrics", "data_hashes"):
         try:
             row[name] = json.loads(row[name]) if row.get(name) else {}
@@ -154,11 +156,32 @@ def resolve(db: sqlite_utils.Database, name: str | os.PathLike[str]) -> Path:
     text = str(name)
     row = db.execute("select path from models where version = ?", [text]).fetchone()
     if row:
-        return Path(row[0])
+        return _located(_db_dir(db), row[0])
     path = Path(text)
     if path.exists():
         return path
     raise ModelError(f"{text!r} is neither a registered model version nor a model directory")
+
+
+# A model directory beside the database (var/models next to var/tingfeng.db) is stored relative to the
+# database's folder, so moving or restoring that folder elsewhere keeps the registry working.
+
+
+def _db_dir(db: sqlite_utils.Database) -> Path | None:
+    row = db.execute("pragma database_list").fetchone()
+    return Path(row[2]).resolve().parent if row and row[2] else None
+
+
+def _stored(db: sqlite_utils.Database, path: Path) -> str:
+    where = _db_dir(db)
+    if where is not None and path.is_relative_to(where):
+        return path.relative_to(where).as_posix()
+    return str(path)
+
+
+def _located(db_dir: Path | None, stored: str) -> Path:
+    path = Path(stored)
+    return path if path.is_absolute() or db_dir is None else db_dir / path
 
 
 # ---- writing ---------------------------------------------------------------------------------------------
@@ -184,7 +207,7 @@ def register(
     meta = classifier.metadata
     row = {
         "version": classifier.version,
-        "path": str(path),
+        "path": _stored(db, path),
         "metrics": json.dumps(dict(metrics if metrics is not None else meta.get("metrics") or {})),
         "data_hashes": json.dumps(meta.get("data_sha256") or {}, sort_keys=True),
     }

@@ -279,6 +279,36 @@ def test_a_promoted_model_that_cannot_be_loaded_leaves_the_running_one_in_place(
     assert "cannot switch to the promoted model" in caplog.text
 
 
+def test_models_kept_beside_the_database_move_with_it(models, tmp_path):
+    var = tmp_path / "var"
+    db = open_db(var / "tingfeng.db")
+    shutil.copytree(models["brand"][1], var / "models" / "brand")
+    registry.register(db, var / "models" / "brand", by="ana", now=NOW)
+    registry.promote(
+        db,
+        models["brand"][0],
+        by="ana",
+        current_path=models["base"][1],
+        data_root=models["no_public"],
+        now=NOW,
+    )
+    assert db.execute("select path from models where active = 1").fetchone()[0] == "models/brand"
+    db.close()
+
+    moved = tmp_path / "restored" / "var"
+    shutil.move(var, moved)
+    db = open_db(moved / "tingfeng.db")
+    assert registry.active_model_path(db) == moved / "models" / "brand"
+    assert registry.promoted_model_in(moved / "tingfeng.db") == (
+        models["brand"][0],
+        moved / "models" / "brand",
+    )
+    assert load_model(registry.active_model_path(db)).version == models["brand"][0]
+    assert (
+        registry.rollback(db, by="ana").version == models["base"][0]
+    )  # the baseline outside var/ stays absolute
+
+
 def test_the_gate_sees_what_brand_labels_cost_a_small_model_on_the_public_sets(db, models):
     # With no public pool behind it, twenty "炸裂" praises pull the small model's idea of praise toward the
     # brand's slang: better on the analysts' slice, measurably worse on general Weibo and hotel reviews.
