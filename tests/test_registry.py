@@ -259,10 +259,9 @@ def test_training_again_on_the_same_labels_and_seed_gives_the_same_model(db, mod
     assert again["weights_sha256"] == first["weights_sha256"]
 
 
-def test_a_promoted_model_that_cannot_be_loaded_leaves_the_running_one_in_place(db, models, tmp_path, caplog):
-    copy = tmp_path / "copy"
-    shutil.copytree(models["brand"][1], copy)
-    registry.register(db, copy, by="ana", now=NOW)
+def _promote_brand_from(db, directory: Path, models) -> None:
+    """Register the brand model's copy in ``directory`` and promote it over the base model."""
+    registry.register(db, directory, by="ana", now=NOW)
     registry.promote(
         db,
         models["brand"][0],
@@ -271,6 +270,12 @@ def test_a_promoted_model_that_cannot_be_loaded_leaves_the_running_one_in_place(
         data_root=models["no_public"],
         now=NOW,
     )
+
+
+def test_a_promoted_model_that_cannot_be_loaded_leaves_the_running_one_in_place(db, models, tmp_path, caplog):
+    copy = tmp_path / "copy"
+    shutil.copytree(models["brand"][1], copy)
+    _promote_brand_from(db, copy, models)
     (copy / "model.skops").write_bytes(b"not a model")
     pipeline = _pipeline(db, models["base"][1])
     with caplog.at_level(logging.ERROR, logger="monitor.registry"):
@@ -283,15 +288,7 @@ def test_models_kept_beside_the_database_move_with_it(models, tmp_path):
     var = tmp_path / "var"
     db = open_db(var / "tingfeng.db")
     shutil.copytree(models["brand"][1], var / "models" / "brand")
-    registry.register(db, var / "models" / "brand", by="ana", now=NOW)
-    registry.promote(
-        db,
-        models["brand"][0],
-        by="ana",
-        current_path=models["base"][1],
-        data_root=models["no_public"],
-        now=NOW,
-    )
+    _promote_brand_from(db, var / "models" / "brand", models)
     assert db.execute("select path from models where active = 1").fetchone()[0] == "models/brand"
     db.close()
 
