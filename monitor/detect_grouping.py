@@ -175,6 +175,7 @@ class Grouper:
         if not candidates:
             return None
         squared = [(feat, w * w) for feat, w in weights.items()]
+        post_norm = math.sqrt(post_norm2)
         grouping = self.config.grouping
         window = grouping.match_window_hours * HOUR
         best: tuple[str, float] | None = None
@@ -186,9 +187,10 @@ class Grouper:
             known = faults and c.faults and rank(c.peak_severity) >= _WARNING
             if known and not c.main_faults().intersection(faults):
                 continue  # a warned incident's fault is known: another kind of fault is another incident
-            get = c.terms.get
-            dot = sum(w2 * get(feat, 0) for feat, w2 in squared) / c.docs
-            score = dot / (math.sqrt(post_norm2) * self.norm(c))
+            terms = c.terms
+            # Only the features the incident holds add to the sum (the rest add an exact 0.0).
+            dot = sum([w2 * terms[feat] for feat, w2 in squared if feat in terms]) / c.docs
+            score = dot / (post_norm * self.norm(c))
             if short and score < grouping.min_similarity:
                 # A short echo shares few words; it matches when what it has is typical of the incident.
                 contained = _containment(weights, post_norm2, c)
@@ -377,7 +379,7 @@ class Grouper:
         index = self.index.get(c.brand, {})
         terms = c.terms
         weights = self.vocab.weights(tuple(terms))
-        heavy = sorted(terms, key=lambda f: (-terms[f] * weights[f], f))[:_MERGE_TERMS]
+        heavy = [f for _, f in sorted([(-n * weights[f], f) for f, n in terms.items()])[:_MERGE_TERMS]]
         others: set[str] = set()
         for feat in heavy:
             others.update(index.get(feat, ()))

@@ -24,6 +24,10 @@ _TITLE_STOP = {
 
 # A fault family's feature: one shared feature for every wording of the fault ("滴水", "漏水" → "§漏水").
 FAULT_MARK = "§"
+# Features made only of function words, left out.
+_FILLER_FEATURES = frozenset(_FILLER) | frozenset(a + b for a in _FILLER for b in _FILLER)
+# log(n + 1) for the document frequencies most features have, worked out once (the same values math.log gives).
+_LOG1P = [math.log(n + 1) for n in range(4096)]
 
 
 def features(
@@ -43,13 +47,10 @@ def features(
                 lowered = lowered.replace(name, " ")
     out: set[str] = {FAULT_MARK + family for family in faults}
     for run in _CJK_RUN.findall(lowered):
-        for i in range(len(run) - 1):
-            pair = run[i : i + 2]
-            if pair[0] in _FILLER and pair[1] in _FILLER:
-                continue
-            out.add(pair)
+        out.update([run[i : i + 2] for i in range(len(run) - 1)])
         # Single characters too: "门关不上" and "门合不拢" share no bigram, but share 门.
-        out.update(ch for ch in run if ch not in _FILLER)
+        out.update(run)
+    out -= _FILLER_FEATURES
     out.update(_LATIN_WORD.findall(lowered))
     # Sorted, so that sums over features (and so every decision) come out the same in every process.
     return tuple(sorted(out))
@@ -76,14 +77,19 @@ class Vocabulary:
 
     def weight(self, feat: str) -> float:
         """Inverse document frequency of ``feat`` (rare features weigh more)."""
-        return self._log_docs - math.log(self.df.get(feat, 0) + 1) + 1.0
+        n = self.df.get(feat, 0)
+        return self._log_docs - (_LOG1P[n] if n < 4096 else math.log(n + 1)) + 1.0
 
     def weights(self, feats: tuple[str, ...]) -> dict[str, float]:
         """Weights of several features at once."""
         log_docs = self._log_docs + 1.0
         get = self.df.get
-        log = math.log
-        return {feat: log_docs - log(get(feat, 0) + 1) for feat in feats}
+        logs = _LOG1P
+        try:
+            return {feat: log_docs - logs[get(feat, 0)] for feat in feats}
+        except IndexError:  # a feature in more than 4095 posts
+            log = math.log
+            return {feat: log_docs - log(get(feat, 0) + 1) for feat in feats}
 
     def _prune(self) -> None:
         # Forget the features seen once: they are most of the table and weigh the same as unseen ones.
