@@ -72,6 +72,8 @@ class Pipeline:
         self.classifier = classifier
         state, self._stored_clusters = _load_state(db)
         self.detector = Detector(config.detection, state)
+        # Cluster id -> member key -> (its state's values, their JSON): see _cluster_json.
+        self._member_json: dict[str, dict[str, tuple[tuple, str]]] = {}
         self.alerter = Alerter(config.alerting, db, mode=mode)
         self.on_notification = on_notification
         self._last_tick: datetime | None = None
@@ -312,17 +314,42 @@ class Pipeline:
         """
         stored = self._stored_clusters
         for cid, cluster in changed.items():
-            text = _state_json(cluster)
+            text = self._cluster_json(cluster)
             if stored.get(cid) != text:
                 _save_state(self.db, CLUSTER_STATE + cid, text, updated_at)
                 stored[cid] = text
         gone = stored.keys() - set(ids)
         for cid in gone:
             del stored[cid]
+            self._member_json.pop(cid, None)
         if gone:
             self.db.conn.executemany(
                 "delete from detector_state where name = ?", [(CLUSTER_STATE + cid,) for cid in sorted(gone)]
             )
+
+    def _cluster_json(self, cluster: dict[str, Any]) -> str:
+        """``_state_json(cluster)``, with each member's part written once and reused while it stays the same.
+
+        A big incident's members are most of its state, and it is saved again after every batch it grew in.
+        """
+        if list(cluster)[-2:] != ["members", "windows"]:
+            return _state_json(cluster)
+        before = self._member_json.get(cluster["id"], {})
+        parts = self._member_json[cluster["id"]] = {}
+        members = []
+        for row in cluster["members"]:
+            values = tuple(row)
+            known = before.get(row[0])
+            if known is None or known[0] != values:
+                known = (values, _state_json(row))
+            parts[row[0]] = known
+            members.append(known[1])
+        head = _state_json(
+            {name: value for name, value in cluster.items() if name not in ("members", "windows")}
+        )
+        return (
+            f'{head[:-1]}, "members": [{", ".join(members)}], "windows": {_state_json(cluster["windows"])}}}'
+        )
 
     def _announce(self, notifications: list[Notification]) -> None:
         if self.on_notification is None:

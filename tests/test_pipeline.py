@@ -101,6 +101,20 @@ def test_a_restarted_pipeline_resumes_detection_exactly_where_it_committed(tmp_p
     assert rows(tmp_path / "restart.db") == rows(tmp_path / "t.db")
 
 
+def test_each_incident_is_stored_as_its_state_in_json_even_as_members_are_seen_again(tmp_path, fridge_posts):
+    pipe = pipeline(tmp_path / "t.db")
+    run(pipe, fridge_posts[:1200], size=100)  # members written once, reused, and some engagement updated
+    stored = dict(
+        pipe.db.execute("select name, state from detector_state where name like 'default/cluster/%'")
+    )
+    expected = {
+        "default/cluster/" + c["id"]: json.dumps(c, ensure_ascii=False)
+        for c in pipe.detector.state()["clusters"]
+    }
+    assert stored == expected
+    assert any(m[10] > 0 for c in pipe.detector.state()["clusters"] for m in c["members"])
+
+
 def test_detector_state_kept_in_one_row_still_loads(tmp_path, fridge_posts):
     pipe = pipeline(tmp_path / "t.db")
     run(pipe, fridge_posts[:600])
