@@ -346,7 +346,7 @@ class Grouper:
         terms = c.terms
         weights = self.vocab.weights(tuple(terms))
         docs = c.docs or 1
-        c.norm = math.sqrt(sum((weights[f] * n) ** 2 for f, n in terms.items())) / docs or 1.0
+        c.norm = math.sqrt(sum([(weights[f] * n) ** 2 for f, n in terms.items()])) / docs or 1.0
         c.norm_at = self.vocab.docs
 
     def similarity(self, a: Cluster, b: Cluster, weights: Mapping[str, float] | None = None) -> float:
@@ -356,17 +356,11 @@ class Grouper:
         if weights is None:
             weights = self.vocab.weights(tuple(a.terms))
         a_terms, b_terms = a.terms, b.terms
-        dot = 0.0
+        # Over the shared features, in the smaller profile's order (counts are never 0).
         if len(a_terms) <= len(b_terms):
-            for feat, n in a_terms.items():
-                m = b_terms.get(feat)
-                if m:
-                    dot += weights[feat] ** 2 * n * m
+            dot = sum([weights[f] ** 2 * n * b_terms[f] for f, n in a_terms.items() if f in b_terms])
         else:
-            for feat, m in b_terms.items():
-                n = a_terms.get(feat)
-                if n:
-                    dot += weights[feat] ** 2 * n * m
+            dot = sum([weights[f] ** 2 * a_terms[f] * m for f, m in b_terms.items() if f in a_terms])
         return dot / (a.docs * b.docs * self.norm(a) * self.norm(b))
 
     def merge_partner(self, c: Cluster, now: float) -> Cluster | None:
