@@ -387,11 +387,13 @@ def _stored_predictions(
     ordered = sorted(keys)
     for start in range(0, len(ordered), 400):
         chunk = ordered[start : start + 400]
+        # A join with the keys: "(source, post_id) in (values ...)" reads every classification.
         rows = db.execute(
-            "select source, post_id, sentiment, p_negative, p_neutral, p_positive, escalation, escalation_score "
-            "from classifications where model_version = ? and (source, post_id) in "
-            f"(values {', '.join(['(?, ?)'] * len(chunk))})",
-            [version, *(part for key in chunk for part in key)],
+            f"with k (source, post_id) as (values {', '.join(['(?, ?)'] * len(chunk))}) "
+            "select c.source, c.post_id, sentiment, p_negative, p_neutral, p_positive, escalation, escalation_score "
+            "from k join classifications c on c.source = k.source and c.post_id = k.post_id "
+            "and c.model_version = ?",
+            [*(part for key in chunk for part in key), version],
         ).fetchall()
         for source, post_id, sentiment, negative, neutral, positive, escalation, score in rows:
             out[(source, post_id)] = Prediction(
