@@ -67,10 +67,13 @@ def save_incidents(
     db: sqlite_utils.Database,
     incidents: Iterable[Incident],
     known: dict[str, tuple[int, int]] | None = None,
+    history_saved: dict[str, int] | None = None,
 ) -> int:
     """Upsert incidents changed since they were last saved, their new member posts and history; return how many.
 
-    ``known``: ``saved_revisions(db)``, when the caller has just read it.
+    ``known``: ``saved_revisions(db)``, when the caller has just read it. ``history_saved`` (incident id -> how
+    many of its history entries are stored, kept up to date here): history is only ever appended to, so only the
+    entries after those are written; without it, all of them are.
     """
     if known is None:
         known = saved_revisions(db)
@@ -99,6 +102,7 @@ def save_incidents(
                     for p in fresh
                 ],
             )  # fmt: skip
+        start = history_saved.get(incident.id, 0) if history_saved is not None and revision is not None else 0
         db.conn.executemany(
             "insert or replace into incident_history (incident_id, seq, at, status, severity, event) "
             "values (?, ?, ?, ?, ?, ?)",
@@ -111,9 +115,11 @@ def save_incidents(
                     entry.get("severity"),
                     entry.get("event"),
                 )
-                for seq, entry in enumerate(incident.history)
+                for seq, entry in enumerate(incident.history[start:], start)
             ],
         )
+        if history_saved is not None:
+            history_saved[incident.id] = len(incident.history)
         saved += 1
     return saved
 

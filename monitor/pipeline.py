@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,8 @@ class Pipeline:
         self.classifier = classifier
         state, self._stored_clusters = _load_state(db)
         self.detector = Detector(config.detection, state)
+        # Incident id -> history entries this process has stored (the rest are written with the next save).
+        self._history_saved: dict[str, int] = {}
         # Cluster id -> member key -> (its state's values, their JSON): see _cluster_json.
         self._member_json: dict[str, dict[str, tuple[tuple, str]]] = {}
         self.alerter = Alerter(config.alerting, db, mode=mode)
@@ -119,7 +122,7 @@ class Pipeline:
             for post in posts:
                 clock = _bounded_clock(post, fallback, clock_so_far)
                 clock_so_far = max(clock_so_far or clock, clock)
-                batch.append((post, normalize(post.text), clock, _tags_for(post, tags)))
+                batch.append((post, _normalize(post.text), clock, _tags_for(post, tags)))
             stored = save_posts(self.db, batch)
             saved = [
                 (item, clock, post_tags) for item, (_, _, clock, post_tags) in zip(stored, batch, strict=True)
@@ -272,6 +275,7 @@ class Pipeline:
             state, self._stored_clusters = _load_state(self.db)
             self.detector = Detector(self.config.detection, state)
             self.alerter.forget()
+            self._history_saved.clear()
             self._last_tick = last_tick
             self._flush_at = None
             raise
@@ -300,7 +304,7 @@ class Pipeline:
     def _persist(self) -> None:
         known = saved_revisions(self.db)
         incidents = self.detector.incidents(saved={cid: revision for cid, (revision, _) in known.items()})
-        save_incidents(self.db, incidents, known)
+        save_incidents(self.db, incidents, known, self._history_saved)
         state, changed = self.detector.changed_state()
         updated_at = iso(self._last_tick or datetime.now(UTC))
         self._save_clusters(state["clusters"], changed, updated_at)
@@ -356,6 +360,10 @@ class Pipeline:
             return
         for notification in notifications:
             self.on_notification(notification)
+
+
+# Feeds fetch the same posts again and again for their new counts: their text is analysed once.
+_normalize = lru_cache(maxsize=8192)(normalize)
 
 
 def _bounded_clock(post: Post, fallback: datetime, clock_so_far: datetime | None) -> datetime:

@@ -59,3 +59,26 @@ def test_saving_again_writes_only_what_changed(tmp_path):
     row = next(db["incidents"].rows)
     assert row["status"] == "resolved" and row["n_posts"] == 9 and row["resolved_at"]
     assert db["incident_posts"].count == 9
+
+
+def test_history_written_in_steps_is_the_history_written_at_once(tmp_path):
+    steps, once = fresh_db(tmp_path / "steps.db"), fresh_db(tmp_path / "once.db")
+    feed = Feed()
+    written: dict[str, int] = {}
+    echo_burst(feed, T0, 3)
+    save_incidents(steps, feed.detector.incidents(), history_saved=written)
+    echo_burst(feed, T0 + timedelta(hours=1), 4)
+    feed.tick(T0 + timedelta(days=4))
+    save_incidents(steps, feed.detector.incidents(), history_saved=written)
+    save_incidents(once, feed.detector.incidents())
+    query = "select * from incident_history order by incident_id, seq"
+    assert list(steps.query(query)) == list(once.query(query))
+    assert [r["status"] for r in steps.query(query)][-1] == "resolved"
+    assert written == {incident_id: len(rows) for incident_id, rows in _histories(steps).items()}
+
+
+def _histories(db) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for row in db.query("select incident_id, seq from incident_history"):
+        out.setdefault(row["incident_id"], []).append(row["seq"])
+    return out
