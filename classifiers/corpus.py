@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ESCALATION_DIR = Path(__file__).resolve().parent / "data" / "escalation"
+REVIEWS_DIR = Path(__file__).resolve().parent / "data" / "reviews"
 DATA_DIR_ENV = "TINGFENG_DATA_DIR"
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -258,6 +259,27 @@ def escalation_examples(path: Path) -> tuple[list[Example], list[Example]]:
         if row.get("sentiment") in SENTIMENTS:
             sentiment.append(Example(text, row["sentiment"], "escalation_set"))
     return escalation, sentiment
+
+
+def review_examples(path: Path) -> list[Example]:
+    """Sentiment examples from the project's labelled consumer-review file (``classifiers/data/reviews``)."""
+    examples = []
+    with _require(path).open(encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"not valid JSON: {exc.msg}", file=str(path), line=line_no) from exc
+            if row.get("sentiment") not in SENTIMENTS or not isinstance(row.get("text"), str):
+                raise InputError(
+                    "needs a text and sentiment negative|neutral|positive", file=str(path), line=line_no
+                )
+            text = normalize_text(row["text"])
+            if text:
+                examples.append(Example(text, row["sentiment"], "reviews"))
+    return examples
 
 
 # ---- held-out sets: read by evaluation only -------------------------------------------------------------

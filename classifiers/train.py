@@ -41,6 +41,7 @@ NEUTRAL_AWARE = {
     "smp_usual_eval": 2.0,
     "car": 0.3,
     "escalation_set": 1.0,
+    "reviews": 1.0,
     "analyst": 3.0,
 }
 # Relative weight of each source for the positive-vs-negative head (before capping large sources).
@@ -54,6 +55,7 @@ POLARITY_WEIGHT = {
     "smp_virus_test_labeled": 2.0,
     "smp_usual_eval": 4.0,
     "escalation_set": 2.0,
+    "reviews": 3.0,
     "analyst": 6.0,
 }
 # Words that make a "negative review" possibly high, so it is not used as a weak "medium" example.
@@ -68,7 +70,7 @@ class TrainParams:
     """Hyperparameters; chosen on SMP2020 usual_eval and cross-validation of the escalation train set."""
 
     min_df: int = 2
-    max_char: int = 300_000
+    max_char: int = 250_000
     max_words: int = 100_000
     use_words: bool = False
     source_cap: int = 30_000  # a source larger than this counts as if it had this many examples
@@ -79,6 +81,7 @@ class TrainParams:
     weak_sample: int = 20_000  # weak escalation examples drawn (seeded) from the pool
     thresholds: tuple[float, float] = (0.3, 0.55)
     include_dev: bool = True  # the final model learns from usual_eval too, after tuning on it
+    use_reviews: bool = True  # the project's consumer-review set (classifiers/data/reviews/train.jsonl)
     neutral_aware: dict[str, float] = field(default_factory=lambda: dict(NEUTRAL_AWARE))
     polarity_weight: dict[str, float] = field(default_factory=lambda: dict(POLARITY_WEIGHT))
 
@@ -100,8 +103,11 @@ def collect(
     escalation_train: Path | None = None,
     extra_labels: Iterable[Mapping] | None = None,
     include_dev: bool = True,
+    use_reviews: bool = True,
+    reviews_train: Path | None = None,
 ) -> TrainingData:
-    """Read the training data: public pool (optional), the escalation train set, analysts' labels."""
+    """Read the training data: public pool (optional), the escalation train set, the project's consumer-review
+    set (optional), analysts' labels."""
     sentiment: list[Example] = []
     weak: list[Example] = []
     hashes: dict[str, str] = {}
@@ -119,6 +125,12 @@ def collect(
     escalation, esc_sentiment = corpus.escalation_examples(esc_path)
     sentiment.extend(esc_sentiment)
     hashes[f"escalation/{esc_path.name}"] = corpus.file_sha256(esc_path)
+    # The review set goes with the public pool: a use_pool=False model stays one of the escalation set and the
+    # analysts' labels alone, as the registry's small-model checks expect.
+    if use_pool and use_reviews:
+        reviews_path = reviews_train or corpus.REVIEWS_DIR / "train.jsonl"
+        sentiment.extend(corpus.review_examples(reviews_path))
+        hashes[f"reviews/{reviews_path.name}"] = corpus.file_sha256(reviews_path)
     if USERDICT_PATH.is_file():
         hashes["config/userdict.txt"] = corpus.file_sha256(USERDICT_PATH)
     if extra_labels is not None:
@@ -302,6 +314,7 @@ def train_model(
         escalation_train=escalation_train,
         extra_labels=extra_labels,
         include_dev=params.include_dev,
+        use_reviews=params.use_reviews,
     )
     if len(data.weak_escalation) > params.weak_sample:
         rng = np.random.default_rng(seed)
