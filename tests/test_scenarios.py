@@ -8,7 +8,7 @@ import pytest
 
 from monitor.errors import InputError
 from monitor.post import Post
-from monitor.scenarios import DEFAULT_SCENARIO, SCENARIOS, load_truth, scenario_path
+from monitor.scenarios import DEFAULT_SCENARIO, SCENARIO_DIR, SCENARIOS, scenario_path
 from monitor.scenarios.generate import generate
 from monitor.scenarios.recipes import RECIPES
 
@@ -27,14 +27,35 @@ def first_sightings(lines: list[dict]) -> list[dict]:
     return [line for line in lines if "observed_at" not in line]
 
 
-def test_every_recipe_is_shipped_and_listed():
-    assert sorted(RECIPES) == SCENARIOS
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory):
+    """A scenario's lines and truth: the shipped files, or the output of a recipe not shipped yet."""
+    out = tmp_path_factory.mktemp("unshipped")
+    cache: dict[str, tuple[list[dict], dict]] = {}
+
+    def load(name: str) -> tuple[list[dict], dict]:
+        if name not in cache:
+            if name in SCENARIOS:
+                posts, truth = scenario_path(name), SCENARIO_DIR / f"{name}.truth.json"
+            else:
+                posts, truth = generate(name, out)
+            lines = [json.loads(line) for line in posts.read_text(encoding="utf-8").splitlines()]
+            cache[name] = (lines, json.loads(truth.read_text(encoding="utf-8")))
+        return cache[name]
+
+    return load
+
+
+def test_every_shipped_scenario_has_a_recipe():
+    # A new recipe may be written and measured before its files are shipped; the checks below run on its
+    # generated output meanwhile.
+    assert set(SCENARIOS) <= set(RECIPES)
     assert DEFAULT_SCENARIO in SCENARIOS
 
 
 @pytest.mark.parametrize("name", sorted(RECIPES))
-def test_every_line_is_a_valid_post(name):
-    lines = read_lines(name)
+def test_every_line_is_a_valid_post(name, scenario):
+    lines, _ = scenario(name)
     for number, data in enumerate(lines, start=1):
         post = Post.from_dict(data)
         assert post.created_at is not None and post.created_at.utcoffset() is not None, f"{name}:{number}"
@@ -42,8 +63,8 @@ def test_every_line_is_a_valid_post(name):
 
 
 @pytest.mark.parametrize("name", sorted(RECIPES))
-def test_time_never_goes_backwards(name):
-    clock = [Post.from_dict(data).seen_at for data in read_lines(name)]
+def test_time_never_goes_backwards(name, scenario):
+    clock = [Post.from_dict(data).seen_at for data in scenario(name)[0]]
     later = [
         (index, a, b) for index, (a, b) in enumerate(zip(clock, clock[1:], strict=False), start=2) if b < a
     ]
@@ -51,9 +72,9 @@ def test_time_never_goes_backwards(name):
 
 
 @pytest.mark.parametrize("name", sorted(RECIPES))
-def test_reobservations_repeat_a_known_post_with_counts_that_only_grow(name):
+def test_reobservations_repeat_a_known_post_with_counts_that_only_grow(name, scenario):
     seen: dict[str, dict] = {}
-    for data in read_lines(name):
+    for data in scenario(name)[0]:
         if "observed_at" not in data:
             assert data["id"] not in seen, f"{name}: post {data['id']} first seen twice"
             seen[data["id"]] = data
@@ -67,9 +88,8 @@ def test_reobservations_repeat_a_known_post_with_counts_that_only_grow(name):
 
 
 @pytest.mark.parametrize("name", sorted(RECIPES))
-def test_truth_names_posts_that_exist_and_never_twice(name):
-    truth = load_truth(name)
-    lines = read_lines(name)
+def test_truth_names_posts_that_exist_and_never_twice(name, scenario):
+    lines, truth = scenario(name)
     ids = {line["id"] for line in lines}
     incident_ids = [post_id for incident in truth["incidents"] for post_id in incident["post_ids"]]
     decoy_ids = [post_id for decoy in truth["decoys"] for post_id in decoy["post_ids"]]
@@ -83,9 +103,9 @@ def test_truth_names_posts_that_exist_and_never_twice(name):
 
 
 @pytest.mark.parametrize("name", sorted(RECIPES))
-def test_incidents_sit_in_several_times_more_background(name):
-    truth = load_truth(name)
-    posts = {line["id"] for line in read_lines(name)}
+def test_incidents_sit_in_several_times_more_background(name, scenario):
+    lines, truth = scenario(name)
+    posts = {line["id"] for line in lines}
     incident_ids = {post_id for incident in truth["incidents"] for post_id in incident["post_ids"]}
     for incident in truth["incidents"]:
         assert INCIDENT_POSTS[0] <= len(incident["post_ids"]) <= INCIDENT_POSTS[1], incident["id"]
@@ -98,8 +118,8 @@ def test_default_scenario_has_a_demo_sized_number_of_lines():
 
 
 @pytest.mark.parametrize("name", sorted(RECIPES))
-def test_texts_rarely_repeat(name):
-    texts = [line["text"] for line in first_sightings(read_lines(name))]
+def test_texts_rarely_repeat(name, scenario):
+    texts = [line["text"] for line in first_sightings(scenario(name)[0])]
     assert len(set(texts)) / len(texts) > 0.9
 
 
@@ -116,7 +136,7 @@ def test_authors_keep_their_reach_across_posts():
     assert followers[-1] >= 1_000_000
 
 
-@pytest.mark.parametrize("name", sorted(RECIPES))
+@pytest.mark.parametrize("name", [name for name in sorted(RECIPES) if name in SCENARIOS])
 def test_regenerating_gives_identical_files(name, tmp_path):
     posts_path, truth_path = generate(name, tmp_path)
     assert posts_path.read_bytes() == scenario_path(name).read_bytes()

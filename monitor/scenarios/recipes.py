@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from monitor.scenarios.phrasebank import PhraseBank
@@ -519,7 +520,215 @@ def noise_day(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return scene.timeline.lines(), truth
 
 
+# --- a bank's service failure -------------------------------------------------------------------------------
+
+BANK_BRANDS = [
+    BrandSpec("华信银行", ["App", "信用卡", "储蓄卡", "理财", "房贷"], "华信银行", "weibo-search:华信银行"),
+    BrandSpec("招商银行", ["App", "信用卡", "理财", "储蓄卡"], "招商银行", "weibo-search:银行"),
+    BrandSpec("工商银行", ["App", "储蓄卡", "房贷", "信用卡"], "中国工商银行", "weibo-search:银行"),
+    BrandSpec("建设银行", ["App", "房贷", "信用卡"], "中国建设银行", "weibo-search:银行"),
+    BrandSpec("农业银行", ["App", "储蓄卡", "理财"], "中国农业银行", "weibo-search:银行"),
+    BrandSpec("中国银行", ["App", "信用卡", "储蓄卡"], "中国银行", "weibo-search:银行"),
+    BrandSpec("交通银行", ["App", "信用卡", "理财"], "交通银行", "weibo-search:银行"),
+    BrandSpec("平安银行", ["App", "信用卡", "理财"], "平安银行", "weibo-search:银行"),
+]
+BANK = ("common", "modern", "consumer", "bank")
+# Reactions once the story has a name: the bank has apologised, people check their money and the press follows.
+AFTERMATH = {
+    "repost": 0.3,
+    "onlooker": 0.2,
+    "escalation": 0.15,
+    "complaint": 0.1,
+    "media": 0.1,
+    "kol": 0.08,
+    "echo": 0.07,
+}
+BANK_NEWS = (
+    (
+        47.2,
+        "【华信银行App升级后现故障 用户称重复扣款】多名用户反映，华信银行手机银行升级新版本后，付款出现重复扣款，客服热线难以接通。",
+    ),
+    (58.6, '【华信银行转账"处理中"超24小时 客服热线难接通】记者连续拨打华信银行客服热线，均提示坐席忙。'),
+    (64.1, "【华信银行致歉：系统故障致重复扣款，将于48小时内原路退回】"),
+    (70.3, "【华信银行系统故障追踪：受影响用户有多少？补偿方案何时公布？】"),
+    (81.5, "【律师：银行系统故障致客户产生违约金等损失，可依法主张赔偿】"),
+    (88.4, "【华信银行公布故障处理进展：重复扣款已基本退回，每户补偿88元】"),
+)
+
+
+def extra_incident_posts(
+    scene: Scene,
+    truth: dict[str, Any],
+    times: list[datetime],
+    write: Callable[[datetime], tuple[Author, str, dict[str, Any] | None]],
+    *,
+    feed: str,
+    brand: str,
+) -> None:
+    """Add posts about an incident beyond its waves (written by ``write``) and list them in its truth."""
+    for when in sorted(times):
+        author, text, extra = write(when)
+        truth["post_ids"].append(
+            scene.timeline.add(when, author, text, feed=feed, brand=brand, heat=1.0, extra=extra)
+        )
+
+
+def bursts(scene: Scene, origin: float, count: int, shape: float, scale: float) -> list[datetime]:
+    """``count`` times from a gamma-shaped burst ``origin`` hours in (fewer when the burst runs past the end)."""
+    times = [scene.timeline.burst_time(scene.timeline.hours(origin), shape, scale) for _ in range(count)]
+    return [when for when in times if when is not None]
+
+
+def bank_app(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A bank's app update debits payments twice and leaves transfers "处理中" for a day; a 386-follower start."""
+    bank = PhraseBank.load(*BANK)
+    scene = Scene("bank_app", seed, at(2024, 9, 9), 4, bank, authors=2000)
+    rng = scene.rng
+    timeline = scene.timeline
+    ids = scene.background(BANK_BRANDS, scaled(BACKGROUND_MODERN, 1.15), limit=300)
+    trad = PhraseBank.load("common", "modern", "consumer", "trad")
+    scene.background(
+        BANK_BRANDS, {"grumble": 5, "daily": 5, "unrelated_news": 2}, limit=300, bank=trad, traditional=True
+    )
+    scene.decoy("giveaway", "banks' repost-to-win giveaways", ids["giveaway"])
+
+    app = PhraseBank.load(*BANK, "bank_app")
+    hong_kong = app.with_slots(
+        brand="華信銀行",
+        echo=app.slots["hk_echo"],
+        onlooker=app.slots["hk_onlooker"],
+        repost_comment=app.slots["hk_repost"],
+        topic=["華信銀行重複扣款", "華信銀行"],
+    )
+    first = ordinary(scene, 386)
+    blogger = scene.pool.mid_size(50_000, 120_000)
+    official = scene.official("华信银行")
+    statements = app.slots["official_statements"]
+    early = {"complaint": 0.5, "echo": 0.3, "onlooker": 0.1, "repost": 0.1}
+    feed = "weibo-search:华信银行"
+    plan = IncidentPlan(
+        id="bank-app-debits",
+        brand="华信银行",
+        product="手机银行 App（新版本）",
+        fault='重复扣款、转账长时间"处理中"、客服电话打不通',
+        bank=app,
+        feed=feed,
+        waves=[
+            Wave(32.3, 35, early, 1.3, 3.0),
+            Wave(35.5, 65, SPREAD, 1.5, 4.0),
+            Wave(44.2, 85, DENIAL, 1.4, 5.0),
+            Wave(56.0, 100, OWNERS, 1.5, 5.0),
+            Wave(63.5, 45, AFTERMATH, 1.5, 8.0),
+            Wave(80.0, 35, AFTERMATH, 1.5, 6.0),
+        ],
+        scripted=[
+            Scripted(32.15, first, app.slots["seed_post"][0], heat=3.0),
+            Scripted(38.4, first, app.slots["seed_followup"][0], heat=2.5),
+            Scripted(44.0, official, statements[0], part_of_incident=False, heat=2.0),
+            Scripted(57.3, blogger, app.slots["mid_post"][0], heat=6.0),
+            Scripted(62.5, official, statements[1], part_of_incident=False, heat=4.0),
+            Scripted(66.0, blogger, app.slots["mid_followup"][0], heat=4.0),
+            Scripted(86.0, official, statements[2], part_of_incident=False, heat=2.0),
+        ],
+        topic_after=40.0,
+        limit=300,
+        alt_bank=hong_kong,
+        alt_share=0.08,
+    )
+    truth = scene.incident(plan)
+    apology, progress = truth["brand_statement_ids"][1:]
+
+    def hk_complaint(when: datetime) -> tuple[Author, str, dict[str, Any] | None]:
+        def render() -> str:
+            text = app.say(rng, "hk_complaint")
+            while "道歉" in text and when < timeline.hours(63.0):
+                text = app.say(rng, "hk_complaint")
+            return scene.finish(text, "angry", limit=300, traditional=True, bank=app)
+
+        return scene.pool.fresh(), timeline.unique_text(render), None
+
+    def reaction(statement: str) -> Callable[[datetime], tuple[Author, str, dict[str, Any] | None]]:
+        def write(when: datetime) -> tuple[Author, str, dict[str, Any] | None]:
+            if rng.random() < 0.35:  # a repost of the statement itself, with a few words
+                text = scene.finish(app.say(rng, "apology_repost"), "", limit=300, bank=app)
+                return scene.pool.fresh(), text, {"repost_of": statement}
+            fixed: dict[str, str] = {}
+            text = app.say(rng, "apology_reaction", fixed)
+            if rng.random() < 0.25:
+                text = "#" + app.say(rng, "topic", fixed) + "#" + text
+            render = lambda: scene.finish(text, "angry", limit=300, bank=app)  # noqa: E731
+            return scene.pool.fresh(), timeline.unique_text(render), None
+
+        return write
+
+    extra_incident_posts(
+        scene, truth, bursts(scene, 33.0, 10, 1.6, 10.0), hk_complaint, feed=feed, brand="华信银行"
+    )
+    extra_incident_posts(
+        scene, truth, bursts(scene, 62.6, 60, 1.3, 7.0), reaction(apology), feed=feed, brand="华信银行"
+    )
+    extra_incident_posts(
+        scene, truth, bursts(scene, 86.1, 15, 1.2, 3.0), reaction(progress), feed=feed, brand="华信银行"
+    )
+    for index, (hour, headline) in enumerate(BANK_NEWS):
+        when = timeline.hours(hour)
+        truth["post_ids"].append(
+            timeline.add(
+                when,
+                scene.media[index % len(scene.media)],
+                headline,
+                feed="rss:finance",
+                brand="华信银行",
+                source="rss",
+                url=f"https://finance.example.cn/{when:%Y%m%d}/{rng.randint(10_000, 99_999)}.html",
+            )
+        )
+
+    neutral = [
+        timeline.add(timeline.hours(hour), author, text, feed=feed, brand="华信银行", heat=1.0)
+        for hour, author, text in zip(
+            (13.5, 39.5, 74.0),
+            (scene.kols[0], scene.media[1], scene.kols[2]),
+            app.slots["card_neutral"],
+            strict=True,
+        )
+    ]
+    scene.decoy(
+        "big_account_neutral", "big accounts' neutral posts about the bank's new credit card", neutral
+    )
+    ranter = ordinary(scene, 29)
+    rants = [
+        timeline.add(
+            timeline.active_time(timeline.hours(9), timeline.hours(20)),
+            ranter,
+            scene.finish(app.say(rng, "queue_rant"), "", limit=300, bank=app),
+            feed=feed,
+            brand="华信银行",
+            heat=0.1,
+        )
+        for _ in range(16)
+    ]
+    scene.decoy(
+        "repeat_ranter", "one 29-follower account ranting about the queue at one branch, sixteen times", rants
+    )
+    mild_big_grumble(
+        scene,
+        21.3,
+        "招商银行App新版首页改得有点不习惯，找个转账入口找了半天。",
+        "招商银行",
+        "weibo-search:银行",
+    )
+    truth = scene.truth(
+        "银行服务故障：华信银行（虚构）手机银行新版本上线后，付款重复扣款、转账“处理中”长达一天、客服电话打不通。"
+        "首帖来自只有三百多粉丝的用户，随后大量客户附和、晒截图、求扩散，扬言向金融监管总局/12378投诉；银行先发"
+        "避重就轻的“温馨提示”，次日致歉，事件继续发酵，媒体跟进。部分香港客户以繁体/粤语发帖。背景是各家银行的日常"
+        "讨论与广告、日常生活；诱饵包括大号关于华信银行新信用卡的中性帖、一个小号反复吐槽网点排队、抽奖。"
+    )
+    return timeline.lines(), truth
+
+
 RECIPES: dict[str, Recipe] = {
+    "bank_app": bank_app,
     "fridge": fridge,
     "grassroots": grassroots,
     "noise_day": noise_day,
