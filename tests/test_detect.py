@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from monitor.detect import DetectionConfig, Detector, Observation
@@ -558,3 +560,21 @@ def test_reactions_take_up_a_named_fault_but_grumbles_piling_onto_a_nameless_gro
     late = ["速达快递物流三天没更新了，急死", "速达快递物流一直没更新", "速达快递的物流好几天没更新了"]
     assert "warning" in run(leak, "澜川")
     assert "warning" not in run(late, "速达快递")
+
+
+@given(
+    a=st.text(alphabet="冰箱门关", min_size=1, max_size=2),
+    b=st.text(alphabet="冰箱门关", min_size=1, max_size=2),
+    data=st.data(),
+)
+@settings(max_examples=500, deadline=None)
+def test_title_words_written_close_together_are_found_as_the_pattern_finds_them(a, b, data):
+    import re
+
+    from monitor.detect_text import _near
+
+    pieces = st.sampled_from([a, b, "门", "又", " ", "，", "!", "\n", "\x1c", "\u3000"])
+    doc = "".join(data.draw(st.lists(pieces, max_size=12)))
+    gap = "[^\\s，。！？,.!?]{0,3}?"
+    pattern = re.compile(f"{re.escape(a)}{gap}{re.escape(b)}|{re.escape(b)}{gap}{re.escape(a)}")
+    assert _near(doc, a, b) == pattern.findall(doc)
