@@ -45,6 +45,7 @@ MODELS = ("default-2026.09", "default-2026.11")
 TOKEN = "dashboard-scale-token-0123456789"
 PAGE_TARGET, SEARCH_TARGET = 0.3, 1.0
 CHUNK = 50_000
+FORMAT = 2  # of the generated store: a cached store of another format is built again
 
 
 # -- the store -------------------------------------------------------------------------------------------------
@@ -97,7 +98,7 @@ def build(path: Path, n: int, seed: int = 7) -> None:
             # Posts arrive roughly in time order, a few minutes late, some (back-filled) hours late.
             created = t0 + step * i + timedelta(seconds=rng.randrange(-120, 120))
             seen = created + timedelta(seconds=rng.randrange(30, 900 if rng.random() > 0.02 else 30_000))
-            last = seen + timedelta(hours=rng.randrange(0, 48)) if rng.random() < 0.3 else seen
+            last = min(END, seen + timedelta(hours=rng.randrange(0, 48))) if rng.random() < 0.3 else seen
             posts.append(
                 (
                     "weibo" if weibo else "rss",
@@ -171,7 +172,7 @@ def build(path: Path, n: int, seed: int = 7) -> None:
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.execute("analyze")
     conn.close()
-    path.with_name(path.name + ".done").write_text(str(n), encoding="utf-8")
+    path.with_name(path.name + ".done").write_text(f"{n} {FORMAT}", encoding="utf-8")
     print(f"  built in {time.monotonic() - started:.0f}s", file=sys.stderr)
 
 
@@ -250,7 +251,12 @@ def ensure_store(path: Path, n: int, rebuild: bool) -> None:
     from monitor.store import open_db
 
     marker = path.with_name(path.name + ".done")
-    if rebuild or not path.exists() or not marker.exists() or marker.read_text(encoding="utf-8") != str(n):
+    if (
+        rebuild
+        or not path.exists()
+        or not marker.exists()
+        or marker.read_text(encoding="utf-8") != f"{n} {FORMAT}"
+    ):
         print(f"building a store of {n:,} posts at {path}", file=sys.stderr)
         build(path, n)
     started = time.monotonic()
@@ -287,6 +293,7 @@ def targets(client, headers: dict[str, str]) -> list[tuple[str, str, float]]:
         ("posts, one feed", f"/posts?feed={FEEDS[-1]}", PAGE_TARGET),
         ("posts, one day", "/posts?since=2026-10-01&until=2026-10-01", PAGE_TARGET),
         ("search, common word", "/posts?q=冰箱门", SEARCH_TARGET),
+        ("search, very common word", "/posts?q=西门子", SEARCH_TARGET),
         ("search, rare word", "/posts?q=冰箱门脱落第", SEARCH_TARGET),
         ("search, two words", "/posts?q=海尔 冰箱门", SEARCH_TARGET),
         ("search, 2 characters", "/posts?q=冰箱", SEARCH_TARGET),
@@ -294,6 +301,7 @@ def targets(client, headers: dict[str, str]) -> list[tuple[str, str, float]]:
         ("alerts", "/alerts", PAGE_TARGET),
         ("feeds", "/feeds", PAGE_TARGET),
         ("metrics", "/metrics", PAGE_TARGET),
+        ("labelling queue", "/labels", PAGE_TARGET),
         ("API incidents", "/api/incidents", PAGE_TARGET),
         ("API incident", f"/api/incidents/{biggest}", PAGE_TARGET),
         ("API posts", "/api/posts", PAGE_TARGET),

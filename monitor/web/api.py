@@ -77,9 +77,14 @@ def posts(request: Request) -> Response:
     filters = post_filters(request)
     limit = min(500, max(1, int(request.query_params.get("limit", "50") or 50)))
     offset = max(0, int(request.query_params.get("offset", "0") or 0))
+    before = request.query_params.get("before", "")
     with _db(request) as db:
-        rows = read.search_posts(db, **filters, limit=limit, offset=offset, tz=request.app.state.tz)
-    return _json({"posts": rows, "limit": limit, "offset": offset})
+        rows = read.search_posts(
+            db, **filters, limit=limit + 1, offset=offset, before=before, tz=request.app.state.tz
+        )
+    return _json(
+        {"posts": rows[:limit], "limit": limit, "offset": offset, "next": read.next_cursor(rows, limit)}
+    )
 
 
 def label_queue(request: Request) -> Response:

@@ -7,6 +7,7 @@ reads it rather than keeping counters in this process. Each app has its own regi
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,11 +25,43 @@ logger = logging.getLogger(__name__)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
+class RowCounts:
+    """Rows of a big table by one grouping expression, counted in full once and then only over newer rows.
+
+    Posts and classifications are only ever added (or updated in place, keeping their rowid), so the rows past
+    the highest rowid counted are the new ones: a scrape reads those instead of millions. A post that moves to
+    another feed keeps being counted under its first one; a table that shrank (a new store) is counted again.
+    """
+
+    def __init__(self, table: str, key: str) -> None:
+        self.table, self.key = table, key
+        self.counts: dict[str, int] = {}
+        self.last_rowid = 0
+        self.lock = threading.Lock()
+
+    def read(self, db) -> dict[str, int]:
+        with self.lock:
+            top = db.execute(f"select max(rowid) from {self.table}").fetchone()[0] or 0
+            if top < self.last_rowid:
+                self.counts, self.last_rowid = {}, 0
+            if top > self.last_rowid:
+                rows = db.execute(
+                    f"select {self.key}, count(*) from {self.table} where rowid > ? and rowid <= ? group by 1",
+                    [self.last_rowid, top],
+                )
+                for key, n in rows:
+                    self.counts[key or ""] = self.counts.get(key or "", 0) + n
+                self.last_rowid = top
+            return dict(self.counts)
+
+
 class StoreCollector(Collector):
     """Counts of posts, classifications, incidents, notifications, outbox, feeds and labels."""
 
     def __init__(self, db_path: Path) -> None:
         self.db_path = db_path
+        self.posts = RowCounts("posts", "coalesce(feed, source)")
+        self.classifications = RowCounts("classifications", "model_version")
 
     def collect(self) -> Iterator[Metric]:
         db = connect(self.db_path)
@@ -39,14 +72,14 @@ class StoreCollector(Collector):
 
     def _collect(self, db) -> Iterator[Metric]:
         posts = CounterMetricFamily("tingfeng_posts", "Posts stored.", labels=["feed"])
-        for row in db.query("select coalesce(feed, source) as feed, count(*) as n from posts group by 1"):
-            posts.add_metric([row["feed"] or ""], row["n"])
+        for feed, n in sorted(self.posts.read(db).items()):
+            posts.add_metric([feed], n)
         yield posts
         classified = CounterMetricFamily(
             "tingfeng_classifications", "Posts classified, by model version.", labels=["model_version"]
         )
-        for row in db.query("select model_version, count(*) as n from classifications group by 1"):
-            classified.add_metric([row["model_version"] or ""], row["n"])
+        for version, n in sorted(self.classifications.read(db).items()):
+            classified.add_metric([version], n)
         yield classified
         incidents = GaugeMetricFamily(
             "tingfeng_incidents", "Incidents by status and severity.", labels=["status", "severity"]

@@ -140,7 +140,11 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                 "get": {
                     "summary": "Full-text search of posts with filters, newest first.",
                     "parameters": [
-                        _query("q", "Words, all of which must appear (3+ characters use the trigram index)."),
+                        _query(
+                            "q",
+                            "Words, all of which must appear (3+ characters use the trigram index; shorter words"
+                            " alone are looked for among the newest 200,000 posts).",
+                        ),
                         _query("feed", "Feed or source."),
                         _query(
                             "sentiment",
@@ -157,11 +161,25 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                             "until", "Last day (YYYY-MM-DD, inclusive).", {"type": "string", "format": "date"}
                         ),
                         _query("limit", "At most 500.", {"type": "integer", "default": 50}),
-                        _query("offset", "Skip this many.", {"type": "integer", "default": 0}),
+                        _query(
+                            "before",
+                            "Page cursor: the `next` of the previous answer (posts after that page).",
+                        ),
+                        _query(
+                            "offset",
+                            "Skip this many (slow far into a big store: follow `next` instead).",
+                            {"type": "integer", "default": 0},
+                        ),
                     ],
                     "responses": _ok(
-                        "Posts.",
-                        {"type": "object", "properties": {"posts": {"type": "array", "items": _ref("Post")}}},
+                        "Posts, each with its page `cursor`; `next` is the cursor of the next page (null on the last).",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "posts": {"type": "array", "items": _ref("Post")},
+                                "next": {"type": ["string", "null"]},
+                            },
+                        },
                     ),
                 }
             },

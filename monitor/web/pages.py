@@ -224,14 +224,40 @@ def post_filters(request: Request) -> dict[str, str]:
     return out
 
 
+PAGE_SIZE = 50
+
+
 def posts_page(request: Request) -> Response:
+    """Fifty posts a page; the next page starts after the last post shown (a cursor), so page 1,000 of a big
+    store is as quick as page 1. An old ``page=N`` link still works, by counting."""
+    from monitor.web.app import feed_configs
+
     filters_ = post_filters(request)
+    before = request.query_params.get("before", "")
     page = max(1, int(request.query_params.get("page", "1") or 1))
     with _db(request) as db:
-        rows = read.search_posts(db, **filters_, limit=51, offset=(page - 1) * 50, tz=request.app.state.tz)
-        feeds = read.feed_names(db)
+        rows = read.search_posts(
+            db,
+            **filters_,
+            limit=PAGE_SIZE + 1,
+            offset=0 if before else (page - 1) * PAGE_SIZE,
+            before=before,
+            tz=request.app.state.tz,
+        )
+        feeds = read.feed_names(db, [feed.name for feed in feed_configs(request.app.state.config)])
+    following = read.next_cursor(rows, PAGE_SIZE)
+    first = {name: value for name, value in filters_.items() if value}
     return render(
-        request, "posts.html", posts=rows[:50], more=len(rows) > 50, page=page, filters=filters_, feeds=feeds
+        request,
+        "posts.html",
+        posts=rows[:PAGE_SIZE],
+        next_url="?" + urlencode({**first, "before": following}) if following else None,
+        first_url="?" + urlencode(first) if before or page > 1 else None,
+        filters=filters_,
+        feeds=feeds,
+        # Short words alone are looked for among the newest posts only (read.SHORT_WORD_WINDOW): say so.
+        short_words=[] if any(len(w) >= 3 for w in filters_["q"].split()) else filters_["q"].split(),
+        short_window=read.SHORT_WORD_WINDOW,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -39,6 +40,18 @@ _POST_COLUMNS = """
     p.first_seen_at, p.reposts, p.comments, p.likes, p.feed, p.brand,
     c.sentiment, c.p_negative, c.p_neutral, c.p_positive, c.escalation, c.escalation_score, c.model_version
 """
+
+# The order of the posts page; the same expression as the core index ``posts_newest`` (monitor/store.py), so a
+# page reads that index from its newest end instead of sorting the whole table.
+NEWEST = "datetime(coalesce(p.created_at, p.first_seen_at))"
+# When a search word matches fewer posts than this, the full-text index picks the posts and they are sorted;
+# when it matches more, posts are read newest first and each is checked against the matches.
+FTS_DRIVE_LIMIT = 10_000
+# Words of one or two characters cannot use the trigram index: alone (without a longer word that can) they are
+# looked for among this many newest posts (within the date range when one is given), so that a rare short word
+# does not read the whole table.
+SHORT_WORD_WINDOW = 200_000
+RECENT_FEED_POSTS = 10_000
 
 
 def has_table(db: sqlite_utils.Database, name: str) -> bool:
@@ -73,26 +86,42 @@ def data_now(db: sqlite_utils.Database) -> datetime | None:
     return parse_time(row["t"].replace(" ", "T") + "+00:00") if row and row["t"] else None
 
 
-def _post_times(db: sqlite_utils.Database, incident_ids: list[str]) -> dict[str, list[tuple[datetime, int]]]:
-    """incident id -> [(post time, author followers)] for its posts."""
-    out: dict[str, list[tuple[datetime, int]]] = {i: [] for i in incident_ids}
-    if not incident_ids:
+def _hourly_counts(
+    db: sqlite_utils.Database, incident_ids: list[str], now: datetime | None
+) -> dict[str, tuple[int, int]]:
+    """incident id -> (its posts in the hour up to ``now``, in the hour before).
+
+    Only the posts of the last two hours are read (through the ``posts_newest`` index), then matched to the
+    incidents' members: reading every member post of two hundred incidents took seconds on a big store.
+    """
+    out = {i: (0, 0) for i in incident_ids}
+    if not incident_ids or now is None:
         return out
     marks = ",".join("?" * len(incident_ids))
-    rows = db.query(
+    # The index holds whole seconds: widen its range by one, then compare the exact times.
+    edges = [(now + k * HOUR).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") for k in (-2, 0)]
+    rows = db.execute(
         f"""
-        select ip.incident_id, coalesce(p.created_at, p.first_seen_at, ip.added_at) as t,
-               coalesce(p.author_followers, 0) as followers
-        from incident_posts ip left join posts p on p.source = ip.source and p.id = ip.post_id
+        with recent as materialized (
+            select p.source, p.id, coalesce(p.created_at, p.first_seen_at) as t from posts p
+            where {NEWEST} >= datetime(?, '-1 second') and {NEWEST} <= datetime(?, '+1 second')
+        )
+        select ip.incident_id, r.t
+        from incident_posts ip join recent r on r.source = ip.source and r.id = ip.post_id
         where ip.incident_id in ({marks})
         """,
-        incident_ids,
+        [*edges, *incident_ids],
     )
-    for row in rows:
-        moment = parse_time(row["t"])
-        if moment is not None:
-            out[row["incident_id"]].append((moment, row["followers"]))
-    return out
+    counts = {i: [0, 0] for i in incident_ids}
+    for incident_id, text in rows:
+        moment = parse_time(text)
+        if moment is None:
+            continue
+        if now - HOUR < moment <= now:
+            counts[incident_id][0] += 1
+        elif now - 2 * HOUR < moment <= now - HOUR:
+            counts[incident_id][1] += 1
+    return {i: (last, previous) for i, (last, previous) in counts.items()}
 
 
 def incidents(db: sqlite_utils.Database, *, include_resolved: bool = False, limit: int = 200) -> list[dict]:
@@ -110,24 +139,20 @@ def incidents(db: sqlite_utils.Database, *, include_resolved: bool = False, limi
     rows = list(
         db.query(f"select * from incidents {where} order by updated_at desc limit {int(limit)}", params)
     )
-    times = _post_times(db, [row["id"] for row in rows])
     now = data_now(db)
+    counts = _hourly_counts(db, [row["id"] for row in rows], now)
     acked = acked_incidents(db)
     for row in rows:
         row["reasons"] = json_list(row.get("reasons"))
         row["severity_rank"] = SEVERITY_RANK.get(row.get("severity") or "", 0)
-        row.update(growth(times[row["id"]], now))
+        row.update(growth(*counts[row["id"]]))
         row["acked"] = row["id"] in acked
     rows.sort(key=lambda r: (r["severity_rank"], r["last_hour"], r.get("score") or 0), reverse=True)
     return rows
 
 
-def growth(posts: list[tuple[datetime, int]], now: datetime | None) -> dict[str, Any]:
-    """Posts in the hour up to ``now`` and in the hour before, and the ratio between them."""
-    if now is None or not posts:
-        return {"last_hour": 0, "previous_hour": 0, "growth": None}
-    last = sum(1 for t, _ in posts if now - HOUR < t <= now)
-    previous = sum(1 for t, _ in posts if now - 2 * HOUR < t <= now - HOUR)
+def growth(last: int, previous: int) -> dict[str, Any]:
+    """Posts in the hour up to the store's clock and in the hour before, and the ratio between them."""
     ratio = None if previous == 0 else round(last / previous, 2)
     return {"last_hour": last, "previous_hour": previous, "growth": ratio}
 
@@ -272,26 +297,37 @@ def search_posts(
     until: str = "",
     limit: int = 50,
     offset: int = 0,
+    before: str = "",
     tz: tzinfo = UTC,
 ) -> list[dict]:
     """Posts matching the words of ``q`` (all of them) and the filters, newest first.
 
-    ``since`` and ``until`` are days (YYYY-MM-DD, both included) in the time zone ``tz``.
+    ``since`` and ``until`` are days (YYYY-MM-DD, both included) in the time zone ``tz``. ``before`` is a page
+    cursor (``next_cursor`` of the previous page): the posts after it, read from the index without counting
+    past the earlier pages as ``offset`` does.
 
     Words of three or more characters use the trigram full-text index; shorter ones (most Chinese words are
-    two characters) fall back to a substring match.
+    two characters) fall back to a substring match, over the newest ``SHORT_WORD_WINDOW`` posts when ``q`` has no
+    longer word.
     """
     clauses, params = [], []
     words = q.split()
     long_words = [w for w in words if len(w) >= 3]
+    short_words = [w for w in words if len(w) < 3]
+    fts_drives = False
     if long_words:
-        clauses.append("p.rowid in (select rowid from posts_fts where posts_fts match ?)")
-        params.append(" ".join('"' + w.replace('"', '""') + '"' for w in long_words))
-    for word in words:
-        if len(word) < 3:
-            clauses.append("(p.text like ? escape '\\' or p.author like ? escape '\\')")
-            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            params += [pattern, pattern]
+        match = " ".join('"' + w.replace('"', '""') + '"' for w in long_words)
+        fts_drives = _fts_matches(db, match, FTS_DRIVE_LIMIT + 1) <= FTS_DRIVE_LIMIT
+        # A unary + keeps SQLite from looking posts up by these rowids: many matches are better checked one by one
+        # while reading the newest posts.
+        clauses.append(
+            f"{'' if fts_drives else '+'}p.rowid in (select rowid from posts_fts where posts_fts match ?)"
+        )
+        params.append(match)
+    for word in short_words:
+        clauses.append("(p.text like ? escape '\\' or p.author like ? escape '\\')")
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params += [pattern, pattern]
     if feed:
         clauses.append("(p.feed = ? or p.source = ?)")
         params += [feed, feed]
@@ -301,16 +337,63 @@ def search_posts(
     if escalation:
         clauses.append("c.escalation = ?")
         params.append(escalation)
+    bounds = {}
     for bound, op, value in (("since", ">=", since), ("until", "<", until)):
         if value:
-            clauses.append(f"datetime(coalesce(p.created_at, p.first_seen_at)) {op} datetime(?)")
-            params.append(_local_midnight_utc(value, tz, next_day=bound == "until"))
+            bounds[bound] = _local_midnight_utc(value, tz, next_day=bound == "until")
+            clauses.append(f"{NEWEST} {op} ?")
+            params.append(bounds[bound])
+    if short_words and not long_words:
+        horizon = _window_start(db, SHORT_WORD_WINDOW, until=bounds.get("until"))
+        if horizon is not None:
+            clauses.append(f"{NEWEST} >= ?")
+            params.append(horizon)
+    if before:
+        key, rowid = parse_cursor(before)
+        # One range on the index and a check within it (an OR across the two would read the index three times).
+        # Posts with no time at all sort last and are not reached by a cursor; every stored post has one.
+        clauses.append(f"{NEWEST} <= ? and ({NEWEST} < ? or p.rowid < ?)")
+        params += [key, key, rowid]
     where = ("where " + " and ".join(clauses)) if clauses else ""
     sql = f"""
-        select {_POST_COLUMNS} from posts p {_LATEST_CLASSIFICATION} {where}
-        order by datetime(coalesce(p.created_at, p.first_seen_at)) desc limit ? offset ?
+        select {_POST_COLUMNS}, {NEWEST} as _key, p.rowid as _rowid
+        from posts p {_LATEST_CLASSIFICATION} {where}
+        order by {NEWEST} desc, p.rowid desc limit ? offset ?
     """
-    return list(db.query(sql, [*params, int(limit), int(offset)]))
+    rows = list(db.query(sql, [*params, int(limit), int(offset)]))
+    for row in rows:
+        row["cursor"] = f"{row.pop('_key') or ''}~{row.pop('_rowid')}"
+    return rows
+
+
+def parse_cursor(text: str) -> tuple[str, int]:
+    """A page cursor (``"2026-11-20 12:00:00~1234"``: the last post's time and row) as its two parts."""
+    key, sep, rowid = text.rpartition("~")
+    if not sep or not rowid.isdigit() or parse_time(key) is None:
+        raise InputError(f"not a page cursor: {text!r}")
+    return key, int(rowid)
+
+
+def next_cursor(rows: list[dict], limit: int) -> str | None:
+    """The cursor of the page after ``rows`` (None when this page is the last)."""
+    return rows[limit - 1]["cursor"] if len(rows) > limit else None
+
+
+def _fts_matches(db: sqlite_utils.Database, match: str, cap: int) -> int:
+    """How many posts the full-text query ``match`` finds, counting no further than ``cap``."""
+    row = db.execute(
+        "select count(*) from (select rowid from posts_fts where posts_fts match ? limit ?)", [match, cap]
+    ).fetchone()
+    return row[0]
+
+
+def _window_start(db: sqlite_utils.Database, size: int, *, until: str | None) -> str | None:
+    """The time of the ``size``-th newest post (before ``until``), or None when there are fewer."""
+    where, params = (f"where {NEWEST} < ?", [until]) if until else ("", [])
+    row = db.execute(
+        f"select {NEWEST} from posts p {where} order by {NEWEST} desc limit 1 offset ?", [*params, size - 1]
+    ).fetchone()
+    return row[0] if row else None
 
 
 def _local_midnight_utc(day: str, tz: tzinfo, *, next_day: bool) -> str:
@@ -324,8 +407,24 @@ def _local_midnight_utc(day: str, tz: tzinfo, *, next_day: bool) -> str:
     return start.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def feed_names(db: sqlite_utils.Database) -> list[str]:
-    return [row["f"] for row in db.query("select distinct coalesce(feed, source) as f from posts order by f")]
+def feed_names(db: sqlite_utils.Database, configured: Iterable[str] = ()) -> list[str]:
+    """Feeds to filter posts by: the configured ones, those with a state row, and those of recent posts.
+
+    Not every feed that ever stored a post (that reads the whole table): a feed that is neither configured nor
+    run any more and has no post among the newest ``RECENT_FEED_POSTS`` is left out of the choice.
+    """
+    names = set(configured)
+    if has_table(db, "feed_state"):
+        names.update(row[0] for row in db.execute("select feed from feed_state"))
+    names.update(
+        row[0]
+        for row in db.execute(
+            f"select distinct coalesce(feed, source) from (select p.feed, p.source from posts p"
+            f" order by {NEWEST} desc limit ?)",
+            [RECENT_FEED_POSTS],
+        )
+    )
+    return sorted(name for name in names if name)
 
 
 def label_queue(db: sqlite_utils.Database, task: str, *, limit: int = 20) -> list[dict]:
