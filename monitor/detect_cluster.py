@@ -144,6 +144,8 @@ class Cluster:
         self.manual: dict[str, Any] | None = None  # a person resolved it: {"at", "by", "authors"}
         # Member key -> its post as snapshots give it (members never change what a snapshot reads of them).
         self.snapshot_posts: dict[str, IncidentPost] = {}
+        # Member key -> (engagement, importance as evidence ranks it): see detect_explain.evidence.
+        self.importance: dict[str, tuple[float, float]] = {}
 
     def account(self, m: Member) -> None:
         """Count one member's author into the reach, verified, escalation and echo tallies."""

@@ -7,6 +7,7 @@ does, most decisive first, in plain language; evidence lists the posts that matt
 
 from __future__ import annotations
 
+import heapq
 import math
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
@@ -147,13 +148,22 @@ def evidence(c: Cluster, limit: int) -> list[str]:
     if members:
         order.append(members[0].key)
 
+    known = c.importance
+
     def importance(m) -> float:
+        # Worked out once per member and engagement (the only thing of a member that changes).
+        cached = known.get(m.key)
+        if cached is not None and cached[0] == m.eng:
+            return cached[1]
         weight = 1.0 + math.log10(max(1.0, m.followers / 10_000)) + (1.0 if m.verified else 0.0)
         if m.high:
             weight *= 1.5
-        return weight * (1.0 + math.log10(1.0 + m.eng))
+        value = weight * (1.0 + math.log10(1.0 + m.eng))
+        known[m.key] = (m.eng, value)
+        return value
 
-    ranked = sorted(members, key=lambda m: (-importance(m), m.t))
+    # The most important ``limit * 2`` at most are looked at: nsmallest is sorted(...)[:n], without the sort.
+    ranked = heapq.nsmallest(limit * 2, members, key=lambda m: (-importance(m), m.t))
     for m in ranked:
         if len(order) >= limit * 2:
             break
