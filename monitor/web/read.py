@@ -299,6 +299,8 @@ def search_posts(
     offset: int = 0,
     before: str = "",
     tz: tzinfo = UTC,
+    fts_drive_limit: int = FTS_DRIVE_LIMIT,
+    short_word_window: int = SHORT_WORD_WINDOW,
 ) -> list[dict]:
     """Posts matching the words of ``q`` (all of them) and the filters, newest first.
 
@@ -317,7 +319,7 @@ def search_posts(
     fts_drives = False
     if long_words:
         match = " ".join('"' + w.replace('"', '""') + '"' for w in long_words)
-        fts_drives = _fts_matches(db, match, FTS_DRIVE_LIMIT + 1) <= FTS_DRIVE_LIMIT
+        fts_drives = _fts_matches(db, match, fts_drive_limit + 1) <= fts_drive_limit
         # A unary + keeps SQLite from looking posts up by these rowids: many matches are better checked one by one
         # while reading the newest posts.
         clauses.append(
@@ -344,7 +346,7 @@ def search_posts(
             clauses.append(f"{NEWEST} {op} ?")
             params.append(bounds[bound])
     if short_words and not long_words:
-        horizon = _window_start(db, SHORT_WORD_WINDOW, until=bounds.get("until"))
+        horizon = _window_start(db, short_word_window, until=bounds.get("until"))
         if horizon is not None:
             clauses.append(f"{NEWEST} >= ?")
             params.append(horizon)
