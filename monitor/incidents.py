@@ -154,8 +154,11 @@ def incident_row(incident: Incident) -> dict[str, Any]:
     }
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps makes one per call given options
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return _ENCODE(value)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -413,9 +413,13 @@ def _stored_predictions(
     return out
 
 
+# One encoder for all: json.dumps makes a new one at every call given options.
+_STATE_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+
+
 def _state_json(state: Any) -> str:
     # The state is a tree (no cycles to look for), and big: skipping the check saves a tenth of the time.
-    return json.dumps(state, ensure_ascii=False, check_circular=False)
+    return _STATE_ENCODER(state)
 
 
 def _save_state(db: sqlite_utils.Database, name: str, text: str, updated_at: str) -> None:

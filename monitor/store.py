@@ -25,6 +25,9 @@ from monitor.post import Post
 
 logger = logging.getLogger(__name__)
 
+# json.dumps(value, ensure_ascii=False), without making an encoder at every call.
+_json = json.JSONEncoder(ensure_ascii=False).encode
+
 migrations = Migrations("tingfeng")
 
 # Other areas' migration sets, as "module:attribute", applied after the core set in this order.
@@ -429,13 +432,13 @@ def _post_row(post: Post, normalized: Normalized, tags: dict[str, str], seen: st
         "emoticons": _json_list(normalized.emoticons),
         "feed": tags.get("feed"),
         "brand": tags.get("brand"),
-        "raw": json.dumps(post.to_dict(), ensure_ascii=False),
+        "raw": _json(post.to_dict()),
         "last_seen_at": seen,
     }
 
 
 def _json_list(items: list[Any]) -> str:
-    return json.dumps(items, ensure_ascii=False) if items else "[]"
+    return _json(items) if items else "[]"
 
 
 _KEEP_IF_MISSING = (

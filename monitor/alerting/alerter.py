@@ -92,6 +92,11 @@ class _Cache:
 _CACHES: weakref.WeakKeyDictionary[sqlite_utils.Database, _Cache] = weakref.WeakKeyDictionary()
 
 
+# json.dumps with options makes a new encoder at every call: one each, made once.
+_dumps = json.JSONEncoder(ensure_ascii=False).encode
+_dumps_sorted = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+
+
 def _digest(*parts: str, size: int = 16) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:size]
 
@@ -348,14 +353,14 @@ class Alerter:
                 {
                     **{name: getattr(note, name) for name in CONTRACT_FIELDS},
                     "fired_at": at,
-                    "post_ids": json.dumps(note.post_ids, ensure_ascii=False),
-                    "reasons": json.dumps(note.reasons, ensure_ascii=False),
+                    "post_ids": _dumps(note.post_ids),
+                    "reasons": _dumps(note.reasons),
                     "receiver": note.receiver,
                     "kind": note.kind,
                     "group_key": note.group_key,
                     "outbox_id": outbox_id,
-                    "changes": json.dumps(changes, ensure_ascii=False),
-                    "labels": json.dumps(note.labels, ensure_ascii=False, sort_keys=True),
+                    "changes": _dumps(changes),
+                    "labels": _dumps_sorted(note.labels),
                 },
             )
         payload = {
@@ -377,7 +382,7 @@ class Alerter:
                 "status": "held" if self.hold else "pending",
                 "attempts": 0,
                 "next_attempt_at": at,
-                "payload": json.dumps(payload, ensure_ascii=False),
+                "payload": _dumps(payload),
             },
         )
         logger.info("notify %s: %s (%d alerts)", dispatch.receiver, dispatch.group_key, len(notes))

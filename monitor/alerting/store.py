@@ -125,8 +125,11 @@ def parse_time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # one, not one per call
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return _ENCODE(value)
 
 
 def data_version(db: sqlite_utils.Database) -> int:
