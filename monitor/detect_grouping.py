@@ -163,7 +163,7 @@ class Grouper:
         # Candidates share one of the post's heaviest features (an incident alike enough does); their dot
         # products are then taken over all the post's features.
         heavy = (
-            sorted(weights, key=lambda f: (-weights[f], f))[:_MATCH_TERMS]
+            [f for _, f in sorted([(-w, f) for f, w in weights.items()])[:_MATCH_TERMS]]
             if len(feats) > _MATCH_TERMS
             else feats
         )
