@@ -264,3 +264,33 @@ def test_row_counts_add_new_rows_and_recount_a_replaced_store(tmp_path):
     other = tmp_path / "b.db"
     add_posts(other, numbered(2))
     assert counts.read(connect(other)) == {"weibo-search": 2}
+
+
+def test_a_short_word_beside_a_common_longer_word_is_looked_for_among_the_newest_posts(store):
+    add_posts(
+        store,
+        [
+            {"id": "old", "text": "门坏了：老帖子", "created_at": T0.isoformat()},
+            *numbered(20, start=T0 + timedelta(days=1), text="老帖子"),
+        ],
+    )
+    db = connect(store)
+    # The longer word finds few posts: the index picks them and the short word is checked on all of them.
+    assert [r["id"] for r in read.search_posts(db, q="门坏 老帖子", short_word_window=10)] == ["old"]
+    # It finds too many to pick: posts are read newest first, and the short word only among the newest.
+    found = read.search_posts(db, q="门坏 老帖子", short_word_window=10, fts_drive_limit=5)
+    assert found == []
+
+
+def test_the_feed_filter_takes_a_post_without_feed_by_its_source(store):
+    add_posts(
+        store,
+        [
+            *numbered(3),
+            {"id": "r1", "text": "新闻", "source": "rss", "feed": None, "created_at": T0.isoformat()},
+        ],
+    )
+    db = connect(store)
+    assert [r["id"] for r in read.search_posts(db, feed="rss")] == ["r1"]
+    assert len(read.search_posts(db, feed="weibo-search")) == 3
+    assert read.search_posts(db, feed="no-such-feed") == []

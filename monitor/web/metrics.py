@@ -45,9 +45,11 @@ class RowCounts:
             if top < self.last_rowid:
                 self.counts, self.last_rowid = {}, 0
             if top > self.last_rowid:
+                # In full: no rowid range, so that SQLite counts over an index on the key (dashboard migrations).
+                where = "where rowid > ? and rowid <= ?" if self.last_rowid else "where +rowid <= ?"
                 rows = db.execute(
-                    f"select {self.key}, count(*) from {self.table} where rowid > ? and rowid <= ? group by 1",
-                    [self.last_rowid, top],
+                    f"select {self.key}, count(*) from {self.table} {where} group by 1",
+                    [self.last_rowid, top] if self.last_rowid else [top],
                 )
                 for key, n in rows:
                     self.counts[key or ""] = self.counts.get(key or "", 0) + n

@@ -245,6 +245,10 @@ def posts_page(request: Request) -> Response:
             tz=request.app.state.tz,
         )
         feeds = read.feed_names(db, [feed.name for feed in feed_configs(request.app.state.config)])
+        # Short words are looked for among the newest posts only, unless a longer word narrows the search: say so.
+        short_words = [w for w in filters_["q"].split() if len(w) < 3]
+        if short_words and read.fts_picks_posts(db, filters_["q"]):
+            short_words = []
     following = read.next_cursor(rows, PAGE_SIZE)
     first = {name: value for name, value in filters_.items() if value}
     return render(
@@ -255,8 +259,7 @@ def posts_page(request: Request) -> Response:
         first_url="?" + urlencode(first) if before or page > 1 else None,
         filters=filters_,
         feeds=feeds,
-        # Short words alone are looked for among the newest posts only (read.SHORT_WORD_WINDOW): say so.
-        short_words=[] if any(len(w) >= 3 for w in filters_["q"].split()) else filters_["q"].split(),
+        short_words=short_words,
         short_window=read.SHORT_WORD_WINDOW,
     )
 

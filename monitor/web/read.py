@@ -47,9 +47,9 @@ NEWEST = "datetime(coalesce(p.created_at, p.first_seen_at))"
 # When a search word matches fewer posts than this, the full-text index picks the posts and they are sorted;
 # when it matches more, posts are read newest first and each is checked against the matches.
 FTS_DRIVE_LIMIT = 10_000
-# Words of one or two characters cannot use the trigram index: alone (without a longer word that can) they are
-# looked for among this many newest posts (within the date range when one is given), so that a rare short word
-# does not read the whole table.
+# Words of one or two characters cannot use the trigram index: unless a longer word lets the index pick the
+# posts, they are looked for among this many newest posts (within the date range when one is given), so that a
+# rare short word does not read the whole table.
 SHORT_WORD_WINDOW = 200_000
 RECENT_FEED_POSTS = 10_000
 
@@ -309,17 +309,16 @@ def search_posts(
     past the earlier pages as ``offset`` does.
 
     Words of three or more characters use the trigram full-text index; shorter ones (most Chinese words are
-    two characters) fall back to a substring match, over the newest ``SHORT_WORD_WINDOW`` posts when ``q`` has no
-    longer word.
+    two characters) fall back to a substring match, over the newest ``short_word_window`` posts unless the longer
+    words find few enough posts for the index to pick them (``fts_picks_posts``).
     """
     clauses, params = [], []
     words = q.split()
     long_words = [w for w in words if len(w) >= 3]
     short_words = [w for w in words if len(w) < 3]
-    fts_drives = False
+    fts_drives = fts_picks_posts(db, q, fts_drive_limit)
     if long_words:
-        match = " ".join('"' + w.replace('"', '""') + '"' for w in long_words)
-        fts_drives = _fts_matches(db, match, fts_drive_limit + 1) <= fts_drive_limit
+        match = _fts_query(long_words)
         # A unary + keeps SQLite from looking posts up by these rowids: many matches are better checked one by one
         # while reading the newest posts.
         clauses.append(
@@ -331,8 +330,9 @@ def search_posts(
         pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         params += [pattern, pattern]
     if feed:
-        clauses.append("(p.feed = ? or p.source = ?)")
-        params += [feed, feed]
+        # A post's feed, or its source when it came from no feed: the expression of index posts_feed_newest.
+        clauses.append("coalesce(p.feed, p.source) = ?")
+        params.append(feed)
     if sentiment:
         clauses.append("c.sentiment = ?")
         params.append(sentiment)
@@ -345,7 +345,7 @@ def search_posts(
             bounds[bound] = _local_midnight_utc(value, tz, next_day=bound == "until")
             clauses.append(f"{NEWEST} {op} ?")
             params.append(bounds[bound])
-    if short_words and not long_words:
+    if short_words and not fts_drives:
         horizon = _window_start(db, short_word_window, until=bounds.get("until"))
         if horizon is not None:
             clauses.append(f"{NEWEST} >= ?")
@@ -381,12 +381,21 @@ def next_cursor(rows: list[dict], limit: int) -> str | None:
     return rows[limit - 1]["cursor"] if len(rows) > limit else None
 
 
-def _fts_matches(db: sqlite_utils.Database, match: str, cap: int) -> int:
-    """How many posts the full-text query ``match`` finds, counting no further than ``cap``."""
+def fts_picks_posts(db: sqlite_utils.Database, q: str, limit: int = FTS_DRIVE_LIMIT) -> bool:
+    """Whether the words of ``q`` that the trigram index can use find at most ``limit`` posts (then the index
+    picks the posts of a search, and short words are looked for among all of them)."""
+    long_words = [w for w in q.split() if len(w) >= 3]
+    if not long_words:
+        return False
     row = db.execute(
-        "select count(*) from (select rowid from posts_fts where posts_fts match ? limit ?)", [match, cap]
+        "select count(*) from (select rowid from posts_fts where posts_fts match ? limit ?)",
+        [_fts_query(long_words), limit + 1],
     ).fetchone()
-    return row[0]
+    return row[0] <= limit
+
+
+def _fts_query(words: list[str]) -> str:
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
 def _window_start(db: sqlite_utils.Database, size: int, *, until: str | None) -> str | None:

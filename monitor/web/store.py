@@ -44,6 +44,18 @@ def m001_web(db: sqlite_utils.Database) -> None:
     db["web_notes"].create_index(["incident_id"])
 
 
+@migrations()
+def m002_dashboard_indexes(db: sqlite_utils.Database) -> None:
+    # The posts page filtered by feed read the whole posts_newest index when a feed had few posts (50 s at five
+    # million), and /metrics counted posts by feed and classifications by model over the whole tables. The
+    # expressions are those of read.search_posts and metrics.StoreCollector.
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS posts_feed_newest"
+        " ON posts (coalesce(feed, source), datetime(coalesce(created_at, first_seen_at)))"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS classifications_by_model ON classifications (model_version)")
+
+
 def connect(path: str | Path) -> sqlite_utils.Database:
     """A connection for one request: WAL is already on (``open_db`` set it), so readers never block writers."""
     try:
