@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_classifiers_model import write_tiny_set
 
 from classifiers import format_report, train_model
 from classifiers.evaluate import evaluate_model
-from tests.test_classifiers_model import write_tiny_set
 
 
 @pytest.fixture(scope="module")
