@@ -243,10 +243,12 @@ class Detector:
         c.members[m.key] = m
         c.last_post = max(c.last_post, now)
         self.grouper.add_terms(c, feats)
-        describes = m.how not in (HOW_LINK, HOW_SURGE) and len(text) > self.config.grouping.echo_max_chars
-        if describes and len(c.samples) < _SAMPLES:
-            c.samples.append(text[:160])
         author = m.author
+        describes = m.how not in (HOW_LINK, HOW_SURGE) and len(text) > self.config.grouping.echo_max_chars
+        if describes and len(c.samples) < _SAMPLES and author not in c.sample_authors:
+            # One text per author: an account repeating itself says no more than once what the fault is.
+            c.samples.append(text[:160])
+            c.sample_authors.append(author)
         c.account(m)
         new_voice = voice(self.config, m.followers, m.verified or m.media, m.high)
         old_voice = c.voice_of.get(author)

@@ -123,7 +123,8 @@ class Cluster:
         self.windows = windows(config)
         self.velocity: list[list[float]] = []  # [t, engagement delta], oldest first
         self.contrary = 0.0
-        self.samples: list[str] = []  # texts of the posts that describe the fault, for titles
+        self.samples: list[str] = []  # texts of the posts that describe the fault, for titles: one per author
+        self.sample_authors: list[str] = []  # who wrote each of ``samples``
         self.fast_post: str | None = None
         self.notified_authors = 0
         self.notified_at: float | None = None
@@ -177,6 +178,7 @@ class Cluster:
             tags=self.tags,
             created=self.created,
             members=[m.to_state() for m in self.members.values()],
+            sample_authors=self.sample_authors,
             windows={level: w.to_state() for level, w in self.windows.items()},
         )
         return state
@@ -187,6 +189,7 @@ class Cluster:
         for name in _PLAIN:
             setattr(c, name, state[name])
         c.members = {row[0]: Member(*row) for row in state["members"]}
+        c.sample_authors = list(state.get("sample_authors", ()))
         c.faults = {f[len(FAULT_MARK) :]: n for f, n in c.terms.items() if f.startswith(FAULT_MARK)}
         spans = window_hours(config)
         c.windows = {level: Window.from_state(spans[level], w) for level, w in state["windows"].items()}

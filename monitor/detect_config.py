@@ -62,7 +62,38 @@ FAULT_TERMS: dict[str, list[str]] = {
     "刹车": ["刹车失灵", "刹不住", "断轴", "失速", "自动加速", "方向盘失灵", "熄火"],
     "异味": ["异味", "甲醛", "臭味", "刺鼻"],
     "开裂": ["开裂", "断裂", "裂开了", "掉漆", "生锈", "锈穿", "脱落", "变形"],
+    # Service failures, in any industry (banks, shops, apps, couriers, carriers).
+    "支付": [
+        "重复扣款", "重复扣费", "重复支付", "扣了两次", "扣两次", "扣了两遍", "扣两遍", "扣了两笔", "扣了双份", "扣咗两次",
+        "多扣", "乱扣费", "乱扣钱", "莫名扣费", "莫名扣款", "偷偷扣费", "盗刷", "付款失败", "支付失败", "处理中", "没到账",
+        "未到账", "不到账", "没有到账", "到不了账", "转账失败", "转不出去", "转账卡住", "转账也卡住", "提现失败", "提不了现",
+        "对方没收到", "对方一直没收到", "对方说没收到", "钱没到", "资金冻结",
+    ],
+    "登录": [
+        "登不上", "登录不了", "登陆不了", "登录不上", "登陆不上", "登不进", "无法登录", "登录失败", "登录异常", "账号被封",
+        "被封号", "封号", "账号被盗", "被盗号", "账户被冻结", "账户冻结", "收不到验证码", "验证码收不到",
+    ],
+    "宕机": [
+        "宕机", "瘫痪", "服务器崩", "系统崩", "app崩", "崩溃了", "app打不开", "网页打不开", "页面打不开", "软件打不开",
+        "无法访问", "进不去了", "加载不出来", "网络异常", "服务中断", "停服",
+    ],
+    "物流": [
+        "不发货", "没发货", "丢件", "快递丢了", "包裹丢了", "物流不动", "物流停滞", "物流没更新", "没收到货",
+        "收不到货", "还没到货", "送错", "快递延误", "物流延误", "配送延误", "超时未送达", "不派送", "虚假签收",
+    ],
+    # Companions (grouping.companion_faults): they go with any fault.
+    "客服": [
+        "打不通", "没人接", "无人接听", "坐席忙", "联系不上", "打唔通", "搵唔到人", "转人工", "客服不理", "不回复",
+        "机器人客服", "踢皮球", "推来推去",
+    ],
+    "退款": [
+        "拒绝退款", "不给退款", "不给退", "退款失败", "退不了", "退款没到", "还没退", "没退回", "不退款", "退款被拒",
+        "拒不退款", "拒绝退货", "不给退货", "不给换",
+    ],
 }  # fmt: skip
+# Families that go with any fault (a hotline nobody answers, a refund refused): a post naming one of them and no
+# other family shares that family's word with others like it, but they never tell two faults apart.
+COMPANION_FAULTS: list[str] = ["客服", "退款"]
 # Complaint language: threats, calls to repost, what people say to a brand's answer. Every incident's later posts
 # share it, whatever the fault, so it is left out of the words incidents are compared by.
 REACTION_TERMS: list[str] = [
@@ -84,6 +115,7 @@ class GroupingConfig(_Section):
         "受害者", "同病相怜", "不是个例", "好多人",
     ]  # fmt: skip
     fault_terms: dict[str, list[str]] = FAULT_TERMS
+    companion_faults: list[str] = COMPANION_FAULTS
     reaction_terms: list[str] = REACTION_TERMS
     echo_max_features: int = Field(8, ge=0)
     echo_min_containment: float = Field(0.6, gt=0, le=1)
@@ -108,6 +140,9 @@ class GroupingConfig(_Section):
                         f"grouping.fault_terms.{family}: {word!r} is already a word of grouping.fault_terms.{seen[key]}"
                     )
                 seen[key] = family
+        unknown = sorted(set(self.companion_faults) - set(self.fault_terms))
+        if unknown and self.fault_terms:  # with no families at all there is nothing for companions to name
+            raise ValueError(f"grouping.companion_faults: {unknown} are not families of grouping.fault_terms")
         return self
 
 

@@ -40,17 +40,29 @@ def brand_name(config: DetectionConfig, brand: str) -> str:
     return brand or "未识别品牌"
 
 
-def incident_keywords(c: Cluster, vocab: Vocabulary, strip: tuple[str, ...]) -> list[str]:
-    """The fault's phrases, recomputed when the incident has gathered more of its describing posts."""
+def incident_keywords(
+    c: Cluster, vocab: Vocabulary, strip: tuple[str, ...], config: DetectionConfig | None = None
+) -> list[str]:
+    """The fault's phrases, recomputed when the incident has gathered more of its describing posts.
+
+    With ``config``, the words of the incident's main kinds of fault (``grouping.fault_terms``) are preferred.
+    """
     if not c.keywords or len(c.samples) != c.keywords_docs:
-        c.keywords = phrases(c.samples, vocab, strip) if c.samples else []
+        terms: tuple[tuple[str, ...], ...] = ()
+        if config is not None:
+            families = config.grouping.fault_terms
+            terms = tuple(
+                tuple(w.strip().lower() for w in families.get(f, ()) if w.strip())
+                for f in sorted(c.main_faults())
+            )
+        c.keywords = phrases(c.samples, vocab, strip, terms=terms) if c.samples else []
         c.keywords_docs = len(c.samples)
     return c.keywords
 
 
 def incident_title(config: DetectionConfig, c: Cluster, vocab: Vocabulary, strip: tuple[str, ...]) -> str:
     """The one-line title of an incident ("西门子冰箱门关不上"), kept in ``c.title``."""
-    words = incident_keywords(c, vocab, strip)
+    words = incident_keywords(c, vocab, strip, config)
     subject = "".join(words) if words else "相关投诉"
     c.title = f"{brand_name(config, c.brand)}{subject}" if c.brand else f"{subject}（未关联品牌）"
     return c.title
@@ -162,13 +174,19 @@ def evidence(c: Cluster, limit: int) -> list[str]:
         known[m.key] = (m.eng, value)
         return value
 
-    # The most important ``limit * 2`` at most are looked at: nsmallest is sorted(...)[:n], without the sort.
-    ranked = heapq.nsmallest(limit * 2, members, key=lambda m: (-importance(m), m.t))
-    for m in ranked:
-        if len(order) >= limit * 2:
-            break
-        order.append(m.key)
-    ids = list(dict.fromkeys(order))[:limit]
+    # The most important ``limit * 4`` at most are looked at: nsmallest is sorted(...)[:n], without the sort.
+    ranked = heapq.nsmallest(limit * 4, members, key=lambda m: (-importance(m), m.t))
+    order.extend(m.key for m in ranked)
+    # One post per author: an account repeating itself is one voice, and PR people need to see who joined.
+    ids: list[str] = []
+    authors: set[str] = set()
+    for key in dict.fromkeys(order):
+        author = c.members[key].author
+        if author not in authors:
+            authors.add(author)
+            ids.append(key)
+            if len(ids) == limit:
+                break
     return [key.split("\x1f", 1)[1] for key in ids]
 
 

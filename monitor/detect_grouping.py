@@ -72,7 +72,11 @@ class Grouper:
         self._strip_re: dict[str, re.Pattern] = {}
         self._markers = tuple(marker.lower() for marker in config.grouping.echo_markers)
         self._echo_re = alternation(self._markers)
-        self.lexicon = Lexicon(config.grouping.fault_terms, config.grouping.reaction_terms)
+        self.lexicon = Lexicon(
+            config.grouping.fault_terms,
+            config.grouping.reaction_terms,
+            tuple(config.grouping.companion_faults),
+        )
 
     # -- reading a post -------------------------------------------------------------------------------
     def brand_of(self, post: Post, text_norm: str, tags: Mapping[str, str]) -> str:
@@ -99,10 +103,12 @@ class Grouper:
             text = f"{text} {quoted}".strip()
         lowered = text.lower()
         own = text_norm.lower()
-        faults = self.lexicon.faults(lowered)
+        faults, companions = self.lexicon.read(lowered)
         echo = self.is_echo(own)
         reaction = not faults and (echo or len(own) <= grouping.echo_max_chars or self.lexicon.reacts(own))
-        return Reading(features(lowered, self._stripper(brand), faults), text, faults, echo, reaction)
+        # A companion ("打不通") is a word of its own only in a post naming no kind of fault.
+        feats = features(lowered, self._stripper(brand), faults, () if faults else companions)
+        return Reading(feats, text, faults, echo, reaction)
 
     def _stripper(self, brand: str) -> re.Pattern:
         """Names and complaint language left out of a brand's posts' similarity features, as one pattern."""
@@ -222,10 +228,11 @@ class Grouper:
     def reacted_to(self, brand: str, now: float, echo: bool = False) -> str | None:
         """The brand's incident a reaction is about: the one people are talking about now.
 
-        Among the brand's live incidents that warned (any that alerted, for an ``echo``: "me too" says there is
-        something to echo), or that at least ``echo_min_authors`` authors joined within ``echo_window_hours``: the
-        most severe, then the one most authors joined in the last half day, then the latest. A plain grumble
-        does not join a mere watch: the brand's everyday chatter would pile onto it.
+        Among the brand's live incidents that warned (for an ``echo``, any that alerted with at least
+        ``echo_min_authors`` authors: "me too" says there is something people share, which one account's
+        repeated rants are not), or that at least ``echo_min_authors`` authors joined within
+        ``echo_window_hours``: the most severe, then the one most authors joined in the last half day, then the
+        latest. A plain grumble does not join a mere watch: the brand's everyday chatter would pile onto it.
         """
         least = 1 if echo else _WARNING
         grouping = self.config.grouping
@@ -237,7 +244,10 @@ class Grouper:
                 continue
             authors = c.windows["warning"].authors
             surging = quiet <= grouping.echo_window_hours * HOUR and authors >= grouping.echo_min_authors
-            if rank(c.severity) < least and not surging:
+            level = rank(c.severity)
+            if level < _WARNING and len(c.author_first) < grouping.echo_min_authors:
+                level = 0  # a watch about one or two accounts is not yet something others echo
+            if level < least and not surging:
                 continue
             key = (rank(c.severity), authors, c.last_post, cid)
             if best_key is None or key > best_key:
@@ -425,7 +435,7 @@ class Grouper:
         keep.last_post = max(keep.last_post, gone.last_post)
         keep.velocity = sorted(keep.velocity + gone.velocity)
         keep.contrary += gone.contrary
-        keep.samples = (keep.samples + gone.samples)[: max(len(keep.samples), len(gone.samples), 24)]
+        keep.samples, keep.sample_authors = _samples(keep, gone)
         if gone.fast_post is not None and (
             keep.fast_post is None
             or fast_rank(gone.members[gone.fast_post]) > fast_rank(keep.members[keep.fast_post])
@@ -484,3 +494,17 @@ def _containment(weights: Mapping[str, float], norm2: float, c: Cluster) -> floa
     terms, docs = c.terms, c.docs
     got = sum(w * w * min(1.0, 2.0 * terms.get(f, 0) / docs) for f, w in weights.items())
     return got / norm2 if norm2 else 0.0
+
+
+def _samples(keep: Cluster, gone: Cluster, limit: int = 24) -> tuple[list[str], list[str]]:
+    """Both incidents' title samples, one per author (``keep``'s first), at most ``limit``."""
+    texts: list[str] = []
+    authors: list[str] = []
+    for c in (keep, gone):
+        # A state saved before samples had authors: each text counts as its own author's.
+        who = c.sample_authors if len(c.sample_authors) == len(c.samples) else [""] * len(c.samples)
+        for text, author in zip(c.samples, who, strict=True):
+            if len(texts) < limit and (not author or author not in authors):
+                texts.append(text)
+                authors.append(author)
+    return texts, authors

@@ -24,6 +24,8 @@ _TITLE_STOP = {
 
 # A fault family's feature: one shared feature for every wording of the fault ("滴水", "漏水" → "§漏水").
 FAULT_MARK = "§"
+# A companion family's feature ("打不通", "坐席忙" → "¤客服"): a plain word, never a kind of fault.
+COMPANION_MARK = "¤"
 # Features made only of function words, left out.
 _FILLER_FEATURES = frozenset(_FILLER) | frozenset(a + b for a in _FILLER for b in _FILLER)
 # log(n + 1) for the document frequencies most features have, worked out once (the same values math.log gives).
@@ -31,11 +33,15 @@ _LOG1P = [math.log(n + 1) for n in range(4096)]
 
 
 def features(
-    text: str, strip: tuple[str, ...] | re.Pattern = (), faults: tuple[str, ...] = ()
+    text: str,
+    strip: tuple[str, ...] | re.Pattern = (),
+    faults: tuple[str, ...] = (),
+    companions: tuple[str, ...] = (),
 ) -> tuple[str, ...]:
     """The distinct similarity features of an analysed text (``text_norm``), leaving out ``strip`` names.
 
-    ``faults`` (fault families the text names) are added as one feature each.
+    ``faults`` (fault families the text names) and ``companions`` (companion families) are added as one feature
+    each.
     """
     # Brand names are left out: every complaint about a brand shares them, whatever its fault.
     lowered = text.lower()
@@ -46,6 +52,8 @@ def features(
             if name in lowered:
                 lowered = lowered.replace(name, " ")
     out: set[str] = {FAULT_MARK + family for family in faults}
+    if companions:
+        out.update([COMPANION_MARK + family for family in companions])
     for run in _CJK_RUN.findall(lowered):
         out.update([run[i : i + 2] for i in range(len(run) - 1)])
         # Single characters too: "门关不上" and "门合不拢" share no bigram, but share 门.
@@ -110,23 +118,39 @@ class Vocabulary:
 class Lexicon:
     """Fault words by family, and complaint language (``grouping.fault_terms`` and ``reaction_terms``)."""
 
-    def __init__(self, fault_terms: dict[str, list[str]], reaction_terms: list[str]):
+    def __init__(
+        self, fault_terms: dict[str, list[str]], reaction_terms: list[str], companions: tuple[str, ...] = ()
+    ):
         self._family = {
             word.strip().lower(): family
             for family, words in fault_terms.items()
             for word in words
             if word.strip()
         }
+        self._companions = frozenset(companions)
         self._faults = alternation(self._family)
         self.reactions = tuple(sorted({w.strip().lower() for w in reaction_terms if w.strip()}, key=_longest))
         self._reactions = alternation(self.reactions)
 
     def faults(self, lowered: str) -> tuple[str, ...]:
-        """The fault families a lower-cased text names, sorted."""
+        """The fault families a lower-cased text names, sorted (companion families left out)."""
+        return self.read(lowered)[0]
+
+    def read(self, lowered: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The fault families a lower-cased text names, and the companion families it names, each sorted."""
         if self._faults is None:
-            return ()
+            return (), ()
         found = self._faults.findall(lowered)
-        return tuple(sorted({self._family[word] for word in found})) if found else ()
+        if not found:
+            return (), ()
+        families = {self._family[word] for word in found}
+        companions = families & self._companions
+        return tuple(sorted(families - companions)), tuple(sorted(companions))
+
+    def terms(self, families) -> tuple[str, ...]:
+        """The words of ``families``, longest first."""
+        wanted = set(families)
+        return tuple(sorted((w for w, f in self._family.items() if f in wanted), key=_longest))
 
     def reacts(self, lowered: str) -> bool:
         """Whether a lower-cased text holds complaint language (threats, calls to repost, answers to a brand)."""
@@ -176,13 +200,24 @@ _GAP = (
 )
 
 
-def phrases(texts: list[str], vocab: Vocabulary, strip: tuple[str, ...] = (), limit: int = 2) -> list[str]:
+def phrases(
+    texts: list[str],
+    vocab: Vocabulary,
+    strip: tuple[str, ...] = (),
+    limit: int = 2,
+    terms: tuple[tuple[str, ...], ...] = (),
+) -> list[str]:
     """The words that say what ``texts`` share, most telling first, joined as they are written.
 
     A word (``rjieba``) counts by the share of texts using it times its rarity in everything the detector has
     read (the weights of its bigrams), so a fault's words ("关不上", "黑屏", "漏水") beat template words every
     complaint uses. The best word is joined with the next best when the texts write them close together, in
     the texts' own order and wording ("冰箱门关不上", "热水器漏水").
+
+    ``terms`` (per kind of fault, its lower-case words: ("扣了两次", "处理中", ...)) give one word per kind, as
+    the texts write it most ("扣了两次"; with a second wording half as common, both: "扣了两次、处理中"),
+    supported by every text naming that kind in any wording and counting double: a title that names the fault
+    is what its reader needs, and a segmenter cuts such phrases apart.
     """
     docs = [_strip_names(text, strip) for text in texts if text]
     if not docs:
@@ -190,6 +225,7 @@ def phrases(texts: list[str], vocab: Vocabulary, strip: tuple[str, ...] = (), li
     support: Counter[str] = Counter()
     for doc in docs:
         support.update(_title_words(doc))
+    faulty = _fault_words(docs, terms, support) if terms else set()
     need = max(2, math.ceil(0.1 * len(docs))) if len(docs) > 2 else 1
     scored = []
     for word, n in support.items():
@@ -197,7 +233,8 @@ def phrases(texts: list[str], vocab: Vocabulary, strip: tuple[str, ...] = (), li
             continue
         lowered = word.lower()
         pairs = [lowered[i : i + 2] for i in range(len(lowered) - 1)]
-        scored.append((n / len(docs) * sum(vocab.weight(p) for p in pairs) / len(pairs), word))
+        boost = 2.0 if word in faulty else 1.0
+        scored.append((boost * n / len(docs) * sum(vocab.weight(p) for p in pairs) / len(pairs), word))
     scored.sort(key=lambda item: (-item[0], item[1]))
     words: list[str] = []
     for value, word in scored:
@@ -221,6 +258,30 @@ def phrases(texts: list[str], vocab: Vocabulary, strip: tuple[str, ...] = (), li
         return sum(spots) / len(spots) if spots else 1.0
 
     return sorted(chosen, key=position)
+
+
+def _fault_words(docs: list[str], terms: tuple[tuple[str, ...], ...], support: Counter[str]) -> set[str]:
+    """Add one word per kind of fault the docs name to ``support`` (see ``phrases``); return those words."""
+    lowered = [doc.lower() for doc in docs]
+    out: set[str] = set()
+    for family in terms:
+        forms: Counter[str] = Counter()
+        naming = 0
+        for doc, low in zip(docs, lowered, strict=True):
+            found = [(at, t) for t in family if (at := low.find(t)) >= 0]
+            if found:
+                naming += 1
+                at, t = min(found, key=lambda hit: (hit[0], -len(hit[1])))
+                forms[doc[at : at + len(t)]] += 1
+        if not naming:
+            continue
+        ranked = sorted(forms.items(), key=lambda item: -item[1])  # stable: the earlier text first on ties
+        word = ranked[0][0]
+        if len(ranked) > 1 and 2 * ranked[1][1] >= ranked[0][1] and ranked[1][1] >= 2:
+            word = f"{word}、{ranked[1][0]}"
+        support[word] = max(support.get(word, 0), naming)
+        out.add(word)
+    return out
 
 
 @lru_cache(maxsize=4096)
