@@ -97,6 +97,12 @@ class Detector:
         reading = grouper.read(post, obs.text_norm, brand)
         feats, text = reading.feats, reading.text
         self.vocab.add(feats)
+        if grouper.is_official(brand, post):
+            # The brand's own statement is part of the story, not a complaint: its reposts join the incident.
+            cid = grouper.statement_about(brand, reading, _ts(obs.now))
+            if cid is not None:
+                grouper.attach(self.clusters[cid], key)
+            return []
         pred = obs.prediction
         scores = pred.sentiment_scores
         rule = self.config.complaint
@@ -106,16 +112,21 @@ class Detector:
             author = post.author or f"anon:{key}"
             cid, similarity, how = grouper.place(brand, post, author, reading, now)
         else:
-            # Not a complaint: a repost of one still spreads it; a post that merely reads alike and is happy
-            # about it says the group may be a launch or a fad rather than a fault.
-            cid = grouper.linked(brand, post, now)
-            if cid is None or scores.get("positive", 0.0) >= rule.max_positive:
+            # Not a complaint: a repost of one still spreads it, and so does a post that is not happy and names
+            # the fault of, or says "me too" to, the brand's warned incident (a flat "我的转账也卡住了", a news
+            # item); a post that merely reads alike and is happy about it says the group may be a launch or a
+            # fad rather than a fault.
+            cid, how = grouper.linked(brand, post, now), HOW_LINK
+            calm = scores.get("positive", 0.0) < rule.max_positive
+            if cid is None and calm and brand:
+                cid, how = grouper.about_warned(brand, reading, now)
+            if cid is None or not calm:
                 best = grouper.best_match(brand, feats, now) if pred.sentiment == "positive" else None
                 if best is not None:
                     self.clusters[best[0]].contrary += 1
                     self.touched.add(best[0])
                 return []
-            similarity, how, high = 0.0, HOW_LINK, False
+            similarity, high = 0.0, False
         feed = obs.tags.get("feed") or post.source
         c = self.clusters[cid] if cid is not None else self._open(key, brand, feed, obs.tags, now)
         if cid is None:

@@ -125,6 +125,8 @@ class Cluster:
         self.contrary = 0.0
         self.samples: list[str] = []  # texts of the posts that describe the fault, for titles: one per author
         self.sample_authors: list[str] = []  # who wrote each of ``samples``
+        # Keys of the brand's own statements about this incident: not members, but their reposts join it.
+        self.context: list[str] = []
         self.fast_post: str | None = None
         self.notified_authors = 0
         self.notified_at: float | None = None
@@ -179,6 +181,7 @@ class Cluster:
             created=self.created,
             members=[m.to_state() for m in self.members.values()],
             sample_authors=self.sample_authors,
+            context=self.context,
             windows={level: w.to_state() for level, w in self.windows.items()},
         )
         return state
@@ -190,6 +193,7 @@ class Cluster:
             setattr(c, name, state[name])
         c.members = {row[0]: Member(*row) for row in state["members"]}
         c.sample_authors = list(state.get("sample_authors", ()))
+        c.context = list(state.get("context", ()))
         c.faults = {f[len(FAULT_MARK) :]: n for f, n in c.terms.items() if f.startswith(FAULT_MARK)}
         spans = window_hours(config)
         c.windows = {level: Window.from_state(spans[level], w) for level, w in state["windows"].items()}

@@ -118,6 +118,30 @@ class Grouper:
             pattern = self._strip_re[brand] = alternation(words) or re.compile("(?!)")
         return pattern
 
+    def is_official(self, brand: str, post: Post) -> bool:
+        """Whether a post comes from the brand's own account: verified, and named after the brand."""
+        if not brand or not post.author_verified or not post.author:
+            return False
+        author = post.author.lower()
+        spec = self.config.brands.get(brand)
+        names = [brand, *(spec.aliases if spec is not None else ())]
+        return any(name.strip() and name.strip().lower() in author for name in names)
+
+    def statement_about(self, brand: str, reading: Reading, now: float) -> str | None:
+        """The brand's warned incident its own statement is about: the one naming its kind of fault, else the
+        one people are talking about."""
+        cid, _ = self.about_warned(brand, reading, now)
+        if cid is None and not reading.faults:
+            cid = self.reacted_to(brand, now)
+        return cid
+
+    def attach(self, c: Cluster, key: str, limit: int = 50) -> None:
+        """Keep a brand's statement beside ``c`` (not a member): its reposts then join ``c``."""
+        if len(c.context) < limit:
+            c.context.append(key)
+            self.post_index[key] = c.id
+            self.touched.add(c.id)
+
     def is_echo(self, text_norm: str) -> bool:
         """Whether a text says "me too" ("我家也是", "同款同样问题", "+1")."""
         return self._echo_re is not None and self._echo_re.search(text_norm.lower()) is not None
@@ -253,6 +277,30 @@ class Grouper:
             if best_key is None or key > best_key:
                 best, best_key = cid, key
         return best
+
+    def about_warned(self, brand: str, reading: Reading, now: float) -> tuple[str | None, str]:
+        """The brand's warned incident a post that is no complaint still belongs to, and how it joins.
+
+        A post naming one of the incident's kinds of fault joins it without words of its own (a surge: a flat
+        report, a news item); one saying "me too" joins as an echo. Only warned incidents take such posts: they
+        tell PR people more about a fault they know of, but never make one.
+        """
+        if reading.faults:
+            wanted = set(reading.faults)
+            best, best_key = None, None
+            for cid in self.brand_ids.get(brand, ()):
+                c = self.clusters[cid]
+                if rank(c.severity) < _WARNING or c.status == "resolved" or not wanted & c.main_faults():
+                    continue
+                key = (rank(c.severity), c.windows["warning"].authors, c.last_post, cid)
+                if best_key is None or key > best_key:
+                    best, best_key = cid, key
+            return best, HOW_SURGE
+        if reading.echo:
+            cid = self.reacted_to(brand, now)
+            if cid is not None and rank(self.clusters[cid].severity) >= _WARNING:
+                return cid, HOW_ECHO
+        return None, HOW_SURGE
 
     def folds_into(self, c: Cluster, now: float) -> Cluster | None:
         """The brand's warned incident that ``c``, a group naming no fault of its own, is a reaction to.
@@ -424,6 +472,9 @@ class Grouper:
         merged = sorted([*keep.members.values(), *gone.members.values()], key=lambda m: m.t)
         keep.members = {m.key: m for m in merged}
         authors = self.authors.setdefault(keep.brand, {})
+        for key in gone.context:
+            self.post_index[key] = keep.id
+        keep.context = keep.context + gone.context
         for m in gone.members.values():
             self.post_index[m.key] = keep.id
             authors[m.author] = keep.id
@@ -468,7 +519,7 @@ class Grouper:
     def forget(self, c: Cluster) -> None:
         """Drop a cluster and every index entry that still points at it."""
         self.unindex(c)
-        for key in c.members:
+        for key in [*c.members, *c.context]:
             if self.post_index.get(key) == c.id:
                 del self.post_index[key]
         authors = self.authors.get(c.brand, {})
@@ -486,7 +537,7 @@ class Grouper:
             index = self.index.setdefault(c.brand, {})
             for feat in c.terms:
                 index.setdefault(feat, set()).add(c.id)
-            for key in c.members:
+            for key in [*c.context, *c.members]:
                 self.post_index[key] = c.id
 
 
