@@ -578,3 +578,76 @@ def test_title_words_written_close_together_are_found_as_the_pattern_finds_them(
     gap = "[^\\s，。！？,.!?]{0,3}?"
     pattern = re.compile(f"{re.escape(a)}{gap}{re.escape(b)}|{re.escape(b)}{gap}{re.escape(a)}")
     assert _near(doc, a, b) == pattern.findall(doc)
+
+
+BANK = {"brand": "华信银行"}
+QUEUE_RANTS = [
+    "华信银行人民路支行排队两个小时，十个窗口只开一个！！！",
+    "又是华信银行，又是排队，又是只开一个窗口！！！",
+    "华信银行排队排到下午，取号128，现在才叫到61！！！",
+    "华信银行的大堂经理只会让我去用App，App能办我还来排队？？？",
+]
+DEBITS = [
+    "华信银行App昨晚更新，今天买早餐付了18块，短信提醒扣了两次，有没有人也这样？",
+    "我也是！华信银行App付款扣了两次钱，余额少了一截",
+    "华信银行给房东转的房租到现在还是处理中，钱扣了对方没到账",
+    "同样问题，华信银行交电费扣了两次款，客服电话打不通",
+    "我也中招了，华信银行还信用卡扣了两遍，截图都在",
+    "华信银行App转账一直显示处理中，我也一样，急死了",
+    "华信银行打车付款扣了两次，也是更新以后",
+    "+1 华信银行扣了两次款，App里交易记录两笔",
+]
+
+
+def test_a_ranters_watch_does_not_become_the_title_or_evidence_of_the_fault_that_follows():
+    feed = Feed()
+    rants = [
+        feed.post(
+            QUEUE_RANTS[i % 4], T0 + timedelta(minutes=40 * i), author="ranter", followers=29, tags=BANK
+        )
+        for i in range(12)
+    ]
+    feed.post("华信银行网点排队都要一上午，App能办的还非要跑网点", T0 + timedelta(hours=9), tags=BANK)
+    start = T0 + timedelta(hours=20)
+    for i, text in enumerate(DEBITS):
+        feed.post(text, start + timedelta(minutes=10 * i), author=f"owner{i}", tags=BANK)
+    warned = [e for e in feed.events if e.status == "firing" and e.severity in ("warning", "critical")]
+    assert warned
+    first = warned[0]
+    assert "排队" not in first.title and ("扣" in first.title or "处理中" in first.title), first.title
+    ranter_ids = {p.id for p in rants}
+    assert not ranter_ids & set(first.post_ids)
+
+
+def test_one_account_counts_once_in_an_alerts_evidence():
+    feed = Feed()
+    start = T0 + timedelta(hours=1)
+    for i in range(6):
+        feed.post(DEBITS[i % 2], start + timedelta(minutes=i), author="loud", tags=BANK)
+    for i, text in enumerate(DEBITS[2:], start=2):
+        feed.post(text, start + timedelta(minutes=10 * i), author=f"owner{i}", tags=BANK)
+    warned = [e for e in feed.events if e.status == "firing" and e.severity in ("warning", "critical")]
+    assert warned
+    authors = {p.post_id: p.author for i in feed.detector.incidents() for p in i.posts}
+    shown = [authors[pid] for pid in warned[-1].post_ids]
+    assert len(shown) == len(set(shown)) and "loud" in shown
+
+
+def test_one_kind_of_service_failure_worded_differently_is_one_incident():
+    wordings = [
+        "早上付款扣了两次钱，余额少了一截",
+        "中午那笔房租转账到现在还是处理中",
+        "还信用卡扣了两遍，逾期算谁的",
+        "给家里转的生活费对方一直没收到",
+    ]
+
+    def run(config):
+        feed = Feed(config)
+        for i, text in enumerate(wordings):
+            feed.post(f"华信银行{text}", T0 + timedelta(days=i), tags=BANK)
+        return feed.detector.incidents()
+
+    [incident] = run(DetectionConfig(brands=BRANDS))
+    assert incident.n_authors == len(wordings)
+    unaware = DetectionConfig(brands=BRANDS, grouping={"fault_terms": {}})
+    assert all(i.n_authors < len(wordings) for i in run(unaware))
