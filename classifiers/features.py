@@ -222,12 +222,11 @@ class KeyLookup:
         for multiplier in self._MULTIPLIERS:
             table = np.full(1 << int(64 - int(self.shift)), -1, dtype=np.int32)
             slots = self._slot(self.keys[pending], multiplier)
-            # The first key to claim a slot keeps it; the rest try the next table.
-            _, first = np.unique(slots, return_index=True)
-            table[slots[first]] = pending[first]
+            # One of the keys that share a slot keeps it (whichever the assignment wrote last), the rest try the
+            # next table. Which one does not change any lookup's answer, and needs no sort of the slots.
+            table[slots] = pending
+            placed = table[slots] == pending
             self.tables.append((multiplier, table))
-            placed = np.zeros(len(pending), dtype=bool)
-            placed[first] = True
             pending = pending[~placed]
         self.overflow_cols = pending
         self.overflow_keys = self.keys[pending]

@@ -378,15 +378,23 @@ def save_posts(
             conn.execute("delete from posts_fts_deferred")
     # The full-text index follows text and author through a trigger on an update that sets them: set them only
     # where they changed, so that a re-observation's new counts leave the index alone.
-    edited = [row for key, row in updates.items() if _text_edited(row, stored[key])]
-    counted = [row for key, row in updates.items() if not _text_edited(row, stored[key])]
-    for rows, skip in ((edited, ("source", "id")), (counted, ("source", "id", "text", "author"))):
-        if rows:
-            names = [name for name in rows[0] if name not in skip]
-            conn.executemany(
-                f"update posts set {', '.join(f'{n} = :{n}' for n in names)} where source = :source and id = :id",
-                rows,
-            )
+    # Likewise the indexed columns a re-observation rarely changes (created_at, feed: four indexes between them,
+    # two on expressions) are set only where they changed, which spares SQLite rewriting those index entries.
+    statements: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for key, row in updates.items():
+        before = stored[key]
+        skip = _SKIP_ON_UPDATE if _text_edited(row, before) else _SKIP_ON_COUNT_UPDATE
+        names = tuple(
+            name
+            for name in row
+            if name not in skip and not (name in _INDEXED_KNOWN and row[name] == before[name])
+        )
+        statements.setdefault(names, []).append(row)
+    for names, rows in statements.items():
+        conn.executemany(
+            f"update posts set {', '.join(f'{n} = :{n}' for n in names)} where source = :source and id = :id",
+            rows,
+        )
     if observations:
         db.conn.executemany(
             "insert or replace into observations (source, post_id, observed_at, reposts, comments, likes) "
@@ -454,6 +462,10 @@ _KEEP_IF_MISSING = (
     "brand",
 )
 _KNOWN_COLUMNS = ("source", "id", "text", "last_seen_at", *_KEEP_IF_MISSING)
+_SKIP_ON_UPDATE = ("source", "id")
+_SKIP_ON_COUNT_UPDATE = ("source", "id", "text", "author")
+# Known columns (read back by _get_many) that posts' indexes hold, left out of an update that keeps them.
+_INDEXED_KNOWN = ("created_at", "feed")
 _KEYS_PER_QUERY = 400  # two variables each, well under SQLite's limit
 
 

@@ -71,3 +71,21 @@ def test_a_bad_optional_field_is_ignored_and_reported_but_the_post_is_kept(field
     assert [p for p in post.problems if message in p]
     # The raw value is not lost: it stays with the post's other fields.
     assert post.to_dict()[field] == value
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"id": "1", "text": "冰箱\ud800"},
+        {"id": "1", "text": "冰箱", "brand": {"name": ["海尔", "\udfff"]}},
+        {"id": "1", "text": "冰箱", "\ud800key": 1},
+    ],
+)
+def test_a_lone_surrogate_anywhere_in_the_post_rejects_it(data):
+    with pytest.raises(InputError, match="lone surrogate"):
+        Post.from_dict(data)
+
+
+def test_nested_unicode_extra_fields_are_kept():
+    post = Post.from_dict({"id": "1", "text": "冰箱", "tags": ["海尔", {"城市": "青岛"}], "score": 1.5})
+    assert post.extra == {"tags": ["海尔", {"城市": "青岛"}], "score": 1.5}

@@ -145,3 +145,20 @@ def test_posts_written_outside_save_posts_are_still_searchable(fresh_db):
     assert fresh_db.execute(search, ["冰箱门"]).fetchone()[0] == 1
     assert fresh_db.execute(search, ["洗衣机"]).fetchone()[0] == 1
     assert fresh_db.execute("select count(*) from posts_fts_deferred").fetchone()[0] == 0
+
+
+def test_a_batch_saved_in_a_transaction_is_searchable_once_and_leaves_direct_inserts_indexed(fresh_db):
+    conn = fresh_db.conn
+    search = "select count(*) from posts_fts where posts_fts match ?"
+    conn.execute("BEGIN IMMEDIATE")
+    _save(fresh_db, {"id": "1", "text": "西门子冰箱门关不上"})
+    conn.execute("COMMIT")
+    conn.execute("BEGIN IMMEDIATE")
+    _save(fresh_db, {"id": "2", "text": "空调漏水一整夜"})
+    conn.execute("ROLLBACK")
+    conn.execute("insert into posts (source, id, text, author) values ('weibo', '3', '洗衣机漏水了', '丙')")
+    conn.commit()
+    assert fresh_db.execute(search, ["冰箱门"]).fetchone()[0] == 1
+    assert fresh_db.execute(search, ["空调漏"]).fetchone()[0] == 0
+    assert fresh_db.execute(search, ["洗衣机"]).fetchone()[0] == 1
+    assert fresh_db.execute("select count(*) from posts_fts").fetchone()[0] == 2
