@@ -231,8 +231,8 @@ def sentiment_dev(root: Path) -> list[Example]:
     return list(_smp(root / "smp2020_ewect" / "usual_eval_labeled.txt", "smp_usual_eval"))
 
 
-def read_escalation(path: Path) -> list[dict]:
-    """Rows of a labelled escalation JSONL file (id, text, escalation, sentiment, register, script, domain)."""
+def _labelled_rows(path: Path, field: str, allowed: tuple[str, ...]) -> list[dict]:
+    """Rows of one of the project's labelled JSONL files; each needs a text and ``field`` among ``allowed``."""
     rows = []
     with _require(path).open(encoding="utf-8") as handle:
         for line_no, line in enumerate(handle, 1):
@@ -242,10 +242,17 @@ def read_escalation(path: Path) -> list[dict]:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise InputError(f"not valid JSON: {exc.msg}", file=str(path), line=line_no) from exc
-            if row.get("escalation") not in ESCALATIONS or not isinstance(row.get("text"), str):
-                raise InputError("needs a text and escalation low|medium|high", file=str(path), line=line_no)
+            if row.get(field) not in allowed or not isinstance(row.get("text"), str):
+                raise InputError(
+                    f"needs a text and {field} {'|'.join(allowed)}", file=str(path), line=line_no
+                )
             rows.append(row)
     return rows
+
+
+def read_escalation(path: Path) -> list[dict]:
+    """Rows of a labelled escalation JSONL file (id, text, escalation, sentiment, register, script, domain)."""
+    return _labelled_rows(path, "escalation", ESCALATIONS)
 
 
 def escalation_examples(path: Path) -> tuple[list[Example], list[Example]]:
@@ -264,21 +271,10 @@ def escalation_examples(path: Path) -> tuple[list[Example], list[Example]]:
 def review_examples(path: Path) -> list[Example]:
     """Sentiment examples from the project's labelled consumer-review file (``classifiers/data/reviews``)."""
     examples = []
-    with _require(path).open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"not valid JSON: {exc.msg}", file=str(path), line=line_no) from exc
-            if row.get("sentiment") not in SENTIMENTS or not isinstance(row.get("text"), str):
-                raise InputError(
-                    "needs a text and sentiment negative|neutral|positive", file=str(path), line=line_no
-                )
-            text = normalize_text(row["text"])
-            if text:
-                examples.append(Example(text, row["sentiment"], "reviews"))
+    for row in _labelled_rows(path, "sentiment", SENTIMENTS):
+        text = normalize_text(row["text"])
+        if text:
+            examples.append(Example(text, row["sentiment"], "reviews"))
     return examples
 
 
