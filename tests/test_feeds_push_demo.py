@@ -128,3 +128,21 @@ def test_demo_serves_only_what_is_due_and_the_feed_resumes_from_its_cursor(tmp_p
     resumed = DemoServer("fridge", speed=600, resume_from=len(due))
     assert resumed.clock.start == server.lines[len(due)]["clock"] - timedelta(minutes=1)
     resumed.httpd.server_close()
+
+
+def test_a_reload_during_a_push_request_does_not_drop_the_request(push):
+    """A SIGHUP that removes the feed while an authorised request's body is still arriving: the request is
+    answered under the configuration it arrived with, not cut off without a reply."""
+    server, runner = push
+
+    class ReloadAfterLookup(dict):
+        def get(self, key, default=None):
+            value = super().get(key, default)
+            server.reconfigure([], runner.context)  # the reload lands while the body is being read
+            return value
+
+    server.tokens = ReloadAfterLookup(server.tokens)
+    response = post(server, '{"id":"a","text":"冰箱门掉了"}'.encode())
+    assert response.status_code == 202
+    assert runner.db["push_inbox"].count == 1
+    assert post(server, b'{"id":"b","text":"x"}').status_code == 404  # the reload took effect after

@@ -157,7 +157,9 @@ class PushServer(LocalServer):
 
             def do_POST(self) -> None:  # noqa: N802
                 parts = self.path.split("?")[0].strip("/").split("/")
-                if len(parts) != 2 or parts[0] != "push" or parts[1] not in server.feeds:
+                # Read once: a reload (reconfigure) may swap server.feeds while the body is still arriving.
+                feed = server.feeds.get(parts[1]) if len(parts) == 2 and parts[0] == "push" else None
+                if feed is None:
                     return self._reply(404, {"error": "unknown push feed"})
                 name = parts[1]
                 token = server.tokens.get(name)
@@ -170,7 +172,6 @@ class PushServer(LocalServer):
                 if int(length) > server.max_bytes:
                     return self._reply(413, {"error": f"body over {server.max_bytes} bytes"})
                 body = self.rfile.read(int(length))
-                feed = server.feeds[name]
                 accepted, rejected = parse_body(body, feed.source or name)
                 if not accepted:
                     return self._reply(400, {"accepted": 0, "rejected": rejected})
