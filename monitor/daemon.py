@@ -430,7 +430,15 @@ class Daemon:
         if self.push is not None:
             self.push.reconfigure(pushes, self.context)
         elif pushes:
-            self._start_servers()
+            try:
+                self._start_servers()
+            except OSError as exc:  # the new address is taken: keep running, without the endpoint
+                logger.error(
+                    "daemon: push endpoint could not start on %s:%s (%s); push feeds are refused until a reload",
+                    settings.host,
+                    settings.port,
+                    exc,
+                )
 
     def _start_web(self) -> None:
         settings = self.config.monitor.web

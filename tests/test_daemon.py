@@ -186,6 +186,26 @@ def test_reload_rotates_push_tokens_and_serves_new_push_feeds_without_a_restart(
         httpx.post(f"{url}/push/partner", content=body)
 
 
+def test_a_reload_whose_push_port_is_taken_keeps_the_daemon_running(daemon_factory, tmp_path, caplog):
+    import socket
+
+    (tmp_path / "partner.token").write_text("token\n", encoding="utf-8")
+    daemon = daemon_factory(push_feeds(tmp_path, "partner") + file_feed(tmp_path / "a.jsonl", "a"))
+    daemon.start()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        write_config(
+            tmp_path / "config",
+            push_feeds(tmp_path, "partner", port=port) + file_feed(tmp_path / "a.jsonl", "a"),
+        )
+        assert daemon.reload() is True  # the rest of the new configuration is in force
+    assert daemon.push is None
+    assert "push endpoint could not start" in caplog.text
+    assert daemon.scheduler.get_job("feed:a") is not None
+
+
 # -- real processes ----------------------------------------------------------------------------------------
 
 
