@@ -122,6 +122,12 @@ class GroupingConfig(_Section):
     echo_max_chars: int = Field(20, ge=0)
     echo_window_hours: float = Field(2.0, gt=0)
     echo_min_authors: int = Field(3, ge=1)
+    # A verified account named a brand plus only these words is the brand's own ("海尔官方微博", "格力电器").
+    official_suffixes: list[str] = [
+        "官方微博", "官方", "官博", "官微", "微博", "客服", "服务", "售后", "集团", "中国", "公司", "股份", "控股",
+        "科技", "电器", "家电", "电子", "汽车", "手机", "银行", "冰箱", "空调", "洗衣机", "热水器", "智能",
+        "旗舰店", "app",
+    ]  # fmt: skip
     max_terms: int = Field(300, ge=10)
     match_window_hours: float = Field(72.0, gt=0)
     reopen_within_days: float = Field(14.0, ge=0)
@@ -289,6 +295,8 @@ class BrandConfig(_Section):
     """A brand and the names it goes by in posts (Simplified, Traditional, English)."""
 
     aliases: list[str] = Field(min_length=1)
+    # The brand's own accounts by exact name, for names the official-suffix rule does not recognise.
+    official_accounts: list[str] = []
 
 
 class DetectionConfig(_Section):

@@ -19,6 +19,7 @@ differ (two incidents naming different kinds of fault are never merged).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -49,6 +50,12 @@ class Reading:
     reaction: bool  # names no fault of its own: an echo, complaint language, or too short to say much
 
 
+@functools.lru_cache(maxsize=65536)
+def _account_name(name: str) -> str:
+    """An account name as compared: Simplified, trimmed, lower-case."""
+    return to_simplified(name).strip().lower()
+
+
 class Grouper:
     """The indexes behind grouping: words per brand, authors per brand, posts; all rebuilt from clusters."""
 
@@ -72,6 +79,13 @@ class Grouper:
         self._strip_re: dict[str, re.Pattern] = {}
         self._markers = tuple(marker.lower() for marker in config.grouping.echo_markers)
         self._echo_re = alternation(self._markers)
+        suffixes = sorted(
+            {to_simplified(w).strip().lower() for w in config.grouping.official_suffixes} - {""}
+        )
+        # Longest first, so "官方微博" is read as one word; the brand's name followed by none of them is fine too.
+        alternatives = "|".join(re.escape(w) for w in sorted(suffixes, key=len, reverse=True))
+        self._official_suffix = re.compile(f"(?:{alternatives})*" if alternatives else "")
+        self._official_names: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
         self.lexicon = Lexicon(
             config.grouping.fault_terms,
             config.grouping.reaction_terms,
@@ -119,13 +133,27 @@ class Grouper:
         return pattern
 
     def is_official(self, brand: str, post: Post) -> bool:
-        """Whether a post comes from the brand's own account: verified, and named after the brand."""
+        """Whether a post comes from the brand's own account: verified, and either listed among the brand's
+        ``official_accounts`` or named the brand plus only official words ("海尔官方微博", "西门子家电").
+
+        A verified account that merely contains the brand's name ("苹果日报", "海尔冰箱受害者") is not the
+        brand: its posts are complaints and news like anyone's.
+        """
         if not brand or not post.author_verified or not post.author:
             return False
-        author = post.author.lower()
+        author = _account_name(post.author)
+        names, accounts = self._official_names.get(brand) or self._official_names_of(brand)
+        if author in accounts:
+            return True
+        suffix = self._official_suffix
+        return any(author.startswith(name) and suffix.fullmatch(author[len(name) :]) for name in names)
+
+    def _official_names_of(self, brand: str) -> tuple[tuple[str, ...], frozenset[str]]:
         spec = self.config.brands.get(brand)
-        names = [brand, *(spec.aliases if spec is not None else ())]
-        return any(name.strip() and name.strip().lower() in author for name in names)
+        names = {_account_name(n) for n in (brand, *(spec.aliases if spec is not None else ()))} - {""}
+        accounts = frozenset(_account_name(a) for a in (spec.official_accounts if spec is not None else ()))
+        self._official_names[brand] = (tuple(names), accounts)
+        return self._official_names[brand]
 
     def statement_about(self, brand: str, reading: Reading, now: float) -> str | None:
         """The brand's warned incident its own statement is about: the one naming its kind of fault, else the

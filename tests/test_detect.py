@@ -651,3 +651,41 @@ def test_one_kind_of_service_failure_worded_differently_is_one_incident():
     assert incident.n_authors == len(wordings)
     unaware = DetectionConfig(brands=BRANDS, grouping={"fault_terms": {}})
     assert all(i.n_authors < len(wordings) for i in run(unaware))
+
+
+@pytest.mark.parametrize(
+    ("author", "official"),
+    [
+        ("海尔官方微博", True),
+        ("海爾官方", True),  # Traditional spelling of the same account
+        ("海尔", True),
+        ("海尔冰箱客服", True),
+        ("海尔冰箱受害者", False),  # a verified victim is a complainant, not the brand
+        ("海尔日报", False),
+        ("爱用海尔的老王", False),
+    ],
+)
+def test_only_the_brands_own_accounts_count_as_its_statements(author, official):
+    from monitor.detect_grouping import Grouper
+    from monitor.detect_text import Vocabulary
+
+    brands = {**BRANDS, "海尔": {"aliases": ["海尔", "海爾", "Haier"]}}
+    grouper = Grouper(DetectionConfig(brands=brands), {}, Vocabulary(1000))
+    post = Post.from_dict({"id": "1", "text": "冰箱门关不上", "author": author, "author_verified": True})
+    assert grouper.is_official("海尔", post) is official
+    unverified = Post.from_dict(
+        {"id": "2", "text": "冰箱门关不上", "author": author, "author_verified": False}
+    )
+    assert grouper.is_official("海尔", unverified) is False
+
+
+def test_an_account_listed_as_official_counts_whatever_its_name():
+    from monitor.detect_grouping import Grouper
+    from monitor.detect_text import Vocabulary
+
+    brands = {**BRANDS, "海尔": {"aliases": ["海尔", "海爾", "Haier"], "official_accounts": ["小海在这里"]}}
+    grouper = Grouper(DetectionConfig(brands=brands), {}, Vocabulary(1000))
+    post = Post.from_dict(
+        {"id": "1", "text": "关于冰箱门的说明", "author": "小海在这里", "author_verified": True}
+    )
+    assert grouper.is_official("海尔", post)
