@@ -214,7 +214,7 @@ def phrases(
     complaint uses. The best word is joined with the next best when the texts write them close together, in
     the texts' own order and wording ("冰箱门关不上", "热水器漏水").
 
-    ``terms`` (per kind of fault, its lower-case words: ("扣了两次", "处理中", ...)) give one word per kind, as
+    ``terms`` (per kind of fault, its lower-case words: ("扣了两次", "转账处理中", ...)) give one word per kind, as
     the texts write it most ("扣了两次"; with a second wording half as common, both: "扣了两次、处理中"),
     supported by every text naming that kind in any wording and counting double: a title that names the fault
     is what its reader needs, and a segmenter cuts such phrases apart.

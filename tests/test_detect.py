@@ -636,9 +636,9 @@ def test_one_account_counts_once_in_an_alerts_evidence():
 def test_one_kind_of_service_failure_worded_differently_is_one_incident():
     wordings = [
         "早上付款扣了两次钱，余额少了一截",
-        "中午那笔房租转账到现在还是处理中",
+        "中午那笔房租转账到现在还显示处理中",
         "还信用卡扣了两遍，逾期算谁的",
-        "给家里转的生活费对方一直没收到",
+        "给家里转的生活费，对方说没收到",
     ]
 
     def run(config):
