@@ -250,8 +250,10 @@ class Daemon:
             elif before != feed or old.defaults != new.defaults:
                 self.scheduler.remove_job(f"feed:{name}")
                 self._add_feed_job(feed)
-            if feed.kind == "demo" and before is not None and before != feed:
-                logger.warning("daemon: changes to demo feed %s take effect at the next restart", name)
+            if feed.kind == "demo" and before != feed:
+                logger.warning(
+                    "daemon: a new or changed demo feed (%s) takes effect at the next restart", name
+                )
         self._reload_push(new)
         logger.info(
             "daemon: configuration reloaded (%d feeds: +%d -%d)",
@@ -386,7 +388,7 @@ class Daemon:
             job.pause()
 
     def _start_servers(self) -> None:
-        from monitor.feeds.config import DemoFeed, PushFeed
+        from monitor.feeds.config import DemoFeed
 
         demos = [f for f in self.feeds.feeds if isinstance(f, DemoFeed) and f.enabled]
         if demos and self.demo is None:
@@ -399,6 +401,11 @@ class Daemon:
             self.demo.start()
             self.context.demo_urls[feed.name] = self.demo.url
             self.clock = self.demo.clock.now
+        self._start_push()
+
+    def _start_push(self) -> None:
+        from monitor.feeds.config import PushFeed
+
         pushes = [f for f in self.feeds.feeds if isinstance(f, PushFeed) and f.enabled]
         if pushes and self.push is None:
             from monitor.feeds.push import PushServer
@@ -431,7 +438,7 @@ class Daemon:
             self.push.reconfigure(pushes, self.context)
         elif pushes:
             try:
-                self._start_servers()
+                self._start_push()  # a demo feed added by the reload still waits for a restart, as logged
             except OSError as exc:  # the new address is taken: keep running, without the endpoint
                 logger.error(
                     "daemon: push endpoint could not start on %s:%s (%s); push feeds are refused until a reload",

@@ -206,6 +206,18 @@ def test_a_reload_whose_push_port_is_taken_keeps_the_daemon_running(daemon_facto
     assert daemon.scheduler.get_job("feed:a") is not None
 
 
+def test_a_demo_feed_added_by_a_reload_waits_for_a_restart_and_says_so(daemon_factory, tmp_path, caplog):
+    (tmp_path / "partner.token").write_text("token\n", encoding="utf-8")
+    daemon = daemon_factory(file_feed(tmp_path / "a.jsonl", "a"))
+    daemon.start()
+    demo = '[[feeds]]\nname = "demo"\nkind = "demo"\n'
+    write_config(tmp_path / "config", push_feeds(tmp_path, "partner") + demo)
+    with caplog.at_level(logging.WARNING, logger="monitor.daemon"):
+        assert daemon.reload() is True
+    assert daemon.push is not None  # push changes apply at once
+    assert daemon.demo is None and "demo feed (demo) takes effect at the next restart" in caplog.text
+
+
 # -- real processes ----------------------------------------------------------------------------------------
 
 

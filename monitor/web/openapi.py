@@ -145,7 +145,9 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                             "Words, all of which must appear (3+ characters use the trigram index; shorter words"
                             " alone are looked for among the newest 200,000 posts).",
                         ),
-                        _query("feed", "Feed or source."),
+                        _query(
+                            "feed", "The post's feed, or its source when it came from no configured feed."
+                        ),
                         _query(
                             "sentiment",
                             "Latest classification.",
