@@ -41,7 +41,7 @@ from monitor.feeds.store import (
     set_paused,
     update_state,
 )
-from monitor.store import iso, open_db
+from monitor.store import iso, open_db, write_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -317,7 +317,7 @@ class Daemon:
                 stamp = iso(job.next_run_time) if job.next_run_time else None
                 if self._next_written.get(job.name) != stamp:
                     updates[job.name] = stamp
-        with self.write_lock, self.db.atomic():
+        with self.write_lock, write_transaction(self.db):
             for name, stamp in updates.items():
                 update_state(self.db, name, next_run_at=stamp)
             heartbeat(self.db, os.getpid(), now)

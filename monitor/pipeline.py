@@ -29,7 +29,7 @@ from monitor.incidents import save_incidents, saved_revisions
 from monitor.normalize import normalize
 from monitor.post import Post
 from monitor.registry import active_model_path, refresh_classifier
-from monitor.store import iso, open_db, save_classifications, save_posts
+from monitor.store import iso, open_db, save_classifications, save_posts, write_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -282,24 +282,9 @@ class Pipeline:
 
     @contextmanager
     def _write_lock(self) -> Iterator[None]:
-        """One transaction that takes SQLite's write lock up front (``BEGIN IMMEDIATE``).
-
-        SQLite's busy timeout does not apply when a read transaction is upgraded to a write, so a deferred
-        BEGIN failed at once ("database is locked") whenever the dashboard or the CLI was writing.
-        """
-        conn = self.db.conn
-        if conn.in_transaction:
-            with self.db.atomic():
-                yield
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        """One transaction that takes SQLite's write lock up front (see ``monitor.store.write_transaction``)."""
+        with write_transaction(self.db):
             yield
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     def _persist(self) -> None:
         known = saved_revisions(self.db)

@@ -10,7 +10,8 @@ import importlib
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -291,6 +292,29 @@ def migrate(db: sqlite_utils.Database) -> None:
     for spec in MIGRATION_SETS:
         module_name, _, attribute = spec.partition(":")
         getattr(importlib.import_module(module_name), attribute).apply(db)
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One transaction that takes SQLite's write lock up front (``BEGIN IMMEDIATE``); nested: a savepoint.
+
+    SQLite's busy timeout does not apply when a read transaction is upgraded to a write, so a deferred BEGIN
+    that reads before it writes fails at once ("database is locked") whenever another process (the dashboard,
+    the CLI) has written in between.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 @dataclass(slots=True)

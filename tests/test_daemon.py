@@ -90,6 +90,7 @@ def test_pause_resume_and_run_now_reach_the_running_daemon_through_the_database(
     daemon.start()
     # The commands come from another process (the CLI, the dashboard): another connection, never the daemon's.
     cli_db = open_db(tmp_path / "t.db")
+    wait_for(lambda: load_state(cli_db, "a").last_run_at is not None)  # the run at start is over
     job = daemon.scheduler.get_job("feed:a")
     request_command(cli_db, "a", "pause", datetime.now(UTC))
     daemon._control()
@@ -267,10 +268,11 @@ def count(db: Path, sql: str) -> int:
 def test_sigterm_finishes_in_flight_work_and_exits_cleanly(tmp_path):
     inbox = tmp_path / "in.jsonl"
     write_posts(inbox, 0, 50)
+    # Polled every 1–2 s whatever adaptive pacing makes of the empty runs between the two batches of posts.
     config = write_config(
         tmp_path / "config",
         file_feed(inbox, interval="1s", batch=10).replace(
-            'interval = "1s"', 'interval = "1s"\nmin_interval = "1s"'
+            'interval = "1s"', 'interval = "1s"\nmin_interval = "1s"\nmax_interval = "2s"'
         ),
     )
     db = tmp_path / "t.db"
@@ -284,6 +286,10 @@ def test_sigterm_finishes_in_flight_work_and_exits_cleanly(tmp_path):
         wait_for(lambda: count(db, "select count(*) from posts") == 55)
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)
+    except AssertionError as exc:
+        process.kill()
+        log = process.communicate()[1]
+        raise AssertionError(f"the daemon did not store the posts in time; its log:\n{log}") from exc
     finally:
         if process.poll() is None:
             process.kill()

@@ -14,7 +14,7 @@ import pytest
 from monitor.feeds.config import FeedsConfig
 from monitor.feeds.fetch import FetchContext
 from monitor.feeds.runner import FeedRunner, StoreOnly
-from monitor.feeds.store import load_state
+from monitor.feeds.store import load_state, update_state
 from monitor.store import open_db
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
@@ -138,3 +138,24 @@ def test_every_observation_of_a_post_in_one_batch_is_kept(tmp_path):
     ]
     assert history == [("2025-11-23T01", 10), ("2025-11-23T02", 250), ("2025-11-23T03", 4000)]
     assert runner.db.execute("select reposts from posts where id = 'p'").fetchone()[0] == 4000
+
+
+def test_a_run_keeps_the_next_run_time_the_scheduler_recorded_while_it_ran(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id":"a","text":"一"}\n', encoding="utf-8")
+    runner = make_runner(tmp_path, path)
+    store = runner.sink
+
+    class ControlLoopMeanwhile:
+        db = store.db
+
+        def process(self, posts, now=None, tags=None, *, extra_writes=None):
+            # The daemon's control loop records the next run time from another connection mid-run.
+            other = open_db(tmp_path / "t.db")
+            update_state(other, "f", next_run_at="2025-11-23T05:30:00+00:00")
+            other.close()
+            return store.process(posts, now, tags, extra_writes=extra_writes)
+
+    runner.sink = ControlLoopMeanwhile()
+    assert runner.run("f").status == "ok"
+    assert load_state(runner.db, "f").next_run_at == "2025-11-23T05:30:00+00:00"

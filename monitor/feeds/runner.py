@@ -34,7 +34,7 @@ from monitor.feeds.store import (
 )
 from monitor.normalize import normalize
 from monitor.post import Post
-from monitor.store import iso, save_post
+from monitor.store import iso, save_post, write_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class StoreOnly:
 
     def process(self, posts, now=None, tags=None, *, extra_writes=None):
         saved = new = 0
-        with self.db.atomic():
+        with write_transaction(self.db):
             for post in posts:
                 clock = post.seen_at or now
                 result = save_post(self.db, post, normalize(post.text), now=clock, tags=tags)
@@ -236,9 +236,11 @@ class FeedRunner:
 
     def _finish(self, feed: Any, state: FeedState, result: RunResult, started: datetime) -> None:
         finished = self.clock()
-        with self.write_lock, self.db.atomic():
-            fresh = load_state(self.db, feed.name)  # an operator may have paused it meanwhile
+        with self.write_lock, write_transaction(self.db):
+            # The daemon's control loop writes these while a run goes on (pause, the next run time): keep its values.
+            fresh = load_state(self.db, feed.name)
             state.paused = fresh.paused
+            state.next_run_at = fresh.next_run_at
             state.last_run_at = iso(started)
             if result.status == "error":
                 state.error_streak = (state.error_streak or 0) + 1
