@@ -1,12 +1,11 @@
 """Checks on the project's hand-labelled escalation data set (classifiers/data/escalation)."""
 
-import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
+from fixtures.labelled import load as load_rows
+from fixtures.labelled import squash
 
-DATA = Path(__file__).resolve().parent.parent / "classifiers" / "data" / "escalation"
 MINIMUM = {"train": 1600, "test": 450}
 FIELDS = {"id", "text", "escalation", "sentiment", "register", "script", "domain"}
 ALLOWED = {
@@ -18,18 +17,7 @@ ALLOWED = {
 
 
 def load(split: str) -> list[dict]:
-    path = DATA / f"{split}.jsonl"
-    rows = []
-    for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            pytest.fail(f"{path}:{no}: not JSON: {exc}")
-    return rows
-
-
-def squash(text: str) -> str:
-    return "".join(text.split())
+    return load_rows("escalation", split)
 
 
 @pytest.mark.parametrize("split", ["train", "test"])

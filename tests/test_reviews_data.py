@@ -5,10 +5,11 @@ import json
 from pathlib import Path
 
 import pytest
+from fixtures.labelled import load as load_rows
+from fixtures.labelled import squash
 
 from classifiers.corpus import data_dir
 
-DATA = Path(__file__).resolve().parent.parent / "classifiers" / "data" / "reviews"
 MINIMUM = {"train": 700, "dev": 150}
 FIELDS = {"id", "text", "sentiment", "register", "script", "domain"}
 ALLOWED = {
@@ -19,18 +20,7 @@ ALLOWED = {
 
 
 def load(split: str) -> list[dict]:
-    path = DATA / f"{split}.jsonl"
-    rows = []
-    for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            pytest.fail(f"{path}:{no}: not JSON: {exc}")
-    return rows
-
-
-def squash(text: str) -> str:
-    return "".join(text.split())
+    return load_rows("reviews", split)
 
 
 @pytest.mark.parametrize("split", ["train", "dev"])
