@@ -142,7 +142,8 @@ def history(db: sqlite_utils.Database, version: str | None = None) -> list[dict[
 
 def _parsed(row: dict[str, Any], db_dir: Path | None) -> dict[str, Any]:
     row = dict(row)
-    row["path"] = str(_located(db_dir, row["path"]))
+    if row.get("path"):
+        row["path"] = str(_located(db_dir, row["path"]))
     for name in ("metrics", "data_hashes"):
         try:
             row[name] = json.loads(row[name]) if row.get(name) else {}

@@ -301,6 +301,11 @@ def test_models_kept_beside_the_database_move_with_it(models, tmp_path):
         moved / "models" / "brand",
     )
     assert load_model(registry.active_model_path(db)).version == models["brand"][0]
+    from monitor.web import read  # the dashboard and its API show where the model is now
+
+    assert {row["version"]: row["path"] for row in read.models(db)}[models["brand"][0]] == str(
+        moved / "models" / "brand"
+    )
     assert (
         registry.rollback(db, by="ana").version == models["base"][0]
     )  # the baseline outside var/ stays absolute

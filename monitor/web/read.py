@@ -462,15 +462,13 @@ def label_counts(db: sqlite_utils.Database) -> dict[str, int]:
 
 
 def models(db: sqlite_utils.Database) -> list[dict]:
-    """Model versions, newest first, with their metrics parsed."""
+    """Model versions as the registry lists them (newest first, metrics parsed, paths located), flattened."""
+    from monitor.registry import list_models
+
     if not has_table(db, "models"):
         return []
-    rows = list(db.query("select * from models order by created_at desc"))
+    rows = list_models(db)
     for row in rows:
-        try:
-            row["metrics"] = json.loads(row["metrics"]) if row.get("metrics") else {}
-        except ValueError:
-            row["metrics"] = {}
         row["flat_metrics"] = _flatten(row["metrics"])
     return rows
 
