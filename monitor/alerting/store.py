@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlite_utils
@@ -19,6 +19,7 @@ from sqlite_utils import Migrations
 from monitor.alerting.dispatch import Alert, Group
 from monitor.alerting.matchers import parse_matchers
 from monitor.alerting.mute import Silence
+from monitor.store import iso
 from monitor.store import migrations as core
 
 migrations = Migrations("tingfeng.alerting")
@@ -114,11 +115,6 @@ def m001_alerting(db: sqlite_utils.Database) -> None:
         {"incident_id": str, "severity": str, "acked_at": str, "acked_by": str, "comment": str},
         pk="incident_id",
     )
-
-
-def iso(moment: datetime) -> str:
-    """Stored time: ISO-8601 with offset (naive times are taken as UTC)."""
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
 def parse_time(text: str | None) -> datetime | None:
