@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from monitor.errors import InputError
 from monitor.post import Post
@@ -39,7 +39,13 @@ def open_input(path: str | Path | None) -> tuple[str, IO[bytes]]:
 
 
 def iter_lines(name: str, stream: IO[bytes], report: ReadReport) -> Iterator[tuple[int, dict]]:
-    """Yield (line number, decoded JSON object with id and text) for each good line."""
+    """Yield (line number, decoded JSON object) for each line that is valid UTF-8 holding valid JSON."""
+    for line_no, _text, data in _decoded_lines(name, stream, report):
+        yield line_no, data
+
+
+def _decoded_lines(name: str, stream: IO[bytes], report: ReadReport) -> Iterator[tuple[int, str, Any]]:
+    """Yield (line number, the line as text, its decoded JSON) for each good line."""
     for line_no, raw in enumerate(stream, start=1):
         if not raw.strip():
             continue
@@ -58,16 +64,17 @@ def iter_lines(name: str, stream: IO[bytes], report: ReadReport) -> Iterator[tup
         except RecursionError:
             report.note(InputError("JSON nested too deeply", file=name, line=line_no))
             continue
-        yield line_no, data
+        yield line_no, text, data
 
 
 def read_posts(path: str | Path | None, report: ReadReport) -> Iterator[tuple[int, dict, Post]]:
     """Yield (line number, raw object, Post) for every valid post in a JSONL file or stdin."""
     name, stream = open_input(path)
     try:
-        for line_no, data in iter_lines(name, stream, report):
+        for line_no, text, data in _decoded_lines(name, stream, report):
             try:
-                post = Post.from_dict(data)
+                # Strict UTF-8 decoding lets no lone surrogate through: only a "\\u" escape can make one.
+                post = Post.from_dict(data, surrogates_possible="\\u" in text)
             except InputError as exc:
                 report.note(InputError(str(exc), file=name, line=line_no))
                 continue

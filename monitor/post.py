@@ -60,14 +60,18 @@ class Post:
         return self.observed_at or self.created_at
 
     @classmethod
-    def from_dict(cls, data: Any) -> Post:
-        """Validate a decoded JSON object; raise InputError naming the field that is wrong."""
+    def from_dict(cls, data: Any, *, surrogates_possible: bool = True) -> Post:
+        """Validate a decoded JSON object; raise InputError naming the field that is wrong.
+
+        ``surrogates_possible=False`` skips the lone-surrogate check, for a caller that knows no string in
+        ``data`` can hold one (JSON decoded from valid UTF-8 with no ``\\u`` escape in it).
+        """
         if not isinstance(data, dict):
             raise InputError(f"expected a JSON object, got {type(data).__name__}")
         for name in ("id", "text"):
             if name not in data or data[name] is None:
                 raise InputError(f"missing required field {name!r}")
-        if _has_lone_surrogate(data):
+        if surrogates_possible and _has_lone_surrogate(data):
             # JSON can spell "\ud800"; such a string cannot be stored or sent anywhere.
             raise InputError("holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text")
         post_id = data["id"]

@@ -58,3 +58,19 @@ def test_lines_that_cannot_be_stored_are_reported_not_fatal(tmp_path):
         "holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text",
         "JSON nested too deeply",
     ]
+
+
+def test_escaped_text_is_checked_for_lone_surrogates_wherever_it_is(tmp_path):
+    # Lines without a "\u" escape skip the surrogate walk; every escaped spelling must still be caught.
+    path = tmp_path / "posts.jsonl"
+    path.write_text(
+        '{"id": "key", "text": "x", "\\udc00": 1}\n'
+        '{"id": "deep", "text": "x", "extra": {"list": ["ok", "\\uDBFF"]}}\n'
+        '{"id": "pair", "text": "\\u51b0\\u7bb1 \\ud83d\\ude21"}\n'
+        '{"id": "plain", "text": "冰箱门关不上 😡"}\n',
+        encoding="utf-8",
+    )
+    report = ReadReport()
+    posts = [post for _, _, post in read_posts(path, report)]
+    assert [(p.id, p.text) for p in posts] == [("pair", "冰箱 😡"), ("plain", "冰箱门关不上 😡")]
+    assert [e.line for e in report.skipped] == [1, 2]
