@@ -47,7 +47,7 @@ class MonitorConfig(BaseModel):
     database: str = "var/tingfeng.db"
     model: str | None = None
     timezone: str = "Asia/Shanghai"
-    replay_batch: int = Field(500, ge=1, le=100_000)
+    replay_batch: int = Field(2000, ge=1, le=100_000)
     web: WebConfig = WebConfig()
 
 
