@@ -162,3 +162,24 @@ def test_a_batch_saved_in_a_transaction_is_searchable_once_and_leaves_direct_ins
     assert fresh_db.execute(search, ["空调漏"]).fetchone()[0] == 0
     assert fresh_db.execute(search, ["洗衣机"]).fetchone()[0] == 1
     assert fresh_db.execute("select count(*) from posts_fts").fetchone()[0] == 2
+
+
+def test_a_first_start_that_fails_midway_leaves_no_half_made_store(tmp_path, monkeypatch):
+    import sqlite3
+
+    import monitor.incidents
+
+    def fail(db):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(monitor.incidents.migrations, "apply", fail)
+    path = tmp_path / "new.db"
+    with pytest.raises(StoreError, match="disk I/O error"):
+        open_db(path)
+    conn = sqlite3.connect(path)
+    assert conn.execute("select count(*) from sqlite_master").fetchone() == (0,)  # not even the core tables
+    conn.close()
+    monkeypatch.undo()
+    db = open_db(path)  # the next start makes the whole store
+    assert {"posts", "incidents", "alerting_outbox"} <= set(db.table_names())
+    db.close()
