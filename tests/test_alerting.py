@@ -138,6 +138,24 @@ def test_contract_fields_and_unique_ids(db, config):
     assert Alerter(config, db).contract_log() == rows
 
 
+def test_the_outbox_holds_each_notification_as_plain_json(db, config):
+    """Every message is what the receivers render: the returned notifications, plus labels, stats, evidence, link."""
+    notes = run_day(Alerter(config, db), growing_incident(), at(12))
+    sent = {}
+    for row in db.query("select payload from alerting_outbox"):
+        payload = json.loads(row["payload"])
+        assert row["payload"] == json.dumps(payload, ensure_ascii=False)
+        sent.update((n["alert_id"], n) for n in payload["notifications"])
+    assert len(sent) == len(notes)
+    for note in notes:
+        told = sent[note.alert_id]
+        assert list(told) == [*note.to_contract(), "labels", "stats", "evidence", "link"]
+        assert {name: told[name] for name in note.to_contract()} == note.to_contract()
+        assert (told["labels"], told["stats"]) == (note.labels, note.stats)
+        assert told["evidence"] == [{"id": pid} for pid in note.post_ids[: config.evidence_posts]]
+        assert told["link"] == f"{config.dashboard_url}/incidents/{note.incident_id}"
+
+
 def test_state_survives_a_new_alerter(db, config):
     """A restart (new Alerter on the same file) keeps timers: nothing is re-announced."""
     first = Alerter(config, db)

@@ -88,6 +88,40 @@ class _Cache:
     acks: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class _Encoded:
+    """What every message about one alert state says of it, already in JSON (see ``Alerter._encoded``)."""
+
+    alert: Alert
+    state: str  # "incident_id": …, "severity": …, "status": …
+    text: str  # "title": …, "summary": …, "post_ids": …, "reasons": …
+    context: str  # "labels": …, "stats": …, "evidence": …, "link": …
+    post_ids: str
+    reasons: str
+    labels_sorted: str
+
+
+@dataclass(slots=True)
+class _Rows:
+    """The rows one flush writes, in order: one statement per table instead of one per row."""
+
+    alerts: list[tuple[Any, ...]] = field(default_factory=list)
+    outbox: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+_NOTIFICATION_COLUMNS = (*CONTRACT_FIELDS, "receiver", "kind", "group_key", "outbox_id", "changes", "labels")
+_OUTBOX_COLUMNS = (
+    "id",
+    "receiver",
+    "group_key",
+    "created_at",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "payload",
+)
+
+
 # One cache per database connection, so that two Alerters on one connection never see each other's writes late.
 _CACHES: weakref.WeakKeyDictionary[sqlite_utils.Database, _Cache] = weakref.WeakKeyDictionary()
 
@@ -118,6 +152,7 @@ class Alerter:
         self._routes = {node.id: node for node in self.route.walk()}
         self._send_resolved = {receiver.name: receiver.send_resolved for receiver in config.receivers}
         self._posts_table = False
+        self._encoding: dict[str, _Encoded] = {}
         store.migrations.apply(db)
 
     # -- public -----------------------------------------------------------------------------------------------
@@ -306,19 +341,29 @@ class Alerter:
         cache.next_due = min((g.next_flush_at for g in groups.values()), default=None)
         dispatches.sort(key=lambda d: (d.at, d.receiver, d.group_key))
         notes: list[Notification] = []
+        rows = _Rows()
         for dispatch in dispatches:
-            notes.extend(self._record(dispatch))
+            notes.extend(self._record(dispatch, rows))
+        store.insert_ignore_many(self.db, "alerts", _NOTIFICATION_COLUMNS, rows.alerts)
+        store.insert_ignore_many(self.db, "alerting_outbox", _OUTBOX_COLUMNS, rows.outbox)
         return notes
 
-    def _record(self, dispatch: Dispatch) -> list[Notification]:
-        """Write one dispatch: its notifications (``alerts`` rows) and its message (one outbox row)."""
+    def _record(self, dispatch: Dispatch, rows: _Rows) -> list[Notification]:
+        """One dispatch: its notifications (``alerts`` rows) and its message (one outbox row), added to ``rows``."""
         at = store.iso(dispatch.at)
+        at_json, receiver_json = _dumps(at), _dumps(dispatch.receiver)
         outbox_id = _digest(dispatch.group_key, at, *(e.alert.incident_id for e in dispatch.entries), size=24)
         notes = []
         payload_notes = []
         for entry in dispatch.entries:
             alert = entry.alert
-            changes = describe_changes(entry.previous, alert.snapshot(dispatch.at))
+            parts = self._encoded(alert)
+            changes = (
+                []
+                if entry.previous is None
+                else describe_changes(entry.previous, alert.snapshot(dispatch.at))
+            )
+            changes_json = _dumps(changes)
             note = Notification(
                 alert_id=_digest(dispatch.group_key, at, alert.incident_id),
                 incident_id=alert.incident_id,
@@ -338,55 +383,62 @@ class Alerter:
                 stats=dict(alert.stats),
             )
             notes.append(note)
+            # The payload's notification: to_contract() plus labels, stats, evidence and link, in that order.
             payload_notes.append(
-                {
-                    **note.to_contract(),
-                    "labels": note.labels,
-                    "stats": note.stats,
-                    "evidence": alert.evidence[: self.config.evidence_posts],
-                    "link": f"{self.config.dashboard_url.rstrip('/')}/incidents/{alert.incident_id}",
-                }
+                f'{{"alert_id": {_dumps(note.alert_id)}, {parts.state}, "fired_at": {at_json}, {parts.text}, '
+                f'"receiver": {receiver_json}, "kind": {_dumps(note.kind)}, "changes": {changes_json}, '
+                f"{parts.context}}}"
             )
-            store.insert_ignore(
-                self.db,
-                "alerts",
-                {
-                    **{name: getattr(note, name) for name in CONTRACT_FIELDS},
-                    "fired_at": at,
-                    "post_ids": _dumps(note.post_ids),
-                    "reasons": _dumps(note.reasons),
-                    "receiver": note.receiver,
-                    "kind": note.kind,
-                    "group_key": note.group_key,
-                    "outbox_id": outbox_id,
-                    "changes": _dumps(changes),
-                    "labels": _dumps_sorted(note.labels),
-                },
+            rows.alerts.append(
+                (
+                    note.alert_id,
+                    note.incident_id,
+                    note.severity,
+                    note.status,
+                    at,
+                    note.title,
+                    note.summary,
+                    parts.post_ids,
+                    parts.reasons,
+                    note.receiver,
+                    note.kind,
+                    note.group_key,
+                    outbox_id,
+                    changes_json,
+                    parts.labels_sorted,
+                )
             )
-        payload = {
-            "id": outbox_id,
-            "receiver": dispatch.receiver,
-            "group_key": dispatch.group_key,
-            "group_labels": dispatch.group_labels,
-            "fired_at": at,
-            "notifications": payload_notes,
-        }
-        store.insert_ignore(
-            self.db,
-            "alerting_outbox",
-            {
-                "id": outbox_id,
-                "receiver": dispatch.receiver,
-                "group_key": dispatch.group_key,
-                "created_at": at,
-                "status": "held" if self.hold else "pending",
-                "attempts": 0,
-                "next_attempt_at": at,
-                "payload": _dumps(payload),
-            },
+        payload = (
+            f'{{"id": {_dumps(outbox_id)}, "receiver": {receiver_json}, "group_key": {_dumps(dispatch.group_key)}, '
+            f'"group_labels": {_dumps(dispatch.group_labels)}, "fired_at": {at_json}, '
+            f'"notifications": [{", ".join(payload_notes)}]}}'
         )
+        status = "held" if self.hold else "pending"
+        rows.outbox.append((outbox_id, dispatch.receiver, dispatch.group_key, at, status, 0, at, payload))
         logger.info("notify %s: %s (%d alerts)", dispatch.receiver, dispatch.group_key, len(notes))
         return notes
+
+    def _encoded(self, alert: Alert) -> _Encoded:
+        """``alert``'s parts of a message in JSON, encoded once per alert state (a digest repeats every member)."""
+        known = self._encoding.get(alert.incident_id)
+        if known is not None and known.alert is alert:  # alert states are replaced, never changed in place
+            return known
+        post_ids, reasons = _dumps(alert.post_ids), _dumps(alert.reasons)
+        link = f"{self.config.dashboard_url.rstrip('/')}/incidents/{alert.incident_id}"
+        known = _Encoded(
+            alert=alert,
+            state=f'"incident_id": {_dumps(alert.incident_id)}, "severity": {_dumps(alert.severity)}, '
+            f'"status": {_dumps(alert.status)}',
+            text=f'"title": {_dumps(alert.title)}, "summary": {_dumps(alert.summary)}, '
+            f'"post_ids": {post_ids}, "reasons": {reasons}',
+            context=f'"labels": {_dumps(alert.labels)}, "stats": {_dumps(alert.stats)}, '
+            f'"evidence": {_dumps(alert.evidence[: self.config.evidence_posts])}, "link": {_dumps(link)}',
+            post_ids=post_ids,
+            reasons=reasons,
+            labels_sorted=_dumps_sorted(alert.labels),
+        )
+        self._encoding[alert.incident_id] = known
+        return known
 
     def _evidence(self, post_ids: list[str]) -> list[dict[str, Any]]:
         """The evidence posts' text, author and link, when the post store has them."""

@@ -239,14 +239,16 @@ def _upsert(db: sqlite_utils.Database, table: str, row: dict[str, Any], pk: str)
     )
 
 
-def insert_ignore(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> None:
-    """Insert ``row`` unless a row with its primary key exists (plain SQL; nothing introspected)."""
-    names = list(row)
-    db.execute(
-        f"insert or ignore into [{table}] ({', '.join(f'[{name}]' for name in names)}) "
-        f"values ({', '.join('?' * len(names))})",
-        [row[name] for name in names],
-    )
+def insert_ignore_many(
+    db: sqlite_utils.Database, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert ``rows`` (values in the order of ``columns``), in order, skipping those whose primary key exists."""
+    if rows:
+        db.conn.executemany(
+            f"insert or ignore into [{table}] ({', '.join(f'[{name}]' for name in columns)}) "
+            f"values ({', '.join('?' * len(columns))})",
+            rows,
+        )
 
 
 def delete_group(db: sqlite_utils.Database, key: str) -> None:
