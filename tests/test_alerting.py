@@ -168,6 +168,45 @@ def test_state_survives_a_new_alerter(db, config):
     assert [n.kind for n in second.flush(T0 + timedelta(hours=4, minutes=1))] == ["repeat"]
 
 
+def test_alert_state_held_in_memory_is_what_the_database_reads_back(tmp_path, config):
+    # The running Alerter keeps its state in memory as the database reads it back: one that re-reads the database
+    # before every call must tell exactly the same, in the same order, down to the stored messages.
+    def timeline(now):
+        hours = (now - T0).total_seconds() / 3600
+        events = [
+            event("a", severity="warning" if hours < 3 else "critical", posts=3 + int(hours * 6), when=now)
+        ]
+        if hours < 6:
+            events.append(event("y", severity="watch", brand="beta", posts=2 + int(hours), when=now))
+        if 1 <= hours < 4:  # joins the digest of beta after y
+            events.append(event("b", severity="watch", brand="beta", posts=3, when=now))
+        if 2 <= hours < 5:
+            events.append(event("c", severity="watch", brand="other", posts=4, when=now))
+        if hours >= 5:
+            events.append(event("c", severity="watch", brand="other", status="resolved", when=now))
+        return events
+
+    def run(db, reread):
+        alerter = Alerter(config, db)
+        notes = []
+        now = T0
+        while now <= at(30):
+            if reread:
+                alerter.forget()
+            notes += alerter.submit(timeline(now) if now <= at(8) else [], now)
+            if reread:
+                alerter.forget()
+            notes += alerter.flush(now + timedelta(minutes=7))
+            now += timedelta(minutes=20)
+        outbox = [row["payload"] for row in db.query("select payload from alerting_outbox order by rowid")]
+        return [(n.to_contract(), n.labels, n.stats) for n in notes], outbox, alerter.contract_log()
+
+    held = run(open_db(tmp_path / "held.db"), reread=False)
+    reread = run(open_db(tmp_path / "reread.db"), reread=True)
+    assert {n["receiver"] for n, _, _ in held[0]} == {"console", "pager", "digest"}
+    assert held == reread
+
+
 def test_resubmitting_the_same_events_does_not_double(db, config):
     alerter = Alerter(config, db)
     for _ in range(2):

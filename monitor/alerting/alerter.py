@@ -86,6 +86,22 @@ class _Cache:
     mutes_key: tuple[int, int] | None = None
     silences: list[Silence] = field(default_factory=list)
     acks: dict[str, str] = field(default_factory=dict)
+    # Incident id -> labels of the firing alerts, which inhibition looks at in every flush: made at first need,
+    # then kept up to date by set_alert rather than made again from every alert at each flush.
+    firing: dict[str, dict[str, str]] | None = None
+
+    def set_alert(self, alert: Alert) -> None:
+        self.alerts[alert.incident_id] = alert
+        if self.firing is not None:
+            if alert.status == "firing":
+                self.firing[alert.incident_id] = alert.labels
+            else:
+                self.firing.pop(alert.incident_id, None)
+
+    def firing_labels(self) -> dict[str, dict[str, str]]:
+        if self.firing is None:
+            self.firing = {a.incident_id: a.labels for a in self.alerts.values() if a.status == "firing"}
+        return self.firing
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +184,7 @@ class Alerter:
                     event, cache.alerts.get(event.incident_id), now, self._evidence(event.post_ids)
                 )
                 alert = store.save_alert(self.db, alert)
-                cache.alerts[alert.incident_id] = alert
+                cache.set_alert(alert)
                 changed |= self._place(alert, cache.groups, now)
             for key in changed:
                 cache.groups[key] = store.save_group(self.db, cache.groups[key])
@@ -280,20 +296,16 @@ class Alerter:
         alerts = cache.alerts
         silences, acks = self._mutes(cache)
         # Inhibition depends only on which alerts fire, fixed during one flush: worked out once per alert.
-        firing: dict[str, dict[str, str]] | None = None
         inhibition: dict[str, bool] = {}
 
         def muted(alert: Alert, at: datetime) -> bool:
-            nonlocal firing
             if silences and silenced_by(silences, alert.labels, at):
                 return True
             if alert.status != "firing" or not self.inhibitors:
                 return False
             known = inhibition.get(alert.incident_id)
             if known is None:
-                if firing is None:
-                    firing = {a.incident_id: a.labels for a in alerts.values() if a.status == "firing"}
-                known = inhibited(alert.incident_id, alert.labels, firing, self.inhibitors)
+                known = inhibited(alert.incident_id, alert.labels, cache.firing_labels(), self.inhibitors)
                 inhibition[alert.incident_id] = known
             return known
 

@@ -68,14 +68,17 @@ class Alert:
         return float(self.stats.get("posts", self.stats.get("n_posts", len(self.post_ids))))
 
     def snapshot(self, at: datetime) -> dict[str, Any]:
-        """What a receiver was told: compared with the next state to say what changed."""
+        """What a receiver was told: compared with the next state to say what changed.
+
+        Keys in sorted order: of an alert as the store reads it back, this is what the store reads back too.
+        """
         return {
+            "at": at.isoformat(),
+            "post_ids": list(self.post_ids),
             "severity": self.severity,
-            "status": self.status,
             "size": self.size,
             "stats": dict(self.stats),
-            "post_ids": list(self.post_ids),
-            "at": at.isoformat(),
+            "status": self.status,
         }
 
 

@@ -213,7 +213,18 @@ def save_group(db: sqlite_utils.Database, group: Group) -> Group:
         "members": _json(group.members),
     }
     _upsert(db, "alerting_groups", row, "key")
-    return _group(row)
+    # Read back without decoding what was just encoded: the members' snapshots are in their read-back form
+    # already (those of the alerts this module reads back, see Alert.snapshot), only the order of keys is not.
+    return Group(
+        key=group.key,
+        route_id=group.route_id,
+        receiver=group.receiver,
+        labels=dict(sorted(group.labels.items())),
+        created_at=parse_time(row["created_at"]),
+        next_flush_at=parse_time(row["next_flush_at"]),
+        last_notified_at=parse_time(row["last_notified_at"]),
+        members={incident_id: group.members[incident_id] for incident_id in sorted(group.members)},
+    )
 
 
 def save_group_timers(db: sqlite_utils.Database, group: Group) -> None:
