@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -156,6 +157,36 @@ def test_the_outbox_holds_each_notification_as_plain_json(db, config):
         assert told["link"] == f"{config.dashboard_url}/incidents/{note.incident_id}"
 
 
+def test_evidence_names_each_post_by_its_source_or_by_its_first_stored_row(db, config):
+    for source, post_id, text in [
+        ("weibo", "1", "微博一"),
+        ("rss", "1", "订阅一"),
+        ("rss", "x:y", "带冒号的编号"),
+    ]:
+        db.execute(
+            "insert into posts (source, id, text, author) values (?, ?, ?, '某用户')", [source, post_id, text]
+        )
+    incident = event(severity="critical")
+    incident.post_ids = ["rss:1", "1", "x:y", "weibo:9", "nope:1"]
+    Alerter(config, db).submit([incident], T0)
+    evidence = json.loads(db.execute("select evidence from alerting_alerts").fetchone()[0])
+    assert [(post.get("source"), post["id"], post.get("text")) for post in evidence] == [
+        ("rss", "1", "订阅一"),  # source:id names one post
+        ("weibo", "1", "微博一"),  # a bare id: the first stored
+        ("rss", "x:y", "带冒号的编号"),  # an id that merely contains a colon
+        (None, "weibo:9", None),  # not stored: the id alone
+        (None, "nope:1", None),
+    ]
+    assert evidence[0] == {
+        "author": "某用户",
+        "author_followers": None,
+        "id": "1",
+        "source": "rss",
+        "text": "订阅一",
+        "url": None,
+    }
+
+
 def test_state_survives_a_new_alerter(db, config):
     """A restart (new Alerter on the same file) keeps timers: nothing is re-announced."""
     first = Alerter(config, db)
@@ -205,6 +236,24 @@ def test_alert_state_held_in_memory_is_what_the_database_reads_back(tmp_path, co
     reread = run(open_db(tmp_path / "reread.db"), reread=True)
     assert {n["receiver"] for n, _, _ in held[0]} == {"console", "pager", "digest"}
     assert held == reread
+
+
+def test_a_failed_submit_inside_the_callers_transaction_leaves_nothing_and_is_told_on_retry(db, config):
+    alerter = Alerter(config, db)
+    db.execute(
+        "create trigger refuse before insert on alerting_outbox begin select raise(abort, 'disk full'); end"
+    )
+    with db.atomic():  # the pipeline's transaction goes on after the alerting call failed
+        db.execute("insert into feed_state (feed) values ('weibo')")
+        with pytest.raises(sqlite3.IntegrityError, match="disk full"):
+            alerter.submit([event(severity="critical")], T0)
+    assert db.execute("select count(*) from feed_state").fetchone()[0] == 1
+    for table in ("alerting_alerts", "alerting_groups", "alerts", "alerting_outbox"):
+        assert db.execute(f"select count(*) from {table}").fetchone()[0] == 0, table
+    db.execute("drop trigger refuse")
+    with db.atomic():
+        notes = alerter.submit([event(severity="critical")], T0)
+    assert [(n.receiver, n.kind) for n in notes] == [("pager", "new")]
 
 
 def test_resubmitting_the_same_events_does_not_double(db, config):

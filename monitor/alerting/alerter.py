@@ -89,9 +89,11 @@ class _Cache:
     # Incident id -> labels of the firing alerts, which inhibition looks at in every flush: made at first need,
     # then kept up to date by set_alert rather than made again from every alert at each flush.
     firing: dict[str, dict[str, str]] | None = None
+    generation: int = 0  # moves whenever an alert changes
 
     def set_alert(self, alert: Alert) -> None:
         self.alerts[alert.incident_id] = alert
+        self.generation += 1
         if self.firing is not None:
             if alert.status == "firing":
                 self.firing[alert.incident_id] = alert.labels
@@ -169,6 +171,7 @@ class Alerter:
         self._send_resolved = {receiver.name: receiver.send_resolved for receiver in config.receivers}
         self._posts_table = False
         self._encoding: dict[str, _Encoded] = {}
+        self._inhibited: tuple[_Cache, int, dict[str, bool]] | None = None
         store.migrations.apply(db)
 
     # -- public -----------------------------------------------------------------------------------------------
@@ -176,8 +179,8 @@ class Alerter:
     def submit(self, events: list[AlertEvent], now: datetime) -> list[Notification]:
         """Take detection's events at ``now``; returns the notifications due (already in the outbox)."""
         with self._transaction():
-            notes = self._flush(now, inclusive=False)
-            cache = self._cache()
+            cache = self._cache()  # read once: within the transaction no other connection commits
+            notes = self._flush(cache, now, inclusive=False)
             changed: set[str] = set()
             for event in events:
                 alert = Alert.from_event(
@@ -188,7 +191,7 @@ class Alerter:
                 changed |= self._place(alert, cache.groups, now)
             for key in changed:
                 cache.groups[key] = store.save_group(self.db, cache.groups[key])
-            notes += self._flush(now, inclusive=True)
+            notes += self._flush(cache, now, inclusive=True)
         return notes
 
     def flush(self, now: datetime) -> list[Notification]:
@@ -197,7 +200,7 @@ class Alerter:
         if next_due is not None and now < next_due:
             return []
         with self._transaction():
-            return self._flush(now, inclusive=True)
+            return self._flush(self._cache(), now, inclusive=True)
 
     def forget(self) -> None:
         """Drop the alert state held in memory; the next call reads it from the database again.
@@ -258,9 +261,23 @@ class Alerter:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
+        """All of a call's writes or none: a savepoint in the caller's transaction, else a transaction of its own."""
+        conn = self.db.conn
         try:
-            with self.db.atomic():
+            if not conn.in_transaction:
+                with self.db.atomic():
+                    yield
+                return
+            # One savepoint name for every call: atomic() makes a new one each time, which SQLite compiles anew.
+            conn.execute("SAVEPOINT alerting")
+            try:
                 yield
+            except BaseException:
+                if conn.in_transaction:  # an error can end the whole transaction, savepoints included
+                    conn.execute("ROLLBACK TO SAVEPOINT alerting")
+                    conn.execute("RELEASE SAVEPOINT alerting")
+                raise
+            conn.execute("RELEASE SAVEPOINT alerting")
         except BaseException:
             self.forget()  # what this call changed in memory was rolled back in the database
             raise
@@ -283,11 +300,23 @@ class Alerter:
             cache.mutes_key = key
         return cache.silences, cache.acks
 
+    def _inhibition(self, cache: _Cache) -> dict[str, bool]:
+        """Incident id -> whether its firing alert is inhibited, as far as worked out since an alert last changed.
+
+        Inhibition depends only on the alerts: what was worked out holds until one of them changes.
+        """
+        if (
+            self._inhibited is None
+            or self._inhibited[0] is not cache
+            or self._inhibited[1] != cache.generation
+        ):
+            self._inhibited = (cache, cache.generation, {})
+        return self._inhibited[2]
+
     def _timers(self, route: Route) -> Timers:
         return Timers(route.group_wait, route.group_interval, route.repeat_interval)
 
-    def _flush(self, now: datetime, *, inclusive: bool) -> list[Notification]:
-        cache = self._cache()
+    def _flush(self, cache: _Cache, now: datetime, *, inclusive: bool) -> list[Notification]:
         groups = cache.groups
         due = [g for g in groups.values() if g.next_flush_at < now or (inclusive and g.next_flush_at == now)]
         if not due:
@@ -295,8 +324,7 @@ class Alerter:
             return []
         alerts = cache.alerts
         silences, acks = self._mutes(cache)
-        # Inhibition depends only on which alerts fire, fixed during one flush: worked out once per alert.
-        inhibition: dict[str, bool] = {}
+        inhibition = self._inhibition(cache)
 
         def muted(alert: Alert, at: datetime) -> bool:
             if silences and silenced_by(silences, alert.labels, at):
@@ -459,24 +487,26 @@ class Alerter:
             self._posts_table = self.db["posts"].exists()  # asked until it exists: tables are not dropped
         if not wanted or not self._posts_table:
             return [{"id": pid} for pid in wanted]
+        splits = [pid.partition(":") if ":" in pid else ("", "", pid) for pid in wanted]
+        # Each bare id, and a whole id with a colon for when no post has its bare id under its source.
+        names = sorted({bare for _, _, bare in splits} | {pid for pid in wanted if ":" in pid})
+        # One query for them all. A query per id with "limit 1" gave the first row of the posts(id) index, which
+        # holds an id's rows in rowid order: the same row is taken here.
+        cursor = self.db.conn.execute(
+            "select rowid, source, id, text, url, author, author_followers from posts "
+            f"where id in ({', '.join('?' * len(names))})",
+            names,
+        )
+        columns = [column[0] for column in cursor.description[1:]]
+        found: dict[str, list[tuple[Any, ...]]] = {}
+        for row in sorted(cursor.fetchall()):
+            found.setdefault(row[2], []).append(row[1:])
         out = []
-        for pid in wanted:
-            source, _, bare = pid.partition(":") if ":" in pid else ("", "", pid)
-            rows = list(
-                self.db.query(
-                    "select source, id, text, url, author, author_followers from posts "
-                    "where id = ? and (? = '' or source = ?) limit 1",
-                    [bare, source, source],
-                )
-            )
-            if not rows and source:  # an id that merely contains a colon
-                rows = list(
-                    self.db.query(
-                        "select source, id, text, url, author, author_followers from posts where id = ? limit 1",
-                        [pid],
-                    )
-                )
-            out.append(rows[0] if rows else {"id": pid})
+        for pid, (source, _, bare) in zip(wanted, splits, strict=True):
+            row = next((r for r in found.get(bare, ()) if not source or r[0] == source), None)
+            if row is None and source:  # an id that merely contains a colon
+                row = next(iter(found.get(pid, ())), None)
+            out.append(dict(zip(columns, row, strict=True)) if row else {"id": pid})
         return out
 
 

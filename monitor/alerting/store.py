@@ -128,6 +128,20 @@ def _json(value: Any) -> str:
     return _ENCODE(value)
 
 
+# The types json.loads gives back as they were given (bool is an int, but json.loads keeps it a bool).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _read_back(value: Any, encoded: str | None = None) -> Any:
+    """What the store reads back of ``value`` (``encoded``: as ``_json`` wrote it), without decoding a list or a
+    flat dict of plain values: saving and reading back only sorts a dict's keys."""
+    if type(value) is list and all(type(item) in _PLAIN for item in value):
+        return list(value)
+    if type(value) is dict and all(type(k) is str and type(v) in _PLAIN for k, v in value.items()):
+        return dict(sorted(value.items()))  # sort_keys wrote them in this order
+    return json.loads(_json(value) if encoded is None else encoded)
+
+
 def data_version(db: sqlite_utils.Database) -> int:
     """SQLite's ``data_version``: it moves whenever another connection commits a change to the file."""
     return db.execute("PRAGMA data_version").fetchone()[0]
@@ -180,7 +194,21 @@ def save_alert(db: sqlite_utils.Database, alert: Alert) -> Alert:
         "ends_at": iso(alert.ends_at) if alert.ends_at else None,
     }
     _upsert(db, "alerting_alerts", row, "incident_id")
-    return _alert(row)
+    return Alert(
+        incident_id=alert.incident_id,
+        severity=alert.severity,
+        status=alert.status,
+        labels=_read_back(alert.labels, row["labels"]),
+        title=alert.title,
+        summary=alert.summary,
+        post_ids=_read_back(alert.post_ids, row["post_ids"]),
+        reasons=_read_back(alert.reasons, row["reasons"]),
+        stats=_read_back(alert.stats, row["stats"]),
+        starts_at=parse_time(row["starts_at"]),
+        updated_at=parse_time(row["updated_at"]),
+        ends_at=parse_time(row["ends_at"]),
+        evidence=[_read_back(post) for post in alert.evidence],
+    )
 
 
 def load_groups(db: sqlite_utils.Database) -> dict[str, Group]:
