@@ -230,6 +230,9 @@ def test_alert_state_held_in_memory_is_what_the_database_reads_back(tmp_path, co
             notes += alerter.flush(now + timedelta(minutes=7))
             now += timedelta(minutes=20)
         outbox = [row["payload"] for row in db.query("select payload from alerting_outbox order by rowid")]
+        for row in db.query("select labels, members from alerting_groups"):  # written as the encoder writes
+            for text in row.values():
+                assert text == json.dumps(json.loads(text), ensure_ascii=False, sort_keys=True)
         return [(n.to_contract(), n.labels, n.stats) for n in notes], outbox, alerter.contract_log()
 
     held = run(open_db(tmp_path / "held.db"), reread=False)

@@ -463,7 +463,22 @@ class Alerter:
         known = self._encoding.get(alert.incident_id)
         if known is not None and known.alert is alert:  # alert states are replaced, never changed in place
             return known
-        post_ids, reasons = _dumps(alert.post_ids), _dumps(alert.reasons)
+        evidence = alert.evidence[: self.config.evidence_posts]
+        if alert.stored is not None:
+            # As the store just wrote them: its dicts are read back in sorted key order, so it is the same text.
+            labels = labels_sorted = alert.stored["labels"]
+            post_ids, reasons, stats = (
+                alert.stored["post_ids"],
+                alert.stored["reasons"],
+                alert.stored["stats"],
+            )
+            evidence_json = (
+                alert.stored["evidence"] if len(evidence) == len(alert.evidence) else _dumps(evidence)
+            )
+        else:
+            labels, labels_sorted = _dumps(alert.labels), _dumps_sorted(alert.labels)
+            post_ids, reasons, stats = _dumps(alert.post_ids), _dumps(alert.reasons), _dumps(alert.stats)
+            evidence_json = _dumps(evidence)
         link = f"{self.config.dashboard_url.rstrip('/')}/incidents/{alert.incident_id}"
         known = _Encoded(
             alert=alert,
@@ -471,11 +486,10 @@ class Alerter:
             f'"status": {_dumps(alert.status)}',
             text=f'"title": {_dumps(alert.title)}, "summary": {_dumps(alert.summary)}, '
             f'"post_ids": {post_ids}, "reasons": {reasons}',
-            context=f'"labels": {_dumps(alert.labels)}, "stats": {_dumps(alert.stats)}, '
-            f'"evidence": {_dumps(alert.evidence[: self.config.evidence_posts])}, "link": {_dumps(link)}',
+            context=f'"labels": {labels}, "stats": {stats}, "evidence": {evidence_json}, "link": {_dumps(link)}',
             post_ids=post_ids,
             reasons=reasons,
-            labels_sorted=_dumps_sorted(alert.labels),
+            labels_sorted=labels_sorted,
         )
         self._encoding[alert.incident_id] = known
         return known

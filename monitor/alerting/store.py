@@ -16,7 +16,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from monitor.alerting.dispatch import Alert, Group
+from monitor.alerting.dispatch import Alert, Group, Snapshot, stored_json
 from monitor.alerting.matchers import parse_matchers
 from monitor.alerting.mute import Silence
 from monitor.store import iso
@@ -121,11 +121,8 @@ def parse_time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # one, not one per call
-
-
 def _json(value: Any) -> str:
-    return _ENCODE(value)
+    return stored_json(value)
 
 
 # The types json.loads gives back as they were given (bool is an int, but json.loads keeps it a bool).
@@ -208,6 +205,7 @@ def save_alert(db: sqlite_utils.Database, alert: Alert) -> Alert:
         updated_at=parse_time(row["updated_at"]),
         ends_at=parse_time(row["ends_at"]),
         evidence=[_read_back(post) for post in alert.evidence],
+        stored={name: row[name] for name in ("labels", "post_ids", "reasons", "stats", "evidence")},
     )
 
 
@@ -238,7 +236,7 @@ def save_group(db: sqlite_utils.Database, group: Group) -> Group:
         "created_at": iso(group.created_at),
         "next_flush_at": iso(group.next_flush_at),
         "last_notified_at": iso(group.last_notified_at) if group.last_notified_at else None,
-        "members": _json(group.members),
+        "members": _members_json(group.members),
     }
     _upsert(db, "alerting_groups", row, "key")
     # Read back without decoding what was just encoded: the members' snapshots are in their read-back form
@@ -253,6 +251,21 @@ def save_group(db: sqlite_utils.Database, group: Group) -> Group:
         last_notified_at=parse_time(row["last_notified_at"]),
         members={incident_id: group.members[incident_id] for incident_id in sorted(group.members)},
     )
+
+
+def _members_json(members: dict[str, Snapshot | dict[str, Any] | None]) -> str:
+    """``_json(members)``, with each snapshot's JSON worked out once: a group is saved whenever one member changes."""
+    parts = []
+    for incident_id in sorted(members):  # as sort_keys orders them
+        snapshot = members[incident_id]
+        if type(snapshot) is Snapshot:
+            if snapshot.json is None:
+                snapshot.json = _json(snapshot)
+            text = snapshot.json
+        else:
+            text = _json(snapshot)
+        parts.append(f"{_json(incident_id)}: {text}")
+    return "{" + ", ".join(parts) + "}"
 
 
 def save_group_timers(db: sqlite_utils.Database, group: Group) -> None:
