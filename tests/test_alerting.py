@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -138,6 +139,54 @@ def test_contract_fields_and_unique_ids(db, config):
     assert Alerter(config, db).contract_log() == rows
 
 
+def test_the_outbox_holds_each_notification_as_plain_json(db, config):
+    """Every message is what the receivers render: the returned notifications, plus labels, stats, evidence, link."""
+    notes = run_day(Alerter(config, db), growing_incident(), at(12))
+    sent = {}
+    for row in db.query("select payload from alerting_outbox"):
+        payload = json.loads(row["payload"])
+        assert row["payload"] == json.dumps(payload, ensure_ascii=False)
+        sent.update((n["alert_id"], n) for n in payload["notifications"])
+    assert len(sent) == len(notes)
+    for note in notes:
+        told = sent[note.alert_id]
+        assert list(told) == [*note.to_contract(), "labels", "stats", "evidence", "link"]
+        assert {name: told[name] for name in note.to_contract()} == note.to_contract()
+        assert (told["labels"], told["stats"]) == (note.labels, note.stats)
+        assert told["evidence"] == [{"id": pid} for pid in note.post_ids[: config.evidence_posts]]
+        assert told["link"] == f"{config.dashboard_url}/incidents/{note.incident_id}"
+
+
+def test_evidence_names_each_post_by_its_source_or_by_its_first_stored_row(db, config):
+    for source, post_id, text in [
+        ("weibo", "1", "微博一"),
+        ("rss", "1", "订阅一"),
+        ("rss", "x:y", "带冒号的编号"),
+    ]:
+        db.execute(
+            "insert into posts (source, id, text, author) values (?, ?, ?, '某用户')", [source, post_id, text]
+        )
+    incident = event(severity="critical")
+    incident.post_ids = ["rss:1", "1", "x:y", "weibo:9", "nope:1"]
+    Alerter(config, db).submit([incident], T0)
+    evidence = json.loads(db.execute("select evidence from alerting_alerts").fetchone()[0])
+    assert [(post.get("source"), post["id"], post.get("text")) for post in evidence] == [
+        ("rss", "1", "订阅一"),  # source:id names one post
+        ("weibo", "1", "微博一"),  # a bare id: the first stored
+        ("rss", "x:y", "带冒号的编号"),  # an id that merely contains a colon
+        (None, "weibo:9", None),  # not stored: the id alone
+        (None, "nope:1", None),
+    ]
+    assert evidence[0] == {
+        "author": "某用户",
+        "author_followers": None,
+        "id": "1",
+        "source": "rss",
+        "text": "订阅一",
+        "url": None,
+    }
+
+
 def test_state_survives_a_new_alerter(db, config):
     """A restart (new Alerter on the same file) keeps timers: nothing is re-announced."""
     first = Alerter(config, db)
@@ -148,6 +197,66 @@ def test_state_survives_a_new_alerter(db, config):
     assert second.submit([event(when=T0 + timedelta(minutes=2))], T0 + timedelta(minutes=2)) == []
     assert second.flush(T0 + timedelta(hours=3)) == []
     assert [n.kind for n in second.flush(T0 + timedelta(hours=4, minutes=1))] == ["repeat"]
+
+
+def test_alert_state_held_in_memory_is_what_the_database_reads_back(tmp_path, config):
+    # The running Alerter keeps its state in memory as the database reads it back: one that re-reads the database
+    # before every call must tell exactly the same, in the same order, down to the stored messages.
+    def timeline(now):
+        hours = (now - T0).total_seconds() / 3600
+        events = [
+            event("a", severity="warning" if hours < 3 else "critical", posts=3 + int(hours * 6), when=now)
+        ]
+        if hours < 6:
+            events.append(event("y", severity="watch", brand="beta", posts=2 + int(hours), when=now))
+        if 1 <= hours < 4:  # joins the digest of beta after y
+            events.append(event("b", severity="watch", brand="beta", posts=3, when=now))
+        if 2 <= hours < 5:
+            events.append(event("c", severity="watch", brand="other", posts=4, when=now))
+        if hours >= 5:
+            events.append(event("c", severity="watch", brand="other", status="resolved", when=now))
+        return events
+
+    def run(db, reread):
+        alerter = Alerter(config, db)
+        notes = []
+        now = T0
+        while now <= at(30):
+            if reread:
+                alerter.forget()
+            notes += alerter.submit(timeline(now) if now <= at(8) else [], now)
+            if reread:
+                alerter.forget()
+            notes += alerter.flush(now + timedelta(minutes=7))
+            now += timedelta(minutes=20)
+        outbox = [row["payload"] for row in db.query("select payload from alerting_outbox order by rowid")]
+        for row in db.query("select labels, members from alerting_groups"):  # written as the encoder writes
+            for text in row.values():
+                assert text == json.dumps(json.loads(text), ensure_ascii=False, sort_keys=True)
+        return [(n.to_contract(), n.labels, n.stats) for n in notes], outbox, alerter.contract_log()
+
+    held = run(open_db(tmp_path / "held.db"), reread=False)
+    reread = run(open_db(tmp_path / "reread.db"), reread=True)
+    assert {n["receiver"] for n, _, _ in held[0]} == {"console", "pager", "digest"}
+    assert held == reread
+
+
+def test_a_failed_submit_inside_the_callers_transaction_leaves_nothing_and_is_told_on_retry(db, config):
+    alerter = Alerter(config, db)
+    db.execute(
+        "create trigger refuse before insert on alerting_outbox begin select raise(abort, 'disk full'); end"
+    )
+    with db.atomic():  # the pipeline's transaction goes on after the alerting call failed
+        db.execute("insert into feed_state (feed) values ('weibo')")
+        with pytest.raises(sqlite3.IntegrityError, match="disk full"):
+            alerter.submit([event(severity="critical")], T0)
+    assert db.execute("select count(*) from feed_state").fetchone()[0] == 1
+    for table in ("alerting_alerts", "alerting_groups", "alerts", "alerting_outbox"):
+        assert db.execute(f"select count(*) from {table}").fetchone()[0] == 0, table
+    db.execute("drop trigger refuse")
+    with db.atomic():
+        notes = alerter.submit([event(severity="critical")], T0)
+    assert [(n.receiver, n.kind) for n in notes] == [("pager", "new")]
 
 
 def test_resubmitting_the_same_events_does_not_double(db, config):

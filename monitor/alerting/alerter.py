@@ -86,6 +86,58 @@ class _Cache:
     mutes_key: tuple[int, int] | None = None
     silences: list[Silence] = field(default_factory=list)
     acks: dict[str, str] = field(default_factory=dict)
+    # Incident id -> labels of the firing alerts, which inhibition looks at in every flush: made at first need,
+    # then kept up to date by set_alert rather than made again from every alert at each flush.
+    firing: dict[str, dict[str, str]] | None = None
+    generation: int = 0  # moves whenever an alert changes
+
+    def set_alert(self, alert: Alert) -> None:
+        self.alerts[alert.incident_id] = alert
+        self.generation += 1
+        if self.firing is not None:
+            if alert.status == "firing":
+                self.firing[alert.incident_id] = alert.labels
+            else:
+                self.firing.pop(alert.incident_id, None)
+
+    def firing_labels(self) -> dict[str, dict[str, str]]:
+        if self.firing is None:
+            self.firing = {a.incident_id: a.labels for a in self.alerts.values() if a.status == "firing"}
+        return self.firing
+
+
+@dataclass(frozen=True, slots=True)
+class _Encoded:
+    """What every message about one alert state says of it, already in JSON (see ``Alerter._encoded``)."""
+
+    alert: Alert
+    state: str  # "incident_id": …, "severity": …, "status": …
+    text: str  # "title": …, "summary": …, "post_ids": …, "reasons": …
+    context: str  # "labels": …, "stats": …, "evidence": …, "link": …
+    post_ids: str
+    reasons: str
+    labels_sorted: str
+
+
+@dataclass(slots=True)
+class _Rows:
+    """The rows one flush writes, in order: one statement per table instead of one per row."""
+
+    alerts: list[tuple[Any, ...]] = field(default_factory=list)
+    outbox: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+_NOTIFICATION_COLUMNS = (*CONTRACT_FIELDS, "receiver", "kind", "group_key", "outbox_id", "changes", "labels")
+_OUTBOX_COLUMNS = (
+    "id",
+    "receiver",
+    "group_key",
+    "created_at",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "payload",
+)
 
 
 # One cache per database connection, so that two Alerters on one connection never see each other's writes late.
@@ -118,6 +170,8 @@ class Alerter:
         self._routes = {node.id: node for node in self.route.walk()}
         self._send_resolved = {receiver.name: receiver.send_resolved for receiver in config.receivers}
         self._posts_table = False
+        self._encoding: dict[str, _Encoded] = {}
+        self._inhibited: tuple[_Cache, int, dict[str, bool]] | None = None
         store.migrations.apply(db)
 
     # -- public -----------------------------------------------------------------------------------------------
@@ -125,19 +179,19 @@ class Alerter:
     def submit(self, events: list[AlertEvent], now: datetime) -> list[Notification]:
         """Take detection's events at ``now``; returns the notifications due (already in the outbox)."""
         with self._transaction():
-            notes = self._flush(now, inclusive=False)
-            cache = self._cache()
+            cache = self._cache()  # read once: within the transaction no other connection commits
+            notes = self._flush(cache, now, inclusive=False)
             changed: set[str] = set()
             for event in events:
                 alert = Alert.from_event(
                     event, cache.alerts.get(event.incident_id), now, self._evidence(event.post_ids)
                 )
                 alert = store.save_alert(self.db, alert)
-                cache.alerts[alert.incident_id] = alert
+                cache.set_alert(alert)
                 changed |= self._place(alert, cache.groups, now)
             for key in changed:
                 cache.groups[key] = store.save_group(self.db, cache.groups[key])
-            notes += self._flush(now, inclusive=True)
+            notes += self._flush(cache, now, inclusive=True)
         return notes
 
     def flush(self, now: datetime) -> list[Notification]:
@@ -146,7 +200,7 @@ class Alerter:
         if next_due is not None and now < next_due:
             return []
         with self._transaction():
-            return self._flush(now, inclusive=True)
+            return self._flush(self._cache(), now, inclusive=True)
 
     def forget(self) -> None:
         """Drop the alert state held in memory; the next call reads it from the database again.
@@ -207,9 +261,23 @@ class Alerter:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
+        """All of a call's writes or none: a savepoint in the caller's transaction, else a transaction of its own."""
+        conn = self.db.conn
         try:
-            with self.db.atomic():
+            if not conn.in_transaction:
+                with self.db.atomic():
+                    yield
+                return
+            # One savepoint name for every call: atomic() makes a new one each time, which SQLite compiles anew.
+            conn.execute("SAVEPOINT alerting")
+            try:
                 yield
+            except BaseException:
+                if conn.in_transaction:  # an error can end the whole transaction, savepoints included
+                    conn.execute("ROLLBACK TO SAVEPOINT alerting")
+                    conn.execute("RELEASE SAVEPOINT alerting")
+                raise
+            conn.execute("RELEASE SAVEPOINT alerting")
         except BaseException:
             self.forget()  # what this call changed in memory was rolled back in the database
             raise
@@ -232,11 +300,23 @@ class Alerter:
             cache.mutes_key = key
         return cache.silences, cache.acks
 
+    def _inhibition(self, cache: _Cache) -> dict[str, bool]:
+        """Incident id -> whether its firing alert is inhibited, as far as worked out since an alert last changed.
+
+        Inhibition depends only on the alerts: what was worked out holds until one of them changes.
+        """
+        if (
+            self._inhibited is None
+            or self._inhibited[0] is not cache
+            or self._inhibited[1] != cache.generation
+        ):
+            self._inhibited = (cache, cache.generation, {})
+        return self._inhibited[2]
+
     def _timers(self, route: Route) -> Timers:
         return Timers(route.group_wait, route.group_interval, route.repeat_interval)
 
-    def _flush(self, now: datetime, *, inclusive: bool) -> list[Notification]:
-        cache = self._cache()
+    def _flush(self, cache: _Cache, now: datetime, *, inclusive: bool) -> list[Notification]:
         groups = cache.groups
         due = [g for g in groups.values() if g.next_flush_at < now or (inclusive and g.next_flush_at == now)]
         if not due:
@@ -244,21 +324,16 @@ class Alerter:
             return []
         alerts = cache.alerts
         silences, acks = self._mutes(cache)
-        # Inhibition depends only on which alerts fire, fixed during one flush: worked out once per alert.
-        firing: dict[str, dict[str, str]] | None = None
-        inhibition: dict[str, bool] = {}
+        inhibition = self._inhibition(cache)
 
         def muted(alert: Alert, at: datetime) -> bool:
-            nonlocal firing
             if silences and silenced_by(silences, alert.labels, at):
                 return True
             if alert.status != "firing" or not self.inhibitors:
                 return False
             known = inhibition.get(alert.incident_id)
             if known is None:
-                if firing is None:
-                    firing = {a.incident_id: a.labels for a in alerts.values() if a.status == "firing"}
-                known = inhibited(alert.incident_id, alert.labels, firing, self.inhibitors)
+                known = inhibited(alert.incident_id, alert.labels, cache.firing_labels(), self.inhibitors)
                 inhibition[alert.incident_id] = known
             return known
 
@@ -306,19 +381,29 @@ class Alerter:
         cache.next_due = min((g.next_flush_at for g in groups.values()), default=None)
         dispatches.sort(key=lambda d: (d.at, d.receiver, d.group_key))
         notes: list[Notification] = []
+        rows = _Rows()
         for dispatch in dispatches:
-            notes.extend(self._record(dispatch))
+            notes.extend(self._record(dispatch, rows))
+        store.insert_ignore_many(self.db, "alerts", _NOTIFICATION_COLUMNS, rows.alerts)
+        store.insert_ignore_many(self.db, "alerting_outbox", _OUTBOX_COLUMNS, rows.outbox)
         return notes
 
-    def _record(self, dispatch: Dispatch) -> list[Notification]:
-        """Write one dispatch: its notifications (``alerts`` rows) and its message (one outbox row)."""
+    def _record(self, dispatch: Dispatch, rows: _Rows) -> list[Notification]:
+        """One dispatch: its notifications (``alerts`` rows) and its message (one outbox row), added to ``rows``."""
         at = store.iso(dispatch.at)
+        at_json, receiver_json = _dumps(at), _dumps(dispatch.receiver)
         outbox_id = _digest(dispatch.group_key, at, *(e.alert.incident_id for e in dispatch.entries), size=24)
         notes = []
         payload_notes = []
         for entry in dispatch.entries:
             alert = entry.alert
-            changes = describe_changes(entry.previous, alert.snapshot(dispatch.at))
+            parts = self._encoded(alert)
+            changes = (
+                []
+                if entry.previous is None
+                else describe_changes(entry.previous, alert.snapshot(dispatch.at))
+            )
+            changes_json = _dumps(changes)
             note = Notification(
                 alert_id=_digest(dispatch.group_key, at, alert.incident_id),
                 incident_id=alert.incident_id,
@@ -338,55 +423,76 @@ class Alerter:
                 stats=dict(alert.stats),
             )
             notes.append(note)
+            # The payload's notification: to_contract() plus labels, stats, evidence and link, in that order.
             payload_notes.append(
-                {
-                    **note.to_contract(),
-                    "labels": note.labels,
-                    "stats": note.stats,
-                    "evidence": alert.evidence[: self.config.evidence_posts],
-                    "link": f"{self.config.dashboard_url.rstrip('/')}/incidents/{alert.incident_id}",
-                }
+                f'{{"alert_id": {_dumps(note.alert_id)}, {parts.state}, "fired_at": {at_json}, {parts.text}, '
+                f'"receiver": {receiver_json}, "kind": {_dumps(note.kind)}, "changes": {changes_json}, '
+                f"{parts.context}}}"
             )
-            store.insert_ignore(
-                self.db,
-                "alerts",
-                {
-                    **{name: getattr(note, name) for name in CONTRACT_FIELDS},
-                    "fired_at": at,
-                    "post_ids": _dumps(note.post_ids),
-                    "reasons": _dumps(note.reasons),
-                    "receiver": note.receiver,
-                    "kind": note.kind,
-                    "group_key": note.group_key,
-                    "outbox_id": outbox_id,
-                    "changes": _dumps(changes),
-                    "labels": _dumps_sorted(note.labels),
-                },
+            rows.alerts.append(
+                (
+                    note.alert_id,
+                    note.incident_id,
+                    note.severity,
+                    note.status,
+                    at,
+                    note.title,
+                    note.summary,
+                    parts.post_ids,
+                    parts.reasons,
+                    note.receiver,
+                    note.kind,
+                    note.group_key,
+                    outbox_id,
+                    changes_json,
+                    parts.labels_sorted,
+                )
             )
-        payload = {
-            "id": outbox_id,
-            "receiver": dispatch.receiver,
-            "group_key": dispatch.group_key,
-            "group_labels": dispatch.group_labels,
-            "fired_at": at,
-            "notifications": payload_notes,
-        }
-        store.insert_ignore(
-            self.db,
-            "alerting_outbox",
-            {
-                "id": outbox_id,
-                "receiver": dispatch.receiver,
-                "group_key": dispatch.group_key,
-                "created_at": at,
-                "status": "held" if self.hold else "pending",
-                "attempts": 0,
-                "next_attempt_at": at,
-                "payload": _dumps(payload),
-            },
+        payload = (
+            f'{{"id": {_dumps(outbox_id)}, "receiver": {receiver_json}, "group_key": {_dumps(dispatch.group_key)}, '
+            f'"group_labels": {_dumps(dispatch.group_labels)}, "fired_at": {at_json}, '
+            f'"notifications": [{", ".join(payload_notes)}]}}'
         )
+        status = "held" if self.hold else "pending"
+        rows.outbox.append((outbox_id, dispatch.receiver, dispatch.group_key, at, status, 0, at, payload))
         logger.info("notify %s: %s (%d alerts)", dispatch.receiver, dispatch.group_key, len(notes))
         return notes
+
+    def _encoded(self, alert: Alert) -> _Encoded:
+        """``alert``'s parts of a message in JSON, encoded once per alert state (a digest repeats every member)."""
+        known = self._encoding.get(alert.incident_id)
+        if known is not None and known.alert is alert:  # alert states are replaced, never changed in place
+            return known
+        evidence = alert.evidence[: self.config.evidence_posts]
+        if alert.stored is not None:
+            # As the store just wrote them: its dicts are read back in sorted key order, so it is the same text.
+            labels = labels_sorted = alert.stored["labels"]
+            post_ids, reasons, stats = (
+                alert.stored["post_ids"],
+                alert.stored["reasons"],
+                alert.stored["stats"],
+            )
+            evidence_json = (
+                alert.stored["evidence"] if len(evidence) == len(alert.evidence) else _dumps(evidence)
+            )
+        else:
+            labels, labels_sorted = _dumps(alert.labels), _dumps_sorted(alert.labels)
+            post_ids, reasons, stats = _dumps(alert.post_ids), _dumps(alert.reasons), _dumps(alert.stats)
+            evidence_json = _dumps(evidence)
+        link = f"{self.config.dashboard_url.rstrip('/')}/incidents/{alert.incident_id}"
+        known = _Encoded(
+            alert=alert,
+            state=f'"incident_id": {_dumps(alert.incident_id)}, "severity": {_dumps(alert.severity)}, '
+            f'"status": {_dumps(alert.status)}',
+            text=f'"title": {_dumps(alert.title)}, "summary": {_dumps(alert.summary)}, '
+            f'"post_ids": {post_ids}, "reasons": {reasons}',
+            context=f'"labels": {labels}, "stats": {stats}, "evidence": {evidence_json}, "link": {_dumps(link)}',
+            post_ids=post_ids,
+            reasons=reasons,
+            labels_sorted=labels_sorted,
+        )
+        self._encoding[alert.incident_id] = known
+        return known
 
     def _evidence(self, post_ids: list[str]) -> list[dict[str, Any]]:
         """The evidence posts' text, author and link, when the post store has them."""
@@ -395,24 +501,26 @@ class Alerter:
             self._posts_table = self.db["posts"].exists()  # asked until it exists: tables are not dropped
         if not wanted or not self._posts_table:
             return [{"id": pid} for pid in wanted]
+        splits = [pid.partition(":") if ":" in pid else ("", "", pid) for pid in wanted]
+        # Each bare id, and a whole id with a colon for when no post has its bare id under its source.
+        names = sorted({bare for _, _, bare in splits} | {pid for pid in wanted if ":" in pid})
+        # One query for them all. A query per id with "limit 1" gave the first row of the posts(id) index, which
+        # holds an id's rows in rowid order: the same row is taken here.
+        cursor = self.db.conn.execute(
+            "select rowid, source, id, text, url, author, author_followers from posts "
+            f"where id in ({', '.join('?' * len(names))})",
+            names,
+        )
+        columns = [column[0] for column in cursor.description[1:]]
+        found: dict[str, list[tuple[Any, ...]]] = {}
+        for row in sorted(cursor.fetchall()):
+            found.setdefault(row[2], []).append(row[1:])
         out = []
-        for pid in wanted:
-            source, _, bare = pid.partition(":") if ":" in pid else ("", "", pid)
-            rows = list(
-                self.db.query(
-                    "select source, id, text, url, author, author_followers from posts "
-                    "where id = ? and (? = '' or source = ?) limit 1",
-                    [bare, source, source],
-                )
-            )
-            if not rows and source:  # an id that merely contains a colon
-                rows = list(
-                    self.db.query(
-                        "select source, id, text, url, author, author_followers from posts where id = ? limit 1",
-                        [pid],
-                    )
-                )
-            out.append(rows[0] if rows else {"id": pid})
+        for pid, (source, _, bare) in zip(wanted, splits, strict=True):
+            row = next((r for r in found.get(bare, ()) if not source or r[0] == source), None)
+            if row is None and source:  # an id that merely contains a colon
+                row = next(iter(found.get(pid, ())), None)
+            out.append(dict(zip(columns, row, strict=True)) if row else {"id": pid})
         return out
 
 

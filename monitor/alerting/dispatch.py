@@ -8,12 +8,25 @@ inhibited) are left out; an acknowledged alert stops repeating until its severit
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.events import AlertEvent
+
+# JSON as the store writes it (sorted keys, text not escaped to ASCII); one encoder, made once.
+stored_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+
+
+class Snapshot(dict):
+    """What a receiver was told (see ``Alert.snapshot``), with its stored JSON once known (``json``).
+
+    A snapshot is never changed once made, so its JSON is worked out at most once, not at every save of its group.
+    """
+
+    __slots__ = ("json",)
 
 
 @dataclass(slots=True)
@@ -33,6 +46,9 @@ class Alert:
     updated_at: datetime
     ends_at: datetime | None = None
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    # JSON of labels, post_ids, reasons, stats and evidence as the store just wrote them (None: not known), which
+    # messages and snapshots reuse. An alert is replaced, never changed in place, so they stay true.
+    stored: dict[str, str] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_event(
@@ -67,16 +83,29 @@ class Alert:
         """The incident's size: its ``posts`` figure, else how many evidence posts it names."""
         return float(self.stats.get("posts", self.stats.get("n_posts", len(self.post_ids))))
 
-    def snapshot(self, at: datetime) -> dict[str, Any]:
-        """What a receiver was told: compared with the next state to say what changed."""
-        return {
-            "severity": self.severity,
-            "status": self.status,
-            "size": self.size,
-            "stats": dict(self.stats),
-            "post_ids": list(self.post_ids),
-            "at": at.isoformat(),
-        }
+    def snapshot(self, at: datetime) -> Snapshot:
+        """What a receiver was told: compared with the next state to say what changed.
+
+        Keys in sorted order: of an alert as the store reads it back, this is what the store reads back too.
+        """
+        moment, size = at.isoformat(), self.size
+        snapshot = Snapshot(
+            at=moment,
+            post_ids=list(self.post_ids),
+            severity=self.severity,
+            size=size,
+            stats=dict(self.stats),
+            status=self.status,
+        )
+        stored = self.stored
+        snapshot.json = (
+            None
+            if stored is None
+            else f'{{"at": {stored_json(moment)}, "post_ids": {stored["post_ids"]}, '
+            f'"severity": {stored_json(self.severity)}, "size": {stored_json(size)}, '
+            f'"stats": {stored["stats"]}, "status": {stored_json(self.status)}}}'
+        )
+        return snapshot
 
 
 @dataclass(slots=True)

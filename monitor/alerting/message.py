@@ -38,6 +38,9 @@ def number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+_NUMBER = (int, float)  # a tuple, not ``int | float``, which builds a union object at every use
+
+
 def shown_stats(stats: dict[str, Any]) -> list[tuple[str, float]]:
     """The figures a PR person reads, in a fixed order, one per label; detection's internals are left out."""
     seen: set[str] = set()
@@ -45,7 +48,7 @@ def shown_stats(stats: dict[str, Any]) -> list[tuple[str, float]]:
     for name in STAT_ZH:
         label = STAT_ZH[name][0]
         value = stats.get(name)
-        if label in seen or not isinstance(value, int | float):
+        if label in seen or not isinstance(value, _NUMBER):
             continue
         seen.add(label)
         out.append((name, value))
@@ -78,7 +81,8 @@ def describe_changes(previous: dict[str, Any] | None, current: dict[str, Any]) -
         delta = value - old
         sign = "+" if delta > 0 else "-"
         changes.append(f"{label}：{number(old)} → {number(value)}{unit}（{sign}{number(abs(delta))}）")
-    new_posts = [pid for pid in current.get("post_ids", []) if pid not in set(previous.get("post_ids", []))]
+    told = set(previous.get("post_ids", []))
+    new_posts = [pid for pid in current.get("post_ids", []) if pid not in told]
     if new_posts:
         changes.append(f"新增证据帖 {len(new_posts)} 条")
     return changes

@@ -16,7 +16,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from monitor.alerting.dispatch import Alert, Group
+from monitor.alerting.dispatch import Alert, Group, Snapshot, stored_json
 from monitor.alerting.matchers import parse_matchers
 from monitor.alerting.mute import Silence
 from monitor.store import iso
@@ -121,11 +121,22 @@ def parse_time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # one, not one per call
-
-
 def _json(value: Any) -> str:
-    return _ENCODE(value)
+    return stored_json(value)
+
+
+# The types json.loads gives back as they were given (bool is an int, but json.loads keeps it a bool).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _read_back(value: Any, encoded: str | None = None) -> Any:
+    """What the store reads back of ``value`` (``encoded``: as ``_json`` wrote it), without decoding a list or a
+    flat dict of plain values: saving and reading back only sorts a dict's keys."""
+    if type(value) is list and all(type(item) in _PLAIN for item in value):
+        return list(value)
+    if type(value) is dict and all(type(k) is str and type(v) in _PLAIN for k, v in value.items()):
+        return dict(sorted(value.items()))  # sort_keys wrote them in this order
+    return json.loads(_json(value) if encoded is None else encoded)
 
 
 def data_version(db: sqlite_utils.Database) -> int:
@@ -180,7 +191,22 @@ def save_alert(db: sqlite_utils.Database, alert: Alert) -> Alert:
         "ends_at": iso(alert.ends_at) if alert.ends_at else None,
     }
     _upsert(db, "alerting_alerts", row, "incident_id")
-    return _alert(row)
+    return Alert(
+        incident_id=alert.incident_id,
+        severity=alert.severity,
+        status=alert.status,
+        labels=_read_back(alert.labels, row["labels"]),
+        title=alert.title,
+        summary=alert.summary,
+        post_ids=_read_back(alert.post_ids, row["post_ids"]),
+        reasons=_read_back(alert.reasons, row["reasons"]),
+        stats=_read_back(alert.stats, row["stats"]),
+        starts_at=parse_time(row["starts_at"]),
+        updated_at=parse_time(row["updated_at"]),
+        ends_at=parse_time(row["ends_at"]),
+        evidence=[_read_back(post) for post in alert.evidence],
+        stored={name: row[name] for name in ("labels", "post_ids", "reasons", "stats", "evidence")},
+    )
 
 
 def load_groups(db: sqlite_utils.Database) -> dict[str, Group]:
@@ -210,10 +236,36 @@ def save_group(db: sqlite_utils.Database, group: Group) -> Group:
         "created_at": iso(group.created_at),
         "next_flush_at": iso(group.next_flush_at),
         "last_notified_at": iso(group.last_notified_at) if group.last_notified_at else None,
-        "members": _json(group.members),
+        "members": _members_json(group.members),
     }
     _upsert(db, "alerting_groups", row, "key")
-    return _group(row)
+    # Read back without decoding what was just encoded: the members' snapshots are in their read-back form
+    # already (those of the alerts this module reads back, see Alert.snapshot), only the order of keys is not.
+    return Group(
+        key=group.key,
+        route_id=group.route_id,
+        receiver=group.receiver,
+        labels=dict(sorted(group.labels.items())),
+        created_at=parse_time(row["created_at"]),
+        next_flush_at=parse_time(row["next_flush_at"]),
+        last_notified_at=parse_time(row["last_notified_at"]),
+        members={incident_id: group.members[incident_id] for incident_id in sorted(group.members)},
+    )
+
+
+def _members_json(members: dict[str, Snapshot | dict[str, Any] | None]) -> str:
+    """``_json(members)``, with each snapshot's JSON worked out once: a group is saved whenever one member changes."""
+    parts = []
+    for incident_id in sorted(members):  # as sort_keys orders them
+        snapshot = members[incident_id]
+        if type(snapshot) is Snapshot:
+            if snapshot.json is None:
+                snapshot.json = _json(snapshot)
+            text = snapshot.json
+        else:
+            text = _json(snapshot)
+        parts.append(f"{_json(incident_id)}: {text}")
+    return "{" + ", ".join(parts) + "}"
 
 
 def save_group_timers(db: sqlite_utils.Database, group: Group) -> None:
@@ -239,14 +291,16 @@ def _upsert(db: sqlite_utils.Database, table: str, row: dict[str, Any], pk: str)
     )
 
 
-def insert_ignore(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> None:
-    """Insert ``row`` unless a row with its primary key exists (plain SQL; nothing introspected)."""
-    names = list(row)
-    db.execute(
-        f"insert or ignore into [{table}] ({', '.join(f'[{name}]' for name in names)}) "
-        f"values ({', '.join('?' * len(names))})",
-        [row[name] for name in names],
-    )
+def insert_ignore_many(
+    db: sqlite_utils.Database, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert ``rows`` (values in the order of ``columns``), in order, skipping those whose primary key exists."""
+    if rows:
+        db.conn.executemany(
+            f"insert or ignore into [{table}] ({', '.join(f'[{name}]' for name in columns)}) "
+            f"values ({', '.join('?' * len(columns))})",
+            rows,
+        )
 
 
 def delete_group(db: sqlite_utils.Database, key: str) -> None:
