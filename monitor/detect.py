@@ -484,21 +484,20 @@ class Detector:
         self.touched.add(c.id)
         title, summary = title_summary(self.config, c, self.vocab, self.grouper.strip_for(c.brand))
         known = c.snapshot_posts
-        posts = []
-        for m in c.members.values():
-            post = known.get(m.key)
-            if post is None:
-                post = known[m.key] = IncidentPost(
-                    source=m.key.split("\x1f", 1)[0],
-                    post_id=m.post_id,
-                    author=m.author,
-                    added_at=_dt(m.t),
-                    similarity=m.sim,
-                    followers=m.followers,
-                    verified=m.verified,
-                    escalation="high" if m.high else "",
-                )
-            posts.append(post)
+        members = c.members
+        for key in members.keys() - known.keys():
+            m = members[key]
+            known[key] = IncidentPost(
+                source=m.key.split("\x1f", 1)[0],
+                post_id=m.post_id,
+                author=m.author,
+                added_at=_dt(m.t),
+                similarity=m.sim,
+                followers=m.followers,
+                verified=m.verified,
+                escalation="high" if m.high else "",
+            )
+        posts = list(map(known.get, members))
         return Incident(
             id=c.id,
             brand=c.brand or None,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import heapq
 import math
 import re
 from collections.abc import Mapping
@@ -429,10 +430,8 @@ class Grouper:
 
     def refresh_norm(self, c: Cluster) -> None:
         self.touched.add(c.id)
-        terms = c.terms
-        weights = self.vocab.weights(tuple(terms))
         docs = c.docs or 1
-        c.norm = math.sqrt(sum([(weights[f] * n) ** 2 for f, n in terms.items()])) / docs or 1.0
+        c.norm = math.sqrt(self.vocab.weighted_square_sum(c.terms)) / docs or 1.0
         c.norm_at = self.vocab.docs
 
     def similarity(self, a: Cluster, b: Cluster, weights: Mapping[str, float] | None = None) -> float:
@@ -459,7 +458,10 @@ class Grouper:
         index = self.index.get(c.brand, {})
         terms = c.terms
         weights = self.vocab.weights(tuple(terms))
-        heavy = [f for _, f in sorted([(-n * weights[f], f) for f, n in terms.items()])[:_MERGE_TERMS]]
+        # nsmallest is sorted(...)[:n] without sorting the hundreds of light words.
+        heavy = [
+            f for _, f in heapq.nsmallest(_MERGE_TERMS, [(-n * weights[f], f) for f, n in terms.items()])
+        ]
         others: set[str] = set()
         for feat in heavy:
             others.update(index.get(feat, ()))

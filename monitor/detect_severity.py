@@ -26,7 +26,8 @@ from monitor.detect_config import SEVERITY_LEVELS, DetectionConfig
 from monitor.detect_spread import HOUR, LevelReading, rank, read_level
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, and one is made per post joined.
+@dataclass(slots=True)
 class Assessment:
     """What ``assess`` found: the level reached and the readings behind it."""
 

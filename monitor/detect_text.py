@@ -99,6 +99,20 @@ class Vocabulary:
             log = math.log
             return {feat: log_docs - log(get(feat, 0) + 1) for feat in feats}
 
+    def weighted_square_sum(self, counts: dict[str, int]) -> float:
+        """The sum of ``(weight * count) ** 2`` over ``counts`` (feature -> count), in its order.
+
+        The same floats as squaring ``weights(tuple(counts))``'s values times the counts, without the dict.
+        """
+        log_docs = self._log_docs + 1.0
+        get = self.df.get
+        logs = _LOG1P
+        try:
+            return sum([((log_docs - logs[get(feat, 0)]) * n) ** 2 for feat, n in counts.items()])
+        except IndexError:  # a feature in more than 4095 posts
+            log = math.log
+            return sum([((log_docs - log(get(feat, 0) + 1)) * n) ** 2 for feat, n in counts.items()])
+
     def _prune(self) -> None:
         # Forget the features seen once: they are most of the table and weigh the same as unseen ones.
         self.df = {feat: n for feat, n in self.df.items() if n > 1}
