@@ -35,6 +35,7 @@ from monitor.detect_explain import (
 from monitor.detect_grouping import Grouper
 from monitor.detect_lifecycle import FORGET, RESOLVE
 from monitor.detect_severity import assess
+from monitor.detect_severity import stats as severity_stats
 from monitor.detect_spread import HOUR, Rate, rank, voice
 from monitor.detect_text import Vocabulary
 from monitor.events import AlertEvent
@@ -349,8 +350,7 @@ class Detector:
         brand = self.baselines.get(f"{c.feed}\x1f{c.brand}")
         brand_rate = brand.per_hour(now, self._half_life_h) if brand is not None else 0.0
         a = assess(cfg, c, self._times(c), brand_rate, now)
-        c.stats = a.stats
-        c.reasons = reasons(cfg, c, a)
+        c.explain = lambda: (severity_stats(cfg, a), reasons(cfg, a))  # replaces any not yet worked out
         if c.status == "resolved":
             if not lifecycle.flares(cfg, c, a.level):
                 return []

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import heapq
 import math
 import re
 from collections.abc import Mapping
@@ -458,10 +457,7 @@ class Grouper:
         index = self.index.get(c.brand, {})
         terms = c.terms
         weights = self.vocab.weights(tuple(terms))
-        # nsmallest is sorted(...)[:n] without sorting the hundreds of light words.
-        heavy = [
-            f for _, f in heapq.nsmallest(_MERGE_TERMS, [(-n * weights[f], f) for f, n in terms.items()])
-        ]
+        heavy = [f for _, f in sorted([(-n * weights[f], f) for f, n in terms.items()])[:_MERGE_TERMS]]
         others: set[str] = set()
         for feat in heavy:
             others.update(index.get(feat, ()))

@@ -11,6 +11,7 @@ import math
 import re
 from collections import Counter
 from functools import lru_cache
+from operator import add
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9]+|[0-9]{2,}[a-z]*")
@@ -55,7 +56,7 @@ def features(
     if companions:
         out.update([COMPANION_MARK + family for family in companions])
     for run in _CJK_RUN.findall(lowered):
-        out.update([run[i : i + 2] for i in range(len(run) - 1)])
+        out.update(map(add, run, run[1:]))  # its bigrams, pairing each character with the next
         # Single characters too: "门关不上" and "门合不拢" share no bigram, but share 门.
         out.update(run)
     out -= _FILLER_FEATURES
