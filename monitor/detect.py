@@ -35,6 +35,7 @@ from monitor.detect_explain import (
 from monitor.detect_grouping import Grouper
 from monitor.detect_lifecycle import FORGET, RESOLVE
 from monitor.detect_severity import assess
+from monitor.detect_severity import stats as severity_stats
 from monitor.detect_spread import HOUR, Rate, rank, voice
 from monitor.detect_text import Vocabulary
 from monitor.events import AlertEvent
@@ -349,8 +350,7 @@ class Detector:
         brand = self.baselines.get(f"{c.feed}\x1f{c.brand}")
         brand_rate = brand.per_hour(now, self._half_life_h) if brand is not None else 0.0
         a = assess(cfg, c, self._times(c), brand_rate, now)
-        c.stats = a.stats
-        c.reasons = reasons(cfg, c, a)
+        c.explain = lambda: (severity_stats(cfg, a), reasons(cfg, a))  # replaces any not yet worked out
         if c.status == "resolved":
             if not lifecycle.flares(cfg, c, a.level):
                 return []
@@ -484,21 +484,20 @@ class Detector:
         self.touched.add(c.id)
         title, summary = title_summary(self.config, c, self.vocab, self.grouper.strip_for(c.brand))
         known = c.snapshot_posts
-        posts = []
-        for m in c.members.values():
-            post = known.get(m.key)
-            if post is None:
-                post = known[m.key] = IncidentPost(
-                    source=m.key.split("\x1f", 1)[0],
-                    post_id=m.post_id,
-                    author=m.author,
-                    added_at=_dt(m.t),
-                    similarity=m.sim,
-                    followers=m.followers,
-                    verified=m.verified,
-                    escalation="high" if m.high else "",
-                )
-            posts.append(post)
+        members = c.members
+        for key in members.keys() - known.keys():
+            m = members[key]
+            known[key] = IncidentPost(
+                source=m.key.split("\x1f", 1)[0],
+                post_id=m.post_id,
+                author=m.author,
+                added_at=_dt(m.t),
+                similarity=m.sim,
+                followers=m.followers,
+                verified=m.verified,
+                escalation="high" if m.high else "",
+            )
+        posts = list(map(known.get, members))
         return Incident(
             id=c.id,
             brand=c.brand or None,

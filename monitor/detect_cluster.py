@@ -7,6 +7,7 @@ round-trips through JSON (``to_state`` / ``from_state``) so that a restarted det
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
@@ -132,8 +133,10 @@ class Cluster:
         self.notified_at: float | None = None
         self.history: list[dict[str, Any]] = []
         self.revision = 0
-        self.reasons: list[str] = []
-        self.stats: dict[str, float] = {}
+        # The last assessment's stats and reasons, worked out when first read (see ``explained``).
+        self.explain: Callable[[], tuple[dict[str, float], list[str]]] | None = None
+        self._reasons: list[str] = []
+        self._stats: dict[str, float] = {}
         self.keywords: list[str] = []
         self.keywords_docs = 0
         self.title = ""
@@ -162,6 +165,39 @@ class Cluster:
         # grumbles piling onto a group that names none (late parcels, a launch) are the everyday level.
         if m.how in (HOW_LINK, HOW_ECHO) or m.how == HOW_SURGE and self.faults:
             self.echo_authors[m.author] = 1
+
+    @property
+    def stats(self) -> dict[str, float]:
+        """The figures of the last assessment (``Incident.stats``)."""
+        self.explained()
+        return self._stats
+
+    @stats.setter
+    def stats(self, value: dict[str, float]) -> None:
+        self.explained()
+        self._stats = value
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why the incident stands where it does, most decisive first."""
+        self.explained()
+        return self._reasons
+
+    @reasons.setter
+    def reasons(self, value: list[str]) -> None:
+        self.explained()
+        self._reasons = value
+
+    def explained(self) -> None:
+        """Work out the stats and reasons of the last assessment, if not yet done.
+
+        An assessment runs for every post that joins; its stats and reasons are read only by alerts, snapshots and
+        the saved state, so they are worked out then, from what the assessment took of the incident.
+        """
+        explain = self.explain
+        if explain is not None:
+            self.explain = None
+            self._stats, self._reasons = explain()
 
     def main_faults(self) -> set[str]:
         """The fault families most of its posts name (within a third of the commonest); empty when none."""

@@ -12,6 +12,7 @@ import math
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
+from monitor.detect_severity import stats as severity_stats
 from monitor.detect_spread import HOUR
 from monitor.detect_text import Vocabulary, phrases
 
@@ -94,14 +95,14 @@ def title_summary(
     return title, summary
 
 
-def reasons(config: DetectionConfig, c: Cluster, a: Assessment) -> list[str]:
-    """Why the incident stands where it does, most decisive first."""
+def reasons(config: DetectionConfig, a: Assessment) -> list[str]:
+    """Why the incident stands where it does, most decisive first (from what ``a`` took of it)."""
     first: list[str] = []
     rest: list[str] = []
     critical: list[str] = []
-    stats = a.stats
-    if a.fast and c.fast_post is not None:
-        m = c.members[c.fast_post]
+    stats = severity_stats(config, a)
+    if a.fast and a.facts.fast is not None:
+        m = a.facts.fast
         who = f"{m.author}（{count(m.followers)} 粉丝{'，认证账号' if m.verified else ''}）"
         if m.high:
             first.append(f"大号发声：{who}发布负面投诉，并扬言投诉、曝光、维权或提到安全隐患")
@@ -128,7 +129,7 @@ def reasons(config: DetectionConfig, c: Cluster, a: Assessment) -> list[str]:
     if a.echoes:
         line = f"{a.echoes} 位用户转发或表示“我家也是”，投诉正被他人接力传播"
         (first if a.echoes >= config.severity.min_echo_authors else rest).append(line)
-    verified = sorted(c.verified_authors)
+    verified = sorted(a.facts.verified)
     if verified:
         names = "、".join(verified[:3]) + ("等" if len(verified) > 3 else "")
         line = f"{len(verified)} 个认证或媒体账号已参与：{names}"

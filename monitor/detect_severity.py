@@ -21,14 +21,30 @@ import math
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from monitor.detect_cluster import Cluster
+from monitor.detect_cluster import Cluster, Member
 from monitor.detect_config import SEVERITY_LEVELS, DetectionConfig
 from monitor.detect_spread import HOUR, LevelReading, rank, read_level
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
+class Facts:
+    """What an incident's stats and reasons read of it, taken when it is assessed: they are worked out later,
+    when someone reads them (most assessments are replaced by the next post's before anyone does)."""
+
+    posts: int
+    authors: int
+    reach: int
+    max_followers: int
+    verified: tuple[str, ...]  # verified or media authors
+    high: int  # authors of high-escalation posts
+    created: float
+    fast: Member | None  # the big voice's post, when the fast path decided
+
+
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, and one is made per post joined.
+@dataclass(slots=True)
 class Assessment:
-    """What ``assess`` found: the level reached and the readings behind it."""
+    """What ``assess`` found: the level reached and the readings behind it (``stats``: see ``explain``)."""
 
     level: str | None
     readings: dict[str, LevelReading]
@@ -37,7 +53,10 @@ class Assessment:
     critical_by: tuple[str, ...]
     echoes: int
     trusted: bool
-    stats: dict[str, float]
+    complaint_share: float
+    now: float
+    facts: Facts
+    stats: dict[str, float] | None = None
 
 
 def expected_authors(
@@ -117,15 +136,34 @@ def assess(
     if not c.brand and rank(reached) > rank(cap):
         # Complaints that name no watched brand (commutes, weather, life) are not a PR team's incident.
         reached = cap if cap != "none" else None
-    stats = _stats(config, c, readings, velocity, echoes, complaint_share, now)
-    return Assessment(reached, readings, velocity, fast, tuple(critical_by), echoes, trusted, stats)
+    reach = c.reach_of.values()
+    facts = Facts(
+        n_posts,
+        n_authors,
+        sum(reach),
+        max(reach, default=0),
+        tuple(c.verified_authors),
+        len(c.high_authors),
+        c.created,
+        c.members[c.fast_post] if fast and c.fast_post is not None else None,
+    )
+    return Assessment(
+        reached, readings, velocity, fast, tuple(critical_by), echoes, trusted, complaint_share, now, facts
+    )
 
 
-def _stats(config, c, readings, velocity, echoes, complaint_share, now) -> dict[str, float]:
-    n_authors = len(c.author_first)
+def stats(config: DetectionConfig, a: Assessment) -> dict[str, float]:
+    """The figures behind an assessment, as alerts and the incidents table show them (kept in ``a.stats``)."""
+    if a.stats is None:
+        a.stats = _stats(config, a.facts, a.readings, a.velocity, a.echoes, a.complaint_share, a.now)
+    return a.stats
+
+
+def _stats(config, facts, readings, velocity, echoes, complaint_share, now) -> dict[str, float]:
+    n_authors = facts.authors
     warning, day, week = readings["warning"], readings["critical"], readings["sustained"]
     stats = {
-        "posts": float(len(c.members)),
+        "posts": float(facts.posts),
         "authors": float(n_authors),
         "echo_authors": float(echoes),
         "window_authors": float(warning.authors),
@@ -138,13 +176,13 @@ def _stats(config, c, readings, velocity, echoes, complaint_share, now) -> dict[
         "week_expected": round(week.expected, 3),
         "week_growth": round(week.growth, 3),
         "voices": round(day.voices, 2),
-        "reach": float(sum(c.reach_of.values())),
-        "max_followers": float(max(c.reach_of.values(), default=0)),
-        "verified_authors": float(len(c.verified_authors)),
+        "reach": float(facts.reach),
+        "max_followers": float(facts.max_followers),
+        "verified_authors": float(len(facts.verified)),
         "velocity_per_hour": round(velocity, 1),
-        "high_share": round(len(c.high_authors) / n_authors, 3) if n_authors else 0.0,
+        "high_share": round(facts.high / n_authors, 3) if n_authors else 0.0,
         "complaint_share": round(complaint_share, 3),
-        "hours_since_first": round((now - c.created) / HOUR, 2),
+        "hours_since_first": round((now - facts.created) / HOUR, 2),
     }
     growth = max(warning.growth, week.growth)
     stats["score"] = round(

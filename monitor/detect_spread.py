@@ -80,12 +80,13 @@ class Window:
 
     def __init__(self, hours: float):
         self.span = hours * HOUR
-        self.events: deque[tuple[float, str]] = deque()
+        # [t, author] pairs, oldest first: kept as the lists the state holds, so a snapshot only copies the deque.
+        self.events: deque[list] = deque()
         self.counts: dict[str, int] = {}
         self.voices = 0.0
 
     def add(self, t: float, author: str, voice_of: dict[str, float]) -> None:
-        self.events.append((t, author))
+        self.events.append([t, author])
         n = self.counts.get(author, 0)
         if n == 0:
             self.voices += voice_of[author]
@@ -114,19 +115,20 @@ class Window:
         return len(self.counts)
 
     def to_state(self) -> list:
-        return [list(map(list, self.events)), self.voices]
+        return [list(self.events), self.voices]
 
     @classmethod
     def from_state(cls, hours: float, state: list) -> Window:
         window = cls(hours)
         for t, author in state[0]:
-            window.events.append((t, author))
+            window.events.append([t, author])
             window.counts[author] = window.counts.get(author, 0) + 1
         window.voices = state[1]
         return window
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, and one is made per rule per post.
+@dataclass(slots=True)
 class LevelReading:
     """One severity rule's window, read at a moment."""
 

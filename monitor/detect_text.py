@@ -10,7 +10,10 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
+from itertools import repeat
+from operator import add, mul
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9]+|[0-9]{2,}[a-z]*")
@@ -55,7 +58,7 @@ def features(
     if companions:
         out.update([COMPANION_MARK + family for family in companions])
     for run in _CJK_RUN.findall(lowered):
-        out.update([run[i : i + 2] for i in range(len(run) - 1)])
+        out.update(map(add, run, run[1:]))  # its bigrams, pairing each character with the next
         # Single characters too: "门关不上" and "门合不拢" share no bigram, but share 门.
         out.update(run)
     out -= _FILLER_FEATURES
@@ -88,16 +91,24 @@ class Vocabulary:
         n = self.df.get(feat, 0)
         return self._log_docs - (_LOG1P[n] if n < 4096 else math.log(n + 1)) + 1.0
 
-    def weights(self, feats: tuple[str, ...]) -> dict[str, float]:
+    def weights(self, feats: Iterable[str]) -> dict[str, float]:
         """Weights of several features at once."""
-        log_docs = self._log_docs + 1.0
-        get = self.df.get
-        logs = _LOG1P
+        return dict(zip(feats, self.weight_list(feats), strict=True))
+
+    def weight_list(self, feats: Iterable[str]) -> list[float]:
+        """The weights of ``feats``, in order: the same floats as ``weight`` gives."""
+        # Built with map over C functions (dict.get, list indexing, float subtraction), not a Python step per
+        # feature: incidents' profiles have hundreds of features and are weighed again as the counts move.
+        counts = list(map(self.df.get, feats, repeat(0)))
         try:
-            return {feat: log_docs - logs[get(feat, 0)] for feat in feats}
+            logs = list(map(_LOG1P.__getitem__, counts))
         except IndexError:  # a feature in more than 4095 posts
-            log = math.log
-            return {feat: log_docs - log(get(feat, 0) + 1) for feat in feats}
+            logs = [math.log(n + 1) for n in counts]
+        return list(map((self._log_docs + 1.0).__sub__, logs))
+
+    def weighted_square_sum(self, counts: dict[str, int]) -> float:
+        """The sum of ``(weight * count) ** 2`` over ``counts`` (feature -> count), in its order."""
+        return sum(map(pow, map(mul, self.weight_list(counts), counts.values()), repeat(2)))
 
     def _prune(self) -> None:
         # Forget the features seen once: they are most of the table and weigh the same as unseen ones.
