@@ -99,11 +99,13 @@ def replay(
 
     try:
         for line_no, _data, post in read_posts(input_path, report.read):
-            if line_no <= progress:
-                continue
+            # Lines done before count for the clock too: a replay killed after its last batch committed but
+            # before finish() did must still finish when run again.
             if post.seen_at is not None:
                 report.first_time = report.first_time or post.seen_at
                 report.last_time = post.seen_at
+            if line_no <= progress:
+                continue
             batch.append(post)
             batch_end = line_no
             if len(batch) >= batch_size:

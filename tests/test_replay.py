@@ -1,0 +1,40 @@
+import contextlib
+import json
+import sqlite3
+
+from monitor.pipeline import Pipeline
+from monitor.replay import replay
+from monitor.scenarios import scenario_path
+
+
+class Killed(BaseException):
+    """Stands for kill -9: nothing after it runs, nothing uncommitted stays."""
+
+
+def _alerts(db_path):
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute("select alert_id, kind, status from alerts order by rowid").fetchall()
+    finally:
+        conn.close()
+
+
+def test_a_replay_killed_before_its_final_flush_sends_it_when_run_again(tmp_path):
+    source = scenario_path("fridge")
+    whole = replay(source, tmp_path / "whole.db", tmp_path / "whole.jsonl")
+    pipe = Pipeline.open(None, tmp_path / "killed.db", mode="replay")
+
+    def killed(*args, **kwargs):
+        raise Killed
+
+    pipe.finish = killed  # every batch committed, the final flush's transaction never did
+    with contextlib.suppress(Killed):
+        replay(source, tmp_path / "killed.db", tmp_path / "killed.jsonl", pipeline=pipe)
+    pipe.db.close()
+    short = len(_alerts(tmp_path / "killed.db"))
+    again = replay(source, tmp_path / "killed.db", tmp_path / "killed.jsonl")
+    assert short < len(whole.notifications)  # the final flush holds alerts: the kill lost them
+    assert _alerts(tmp_path / "killed.db") == _alerts(tmp_path / "whole.db")
+    lines = (tmp_path / "killed.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == whole.notifications
+    assert again.observations == 0  # nothing was stored twice
