@@ -393,9 +393,8 @@ def save_posts(
         names = list(next(iter(inserts.values())))
         conn.execute("insert into posts_fts_deferred (since) values (1)")
         try:
-            conn.executemany(
-                f"insert into posts ({', '.join(names)}) values ({', '.join(':' + n for n in names)})",
-                list(inserts.values()),
+            _insert_rows(
+                conn, "insert into posts", names, [[row[n] for n in names] for row in inserts.values()]
             )
             _index_text(conn, list(inserts))
         finally:
@@ -420,12 +419,27 @@ def save_posts(
             rows,
         )
     if observations:
-        db.conn.executemany(
-            "insert or replace into observations (source, post_id, observed_at, reposts, comments, likes) "
-            "values (?, ?, ?, ?, ?, ?)",
-            observations,
-        )
+        _insert_rows(conn, "insert or replace into observations", _OBSERVATION_COLUMNS, observations)
     return out
+
+
+def _insert_rows(
+    conn: sqlite3.Connection, head: str, names: Sequence[str], rows: list[Sequence[Any]], tail: str = ""
+) -> None:
+    """``{head} (names) values (row), (row)... {tail}`` for ``rows``, many rows a statement.
+
+    Not executemany (one statement a row): a statement that may write more than one row (an insert trigger, a
+    replace, an upsert) first copies each page it changes to a statement journal, a temporary file once it
+    outgrows memory; a statement per row copied the same pages again for every row.
+    """
+    one = f"({', '.join('?' * len(names))})"
+    size = max(1, _VARIABLES_PER_STATEMENT // len(names))
+    for start in range(0, len(rows), size):
+        chunk = rows[start : start + size]
+        conn.execute(
+            f"{head} ({', '.join(names)}) values {', '.join([one] * len(chunk))} {tail}",
+            [value for row in chunk for value in row],
+        )
 
 
 def _text_edited(row: dict[str, Any], stored: dict[str, Any]) -> bool:
@@ -491,6 +505,8 @@ _SKIP_ON_COUNT_UPDATE = ("source", "id", "text", "author")
 # Known columns (read back by _get_many) that posts' indexes hold, left out of an update that keeps them.
 _INDEXED_KNOWN = ("created_at", "feed")
 _KEYS_PER_QUERY = 400  # two variables each, well under SQLite's limit
+_VARIABLES_PER_STATEMENT = 5000  # of SQLite's 32,766
+_OBSERVATION_COLUMNS = ("source", "post_id", "observed_at", "reposts", "comments", "likes")
 
 
 def _get_many(db: sqlite_utils.Database, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -527,11 +543,13 @@ def save_classifications(db: sqlite_utils.Database, rows: Iterable[dict[str, Any
         return
     names = list(rows[0])
     keys = ("source", "post_id", "model_version")
-    db.conn.executemany(
-        f"insert into classifications ({', '.join(names)}) values ({', '.join(':' + n for n in names)}) "
+    _insert_rows(
+        db.conn,
+        "insert into classifications",
+        names,
+        [[row[n] for n in names] for row in rows],
         f"on conflict({', '.join(keys)}) do update set "
         + ", ".join(f"{n} = excluded.{n}" for n in names if n not in keys),
-        rows,
     )
 
 
