@@ -266,6 +266,29 @@ def m006_dashboard_indexes(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS posts_first_seen ON posts (first_seen_at)")
 
 
+@migrations()
+def m007_posts_sort_key(db: sqlite_utils.Database) -> None:
+    # The dashboard orders posts by coalesce(created_at, first_seen_at) in UTC. Indexed as datetime(...), that
+    # expression was evaluated for every index entry a save wrote: save_posts now stores it once, in sort_at.
+    db["posts"].add_column("sort_at", str)
+    db.execute("UPDATE posts SET sort_at = datetime(coalesce(created_at, first_seen_at))")
+    db.execute("DROP INDEX IF EXISTS posts_newest")
+    db.execute("CREATE INDEX posts_newest ON posts (sort_at)")
+    # Nothing reads posts by created_at or by author alone (search goes through the full-text index): each was
+    # one more B-tree to write for every post.
+    db.execute("DROP INDEX IF EXISTS idx_posts_created_at")
+    db.execute("DROP INDEX IF EXISTS idx_posts_author")
+    # Rows written by other tools (save_posts writes its own sort_at) get theirs where their text is indexed.
+    db.execute('DROP TRIGGER IF EXISTS "posts_ai"')
+    db.execute(
+        'CREATE TRIGGER "posts_ai" AFTER INSERT ON "posts" WHEN NOT EXISTS (SELECT 1 FROM posts_fts_deferred) '
+        'BEGIN\n  INSERT INTO "posts_fts" (rowid, "text", "author") VALUES (new.rowid, new."text", new."author");\n'
+        "  UPDATE posts SET sort_at = datetime(coalesce(new.created_at, new.first_seen_at))"
+        " WHERE rowid = new.rowid AND new.sort_at IS NULL;\n"
+        "END"
+    )
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the store at ``path`` in WAL mode with every migration applied."""
     path = Path(path)
@@ -393,16 +416,24 @@ def save_posts(
         names = list(next(iter(inserts.values())))
         conn.execute("insert into posts_fts_deferred (since) values (1)")
         try:
+            # sort_at is coalesce(created_at, first_seen_at) as SQLite's datetime() gives it (see m007).
             _insert_rows(
-                conn, "insert into posts", names, [[row[n] for n in names] for row in inserts.values()]
+                conn,
+                "insert into posts",
+                [*names, "sort_at"],
+                [
+                    [*(row[n] for n in names), row["created_at"], row["first_seen_at"]]
+                    for row in inserts.values()
+                ],
+                row_sql=f"({'?, ' * len(names)}datetime(coalesce(?, ?)))",
             )
             _index_text(conn, list(inserts))
         finally:
             conn.execute("delete from posts_fts_deferred")
     # The full-text index follows text and author through a trigger on an update that sets them: set them only
     # where they changed, so that a re-observation's new counts leave the index alone.
-    # Likewise the indexed columns a re-observation rarely changes (created_at, feed: four indexes between them,
-    # two on expressions) are set only where they changed, which spares SQLite rewriting those index entries.
+    # Likewise the indexed columns a re-observation rarely changes (created_at, which sort_at follows, and feed)
+    # are set only where they changed, which spares SQLite rewriting those index entries.
     statements: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for key, row in updates.items():
         before = stored[key]
@@ -414,8 +445,11 @@ def save_posts(
         )
         statements.setdefault(names, []).append(row)
     for names, rows in statements.items():
+        assignments = [f"{n} = :{n}" for n in names]
+        if "created_at" in names:
+            assignments.append("sort_at = datetime(coalesce(:created_at, first_seen_at))")
         conn.executemany(
-            f"update posts set {', '.join(f'{n} = :{n}' for n in names)} where source = :source and id = :id",
+            f"update posts set {', '.join(assignments)} where source = :source and id = :id",
             rows,
         )
     if observations:
@@ -424,16 +458,23 @@ def save_posts(
 
 
 def _insert_rows(
-    conn: sqlite3.Connection, head: str, names: Sequence[str], rows: list[Sequence[Any]], tail: str = ""
+    conn: sqlite3.Connection,
+    head: str,
+    names: Sequence[str],
+    rows: list[Sequence[Any]],
+    tail: str = "",
+    *,
+    row_sql: str = "",
 ) -> None:
-    """``{head} (names) values (row), (row)... {tail}`` for ``rows``, many rows a statement.
+    """``{head} (names) values (row), (row)... {tail}`` for ``rows``, many rows a statement; each row's values
+    are bound into ``row_sql`` (by default one ``?`` a name).
 
     Not executemany (one statement a row): a statement that may write more than one row (an insert trigger, a
     replace, an upsert) first copies each page it changes to a statement journal, a temporary file once it
     outgrows memory; a statement per row copied the same pages again for every row.
     """
-    one = f"({', '.join('?' * len(names))})"
-    size = max(1, _VARIABLES_PER_STATEMENT // len(names))
+    one = row_sql or f"({', '.join('?' * len(names))})"
+    size = max(1, _VARIABLES_PER_STATEMENT // len(rows[0]))
     for start in range(0, len(rows), size):
         chunk = rows[start : start + size]
         conn.execute(
