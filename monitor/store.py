@@ -10,7 +10,7 @@ import importlib
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,8 +26,20 @@ from monitor.post import Post
 
 logger = logging.getLogger(__name__)
 
-# json.dumps(value, ensure_ascii=False), without making an encoder at every call.
-_json = json.JSONEncoder(ensure_ascii=False).encode
+
+def _make_json() -> Callable[[Any], str]:
+    """json.dumps(value, ensure_ascii=False), with one C encoder made once: JSONEncoder.encode makes one a call."""
+    make = json.encoder.c_make_encoder
+    if make is None:  # a Python built without the _json accelerator
+        return json.JSONEncoder(ensure_ascii=False).encode
+    # The arguments JSONEncoder(ensure_ascii=False) passes; no circular check, as json.dumps would do.
+    encode = make(
+        None, json.JSONEncoder().default, json.encoder.encode_basestring, None, ": ", ", ", False, False, True
+    )
+    return lambda value: "".join(encode(value, 0))
+
+
+_json = _make_json()
 
 migrations = Migrations("tingfeng")
 
@@ -509,7 +521,10 @@ def _post_row(post: Post, normalized: Normalized, tags: dict[str, str], seen: st
         "author": post.author,
         "author_followers": post.author_followers,
         "author_verified": None if post.author_verified is None else int(post.author_verified),
-        "created_at": iso(post.created_at) if post.created_at else None,
+        # seen is iso(post.seen_at or now): the creation time itself when the post has no observed_at.
+        "created_at": (seen if post.observed_at is None else iso(post.created_at))
+        if post.created_at
+        else None,
         "reposts": post.reposts,
         "comments": post.comments,
         "likes": post.likes,
