@@ -45,7 +45,7 @@ MODELS = ("default-2026.09", "default-2026.11")
 TOKEN = "dashboard-scale-token-0123456789"
 PAGE_TARGET, SEARCH_TARGET = 0.3, 1.0
 CHUNK = 50_000
-FORMAT = 2  # of the generated store: a cached store of another format is built again
+FORMAT = 3  # of the generated store: a cached store of another format is built again (3: posts.sort_at)
 
 
 # -- the store -------------------------------------------------------------------------------------------------
@@ -147,8 +147,8 @@ def build(path: Path, n: int, seed: int = 7) -> None:
         with conn:
             conn.executemany(
                 "insert into posts (source, id, text, text_norm, url, author, author_followers, author_verified,"
-                " created_at, first_seen_at, last_seen_at, reposts, comments, likes, feed, brand)"
-                " values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " created_at, first_seen_at, last_seen_at, reposts, comments, likes, feed, brand, sort_at)"
+                " values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, datetime(coalesce(?9, ?10)))",
                 posts,
             )
             conn.executemany(

@@ -10,7 +10,7 @@ import importlib
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,8 +26,20 @@ from monitor.post import Post
 
 logger = logging.getLogger(__name__)
 
-# json.dumps(value, ensure_ascii=False), without making an encoder at every call.
-_json = json.JSONEncoder(ensure_ascii=False).encode
+
+def _make_json() -> Callable[[Any], str]:
+    """json.dumps(value, ensure_ascii=False), with one C encoder made once: JSONEncoder.encode makes one a call."""
+    make = json.encoder.c_make_encoder
+    if make is None:  # a Python built without the _json accelerator
+        return json.JSONEncoder(ensure_ascii=False).encode
+    # The arguments JSONEncoder(ensure_ascii=False) passes; no circular check, as json.dumps would do.
+    encode = make(
+        None, json.JSONEncoder().default, json.encoder.encode_basestring, None, ": ", ", ", False, False, True
+    )
+    return lambda value: "".join(encode(value, 0))
+
+
+_json = _make_json()
 
 migrations = Migrations("tingfeng")
 
@@ -266,6 +278,29 @@ def m006_dashboard_indexes(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS posts_first_seen ON posts (first_seen_at)")
 
 
+@migrations()
+def m007_posts_sort_key(db: sqlite_utils.Database) -> None:
+    # The dashboard orders posts by coalesce(created_at, first_seen_at) in UTC. Indexed as datetime(...), that
+    # expression was evaluated for every index entry a save wrote: save_posts now stores it once, in sort_at.
+    db["posts"].add_column("sort_at", str)
+    db.execute("UPDATE posts SET sort_at = datetime(coalesce(created_at, first_seen_at))")
+    db.execute("DROP INDEX IF EXISTS posts_newest")
+    db.execute("CREATE INDEX posts_newest ON posts (sort_at)")
+    # Nothing reads posts by created_at or by author alone (search goes through the full-text index): each was
+    # one more B-tree to write for every post.
+    db.execute("DROP INDEX IF EXISTS idx_posts_created_at")
+    db.execute("DROP INDEX IF EXISTS idx_posts_author")
+    # Rows written by other tools (save_posts writes its own sort_at) get theirs where their text is indexed.
+    db.execute('DROP TRIGGER IF EXISTS "posts_ai"')
+    db.execute(
+        'CREATE TRIGGER "posts_ai" AFTER INSERT ON "posts" WHEN NOT EXISTS (SELECT 1 FROM posts_fts_deferred) '
+        'BEGIN\n  INSERT INTO "posts_fts" (rowid, "text", "author") VALUES (new.rowid, new."text", new."author");\n'
+        "  UPDATE posts SET sort_at = datetime(coalesce(new.created_at, new.first_seen_at))"
+        " WHERE rowid = new.rowid AND new.sort_at IS NULL;\n"
+        "END"
+    )
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the store at ``path`` in WAL mode with every migration applied."""
     path = Path(path)
@@ -399,17 +434,24 @@ def save_posts(
         names = list(next(iter(inserts.values())))
         conn.execute("insert into posts_fts_deferred (since) values (1)")
         try:
-            conn.executemany(
-                f"insert into posts ({', '.join(names)}) values ({', '.join(':' + n for n in names)})",
-                list(inserts.values()),
+            # sort_at is coalesce(created_at, first_seen_at) as SQLite's datetime() gives it (see m007).
+            _insert_rows(
+                conn,
+                "insert into posts",
+                [*names, "sort_at"],
+                [
+                    [*(row[n] for n in names), row["created_at"], row["first_seen_at"]]
+                    for row in inserts.values()
+                ],
+                row_sql=f"({'?, ' * len(names)}datetime(coalesce(?, ?)))",
             )
             _index_text(conn, list(inserts))
         finally:
             conn.execute("delete from posts_fts_deferred")
     # The full-text index follows text and author through a trigger on an update that sets them: set them only
     # where they changed, so that a re-observation's new counts leave the index alone.
-    # Likewise the indexed columns a re-observation rarely changes (created_at, feed: four indexes between them,
-    # two on expressions) are set only where they changed, which spares SQLite rewriting those index entries.
+    # Likewise the indexed columns a re-observation rarely changes (created_at, which sort_at follows, and feed)
+    # are set only where they changed, which spares SQLite rewriting those index entries.
     statements: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for key, row in updates.items():
         before = stored[key]
@@ -421,17 +463,37 @@ def save_posts(
         )
         statements.setdefault(names, []).append(row)
     for names, rows in statements.items():
+        assignments = [f"{n} = :{n}" for n in names]
+        if "created_at" in names:
+            assignments.append("sort_at = datetime(coalesce(:created_at, first_seen_at))")
         conn.executemany(
-            f"update posts set {', '.join(f'{n} = :{n}' for n in names)} where source = :source and id = :id",
+            f"update posts set {', '.join(assignments)} where source = :source and id = :id",
             rows,
         )
     if observations:
-        db.conn.executemany(
-            "insert or replace into observations (source, post_id, observed_at, reposts, comments, likes) "
-            "values (?, ?, ?, ?, ?, ?)",
-            observations,
-        )
+        _insert_rows(conn, "insert or replace into observations", _OBSERVATION_COLUMNS, observations)
     return out
+
+
+def _insert_rows(
+    conn: sqlite3.Connection, head: str, names: Sequence[str], rows: list[Sequence[Any]], *, row_sql: str = ""
+) -> None:
+    """``{head} (names) values (row), (row)...`` for ``rows``, many rows a statement; each row's values are bound
+    into ``row_sql`` (by default one ``?`` a name).
+
+    Not executemany (one statement a row): a statement that may write more than one row (an insert trigger, a
+    replace) first copies each page it changes to a statement journal, a temporary file once it outgrows memory;
+    a statement per row copied the same pages again for every row. (Classifications' upsert measured no faster
+    this way.)
+    """
+    one = row_sql or f"({', '.join('?' * len(names))})"
+    size = max(1, _VARIABLES_PER_STATEMENT // len(rows[0]))
+    for start in range(0, len(rows), size):
+        chunk = rows[start : start + size]
+        conn.execute(
+            f"{head} ({', '.join(names)}) values {', '.join([one] * len(chunk))}",
+            [value for row in chunk for value in row],
+        )
 
 
 def _text_edited(row: dict[str, Any], stored: dict[str, Any]) -> bool:
@@ -460,7 +522,10 @@ def _post_row(post: Post, normalized: Normalized, tags: dict[str, str], seen: st
         "author": post.author,
         "author_followers": post.author_followers,
         "author_verified": None if post.author_verified is None else int(post.author_verified),
-        "created_at": iso(post.created_at) if post.created_at else None,
+        # seen is iso(post.seen_at or now): the creation time itself when the post has no observed_at.
+        "created_at": (seen if post.observed_at is None else iso(post.created_at))
+        if post.created_at
+        else None,
         "reposts": post.reposts,
         "comments": post.comments,
         "likes": post.likes,
@@ -497,6 +562,8 @@ _SKIP_ON_COUNT_UPDATE = ("source", "id", "text", "author")
 # Known columns (read back by _get_many) that posts' indexes hold, left out of an update that keeps them.
 _INDEXED_KNOWN = ("created_at", "feed")
 _KEYS_PER_QUERY = 400  # two variables each, well under SQLite's limit
+_VARIABLES_PER_STATEMENT = 5000  # of SQLite's 32,766
+_OBSERVATION_COLUMNS = ("source", "post_id", "observed_at", "reposts", "comments", "likes")
 
 
 def _get_many(db: sqlite_utils.Database, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:

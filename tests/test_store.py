@@ -183,3 +183,54 @@ def test_a_first_start_that_fails_midway_leaves_no_half_made_store(tmp_path, mon
     db = open_db(path)  # the next start makes the whole store
     assert {"posts", "incidents", "alerting_outbox"} <= set(db.table_names())
     db.close()
+
+
+def test_a_store_from_before_the_sort_key_migrates_and_pages_its_posts_newest_first(tmp_path):
+    import sqlite_utils
+
+    from monitor import store
+    from monitor.web import read
+    from monitor.web import store as web_store
+
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Database(path)
+    store.migrations.apply(old, stop_before="m007_posts_sort_key")
+    web_store.migrations.apply(old, stop_before="m003_feed_index_on_sort_key")
+    old["posts"].insert_all(
+        [
+            {"source": "weibo", "id": "a", "text": "冰箱门关不上", "created_at": "2011-09-27T10:00:00+08:00"},
+            {
+                "source": "weibo",
+                "id": "b",
+                "text": "冰箱门又坏了",
+                "first_seen_at": "2011-09-27T03:00:00+00:00",
+            },
+        ]
+    )
+    old.close()
+    db = open_db(path)
+    rows = {r["id"]: r["sort_at"] for r in db.query("select id, sort_at from posts")}
+    assert rows == {"a": "2011-09-27 02:00:00", "b": "2011-09-27 03:00:00"}
+    _save(
+        db,
+        {"id": "c", "source": "weibo", "text": "洗衣机漏水了", "created_at": "2011-09-27T12:00:00+08:00"},
+    )
+    indexes = {
+        row["name"]: row["sql"]
+        for row in db.query("select name, sql from sqlite_master where type = 'index'")
+    }
+    assert "sort_at" in indexes["posts_newest"] and "sort_at" in indexes["posts_feed_newest"]
+    assert not any("datetime(coalesce" in (sql or "") for sql in indexes.values())
+    assert "idx_posts_created_at" not in indexes and "idx_posts_author" not in indexes
+    assert [r["id"] for r in read.search_posts(db, q="冰箱门")] == ["b", "a"]
+    assert [r["id"] for r in read.search_posts(db)] == ["c", "b", "a"]
+
+
+def test_sort_at_follows_a_created_at_learned_later_and_posts_written_by_other_tools(fresh_db):
+    _save(fresh_db, {"id": "1", "text": "门关不上", "observed_at": "2011-09-27T10:00:00+08:00"})
+    _save(fresh_db, {"id": "1", "text": "门关不上", "created_at": "2011-09-27T09:00:00+08:00"})
+    fresh_db.execute(
+        "insert into posts (source, id, text, created_at) values ('weibo', '2', '洗衣机漏水了', '2011-09-27T12:00:00Z')"
+    )
+    rows = dict(fresh_db.execute("select id, sort_at from posts").fetchall())
+    assert rows == {"1": "2011-09-27 01:00:00", "2": "2011-09-27 12:00:00"}

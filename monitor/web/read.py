@@ -41,9 +41,10 @@ _POST_COLUMNS = """
     c.sentiment, c.p_negative, c.p_neutral, c.p_positive, c.escalation, c.escalation_score, c.model_version
 """
 
-# The order of the posts page; the same expression as the core index ``posts_newest`` (monitor/store.py), so a
-# page reads that index from its newest end instead of sorting the whole table.
-NEWEST = "datetime(coalesce(p.created_at, p.first_seen_at))"
+# The order of the posts page: coalesce(created_at, first_seen_at) in UTC as SQLite's datetime() writes it, kept
+# by the store as sort_at and indexed (``posts_newest``, ``posts_feed_newest``), so a page reads that index from
+# its newest end instead of sorting the whole table.
+NEWEST = "p.sort_at"
 # When a search word matches fewer posts than this, the full-text index picks the posts and they are sorted;
 # when it matches more, posts are read newest first and each is checked against the matches.
 FTS_DRIVE_LIMIT = 10_000

@@ -56,6 +56,14 @@ def m002_dashboard_indexes(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS classifications_by_model ON classifications (model_version)")
 
 
+@migrations()
+def m003_feed_index_on_sort_key(db: sqlite_utils.Database) -> None:
+    # The core store keeps coalesce(created_at, first_seen_at) in UTC as posts.sort_at (its m007): index that
+    # instead of evaluating datetime() for every index entry a save writes.
+    db.execute("DROP INDEX IF EXISTS posts_feed_newest")
+    db.execute("CREATE INDEX posts_feed_newest ON posts (coalesce(feed, source), sort_at)")
+
+
 def connect(path: str | Path) -> sqlite_utils.Database:
     """A connection for one request: WAL is already on (``open_db`` set it), so readers never block writers."""
     try:
