@@ -123,7 +123,8 @@ def _generate(db: Path, n: int, texts: list[dict], tally: Tally) -> None:
         with conn:
             conn.executemany(
                 "insert into posts (source, id, text, text_norm, author, author_followers, created_at, first_seen_at, "
-                "last_seen_at, reposts, comments, likes, feed, brand) values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "last_seen_at, reposts, comments, likes, feed, brand, sort_at) "
+                "values (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14, datetime(coalesce(?7, ?8)))",
                 posts,
             )
             conn.executemany(
