@@ -118,9 +118,13 @@ class Featurizer:
 
     def char_columns(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(mask of keys in the vocabulary, their columns)."""
+        return self.index().find(keys)
+
+    def index(self) -> KeyLookup:
+        """The lookup from char n-gram keys to columns, built at first need."""
         if self._lookup is None:
             self._lookup = KeyLookup(self.char_keys)
-        return self._lookup.find(keys)
+        return self._lookup
 
     @property
     def n_features(self) -> int:

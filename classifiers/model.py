@@ -142,7 +142,9 @@ def load_model(path: str | Path | None = None) -> Classifier:
         metadata = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.is_file() else {}
     except (OSError, json.JSONDecodeError) as exc:
         raise ModelError(f"cannot read model metadata {meta_file}: {exc}") from exc
-    return classifier_from_state(state, metadata, where=str(model_file))
+    classifier = classifier_from_state(state, metadata, where=str(model_file))
+    classifier.featurizer.index()  # a model is loaded to be used: the loader's thread builds this too
+    return classifier
 
 
 def classifier_from_state(state: object, metadata: dict, *, where: str = "model") -> Classifier:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,7 +29,7 @@ from monitor.events import AlertEvent
 from monitor.incidents import save_incidents, saved_revisions
 from monitor.normalize import normalize
 from monitor.post import Post
-from monitor.registry import active_model_path, refresh_classifier
+from monitor.registry import promoted_model_in, refresh_classifier
 from monitor.store import iso, open_db, save_classifications, save_posts, write_transaction
 
 logger = logging.getLogger(__name__)
@@ -93,11 +94,17 @@ class Pipeline:
         """Load config, open the database and the model: the registry's promoted one, else the configured
         one, else the shipped default."""
         config = load_config(config_dir)
-        db = open_db(db_path if db_path is not None else config.resolve(config.monitor.database))
-        model_path = active_model_path(db)
+        path = Path(db_path if db_path is not None else config.resolve(config.monitor.database))
+        promoted = promoted_model_in(path)  # read-only: the store is not opened (nor migrated) yet
+        model_path = promoted[1] if promoted is not None else None
         if model_path is None and config.monitor.model:
             model_path = config.resolve(config.monitor.model)
-        return cls(config, db, load_model(model_path), **kwargs)
+        # Unpacking the model (zlib, numpy) runs mostly outside the GIL: in a thread, it overlaps opening the store.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            model = pool.submit(load_model, model_path)
+            db = open_db(path)
+            classifier = model.result()
+        return cls(config, db, classifier, **kwargs)
 
     def process(
         self,

@@ -319,3 +319,19 @@ def test_the_gate_sees_what_brand_labels_cost_a_small_model_on_the_public_sets(d
     worse_sets = {line.split(":")[0] for line in refused.value.regressions}
     assert worse_sets == {"smp2020_usual_test", "chnsenticorp_htl"}
     assert refused.value.comparison.sets["analyst_sentiment"].row("accuracy").delta > 0
+
+
+def test_a_monitor_started_on_a_store_runs_the_model_promoted_there(db, models, tmp_path):
+    brand_version = models["brand"][0]
+    registry.promote(
+        db, brand_version, by="ana", current_path=models["base"][1], data_root=models["no_public"], now=NOW
+    )
+    db_path = tmp_path / "monitor.db"
+    db.close()
+    pipeline = Pipeline.open(None, db_path, mode="replay")
+    assert pipeline.classifier.version == brand_version
+    assert _classify(pipeline, "p1", "冰箱门关不上，客服不理人", NOW)[0][0] == brand_version
+    pipeline.db.close()
+    fresh = Pipeline.open(None, tmp_path / "new.db", mode="replay")  # nothing promoted: the shipped default
+    assert fresh.classifier.version == load_model(None).version
+    fresh.db.close()
