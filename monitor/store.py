@@ -290,13 +290,18 @@ def m007_posts_sort_key(db: sqlite_utils.Database) -> None:
     # one more B-tree to write for every post.
     db.execute("DROP INDEX IF EXISTS idx_posts_created_at")
     db.execute("DROP INDEX IF EXISTS idx_posts_author")
-    # Rows written by other tools (save_posts writes its own sort_at) get theirs where their text is indexed.
-    db.execute('DROP TRIGGER IF EXISTS "posts_ai"')
+    # save_posts writes sort_at itself; these keep it right for rows other writers insert or re-date (tools,
+    # tests, a monitor of an older version still running beside a newer dashboard). Their conditions make them
+    # no-ops for save_posts' own rows.
     db.execute(
-        'CREATE TRIGGER "posts_ai" AFTER INSERT ON "posts" WHEN NOT EXISTS (SELECT 1 FROM posts_fts_deferred) '
-        'BEGIN\n  INSERT INTO "posts_fts" (rowid, "text", "author") VALUES (new.rowid, new."text", new."author");\n'
-        "  UPDATE posts SET sort_at = datetime(coalesce(new.created_at, new.first_seen_at))"
-        " WHERE rowid = new.rowid AND new.sort_at IS NULL;\n"
+        'CREATE TRIGGER "posts_sort_at_ai" AFTER INSERT ON "posts" WHEN new.sort_at IS NULL BEGIN\n'
+        "  UPDATE posts SET sort_at = datetime(coalesce(new.created_at, new.first_seen_at)) WHERE rowid = new.rowid;\n"
+        "END"
+    )
+    db.execute(
+        'CREATE TRIGGER "posts_sort_at_au" AFTER UPDATE OF created_at, first_seen_at ON "posts" '
+        "WHEN new.sort_at IS NOT datetime(coalesce(new.created_at, new.first_seen_at)) BEGIN\n"
+        "  UPDATE posts SET sort_at = datetime(coalesce(new.created_at, new.first_seen_at)) WHERE rowid = new.rowid;\n"
         "END"
     )
 

@@ -232,5 +232,14 @@ def test_sort_at_follows_a_created_at_learned_later_and_posts_written_by_other_t
     fresh_db.execute(
         "insert into posts (source, id, text, created_at) values ('weibo', '2', '洗衣机漏水了', '2011-09-27T12:00:00Z')"
     )
+    # A writer that re-dates a post, and one that inserts while save_posts' deferral row is there (a monitor of
+    # the version before sort_at, running beside a dashboard that migrated the store).
+    fresh_db.execute("update posts set created_at = '2011-09-28T08:00:00+08:00' where id = '1'")
+    with fresh_db.conn:
+        fresh_db.execute("insert into posts_fts_deferred (since) values (1)")
+        fresh_db.execute(
+            "insert into posts (source, id, text, first_seen_at) values ('weibo', '3', '空调漏水', '2011-09-29T00:00:00Z')"
+        )
+        fresh_db.execute("delete from posts_fts_deferred")
     rows = dict(fresh_db.execute("select id, sort_at from posts").fetchall())
-    assert rows == {"1": "2011-09-27 01:00:00", "2": "2011-09-27 12:00:00"}
+    assert rows == {"1": "2011-09-28 00:00:00", "2": "2011-09-27 12:00:00", "3": "2011-09-29 00:00:00"}
