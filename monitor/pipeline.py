@@ -29,7 +29,7 @@ from monitor.events import AlertEvent
 from monitor.incidents import save_incidents, saved_revisions
 from monitor.normalize import normalize
 from monitor.post import Post
-from monitor.registry import promoted_model_in, refresh_classifier
+from monitor.registry import active_model_path, promoted_model_in, refresh_classifier
 from monitor.store import iso, open_db, save_classifications, save_posts, write_transaction
 
 logger = logging.getLogger(__name__)
@@ -103,6 +103,12 @@ class Pipeline:
         with ThreadPoolExecutor(max_workers=1) as pool:
             model = pool.submit(load_model, model_path)
             db = open_db(path)
+            # The store, now open, has the last word: the read-only look may have been kept out by a lock, or a
+            # model promoted in between.
+            active = active_model_path(db)
+            if active is not None and (model_path is None or active.resolve() != Path(model_path).resolve()):
+                model.cancel()
+                model = pool.submit(load_model, active)
             classifier = model.result()
         return cls(config, db, classifier, **kwargs)
 

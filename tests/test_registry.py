@@ -335,3 +335,18 @@ def test_a_monitor_started_on_a_store_runs_the_model_promoted_there(db, models, 
     fresh = Pipeline.open(None, tmp_path / "new.db", mode="replay")  # nothing promoted: the shipped default
     assert fresh.classifier.version == load_model(None).version
     fresh.db.close()
+
+
+def test_a_promotion_the_read_only_look_missed_still_decides_the_model(db, models, tmp_path, monkeypatch):
+    import monitor.pipeline
+
+    brand_version = models["brand"][0]
+    registry.promote(
+        db, brand_version, by="ana", current_path=models["base"][1], data_root=models["no_public"], now=NOW
+    )
+    db.close()
+    # As when another process held the store locked at the look, or promoted right after it.
+    monkeypatch.setattr(monitor.pipeline, "promoted_model_in", lambda path: None)
+    pipeline = Pipeline.open(None, tmp_path / "monitor.db", mode="replay")
+    assert pipeline.classifier.version == brand_version
+    pipeline.db.close()
