@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Sequence
 from functools import lru_cache
 from itertools import repeat
 from operator import add, mul
@@ -91,11 +91,11 @@ class Vocabulary:
         n = self.df.get(feat, 0)
         return self._log_docs - (_LOG1P[n] if n < 4096 else math.log(n + 1)) + 1.0
 
-    def weights(self, feats: Iterable[str]) -> dict[str, float]:
+    def weights(self, feats: Sequence[str]) -> dict[str, float]:
         """Weights of several features at once."""
         return dict(zip(feats, self.weight_list(feats), strict=True))
 
-    def weight_list(self, feats: Iterable[str]) -> list[float]:
+    def weight_list(self, feats: Sequence[str]) -> list[float]:
         """The weights of ``feats``, in order: the same floats as ``weight`` gives."""
         # Built with map over C functions (dict.get, list indexing, float subtraction), not a Python step per
         # feature: incidents' profiles have hundreds of features and are weighed again as the counts move.

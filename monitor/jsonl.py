@@ -38,12 +38,6 @@ def open_input(path: str | Path | None) -> tuple[str, IO[bytes]]:
         raise InputError(f"cannot open: {exc.strerror}", file=str(path)) from None
 
 
-def iter_lines(name: str, stream: IO[bytes], report: ReadReport) -> Iterator[tuple[int, dict]]:
-    """Yield (line number, decoded JSON object) for each line that is valid UTF-8 holding valid JSON."""
-    for line_no, _text, data in _decoded_lines(name, stream, report):
-        yield line_no, data
-
-
 def _decoded_lines(name: str, stream: IO[bytes], report: ReadReport) -> Iterator[tuple[int, str, Any]]:
     """Yield (line number, the line as text, its decoded JSON) for each good line."""
     for line_no, raw in enumerate(stream, start=1):

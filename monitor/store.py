@@ -10,7 +10,7 @@ import importlib
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,19 +27,8 @@ from monitor.post import Post
 logger = logging.getLogger(__name__)
 
 
-def _make_json() -> Callable[[Any], str]:
-    """json.dumps(value, ensure_ascii=False), with one C encoder made once: JSONEncoder.encode makes one a call."""
-    make = json.encoder.c_make_encoder
-    if make is None:  # a Python built without the _json accelerator
-        return json.JSONEncoder(ensure_ascii=False).encode
-    # The arguments JSONEncoder(ensure_ascii=False) passes; no circular check, as json.dumps would do.
-    encode = make(
-        None, json.JSONEncoder().default, json.encoder.encode_basestring, None, ": ", ", ", False, False, True
-    )
-    return lambda value: "".join(encode(value, 0))
-
-
-_json = _make_json()
+# One encoder for every post's JSON: json.dumps makes a new one at each call given options.
+_json = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
 migrations = Migrations("tingfeng")
 
