@@ -121,22 +121,18 @@ def parse_time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def _json(value: Any) -> str:
-    return stored_json(value)
-
-
 # The types json.loads gives back as they were given (bool is an int, but json.loads keeps it a bool).
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def _read_back(value: Any, encoded: str | None = None) -> Any:
-    """What the store reads back of ``value`` (``encoded``: as ``_json`` wrote it), without decoding a list or a
+    """What the store reads back of ``value`` (``encoded``: as ``stored_json`` wrote it), without decoding a list or a
     flat dict of plain values: saving and reading back only sorts a dict's keys."""
     if type(value) is list and all(type(item) in _PLAIN for item in value):
         return list(value)
     if type(value) is dict and all(type(k) is str and type(v) in _PLAIN for k, v in value.items()):
         return dict(sorted(value.items()))  # sort_keys wrote them in this order
-    return json.loads(_json(value) if encoded is None else encoded)
+    return json.loads(stored_json(value) if encoded is None else encoded)
 
 
 def data_version(db: sqlite_utils.Database) -> int:
@@ -179,13 +175,13 @@ def save_alert(db: sqlite_utils.Database, alert: Alert) -> Alert:
         "incident_id": alert.incident_id,
         "severity": alert.severity,
         "status": alert.status,
-        "labels": _json(alert.labels),
+        "labels": stored_json(alert.labels),
         "title": alert.title,
         "summary": alert.summary,
-        "post_ids": _json(alert.post_ids),
-        "reasons": _json(alert.reasons),
-        "stats": _json(alert.stats),
-        "evidence": _json(alert.evidence),
+        "post_ids": stored_json(alert.post_ids),
+        "reasons": stored_json(alert.reasons),
+        "stats": stored_json(alert.stats),
+        "evidence": stored_json(alert.evidence),
         "starts_at": iso(alert.starts_at),
         "updated_at": iso(alert.updated_at),
         "ends_at": iso(alert.ends_at) if alert.ends_at else None,
@@ -232,7 +228,7 @@ def save_group(db: sqlite_utils.Database, group: Group) -> Group:
         "key": group.key,
         "route_id": group.route_id,
         "receiver": group.receiver,
-        "labels": _json(group.labels),
+        "labels": stored_json(group.labels),
         "created_at": iso(group.created_at),
         "next_flush_at": iso(group.next_flush_at),
         "last_notified_at": iso(group.last_notified_at) if group.last_notified_at else None,
@@ -254,17 +250,17 @@ def save_group(db: sqlite_utils.Database, group: Group) -> Group:
 
 
 def _members_json(members: dict[str, Snapshot | dict[str, Any] | None]) -> str:
-    """``_json(members)``, with each snapshot's JSON worked out once: a group is saved whenever one member changes."""
+    """``stored_json(members)``, with each snapshot's JSON worked out once: a group is saved whenever one member changes."""
     parts = []
     for incident_id in sorted(members):  # as sort_keys orders them
         snapshot = members[incident_id]
         if type(snapshot) is Snapshot:
             if snapshot.json is None:
-                snapshot.json = _json(snapshot)
+                snapshot.json = stored_json(snapshot)
             text = snapshot.json
         else:
-            text = _json(snapshot)
-        parts.append(f"{_json(incident_id)}: {text}")
+            text = stored_json(snapshot)
+        parts.append(f"{stored_json(incident_id)}: {text}")
     return "{" + ", ".join(parts) + "}"
 
 
@@ -347,7 +343,7 @@ def add_silence(
     db["alerting_silences"].insert(
         {
             "id": silence_id,
-            "matchers": _json([str(m) for m in parsed]),
+            "matchers": stored_json([str(m) for m in parsed]),
             "starts_at": iso(starts_at),
             "ends_at": iso(ends_at),
             "created_by": created_by,
