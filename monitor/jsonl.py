@@ -49,7 +49,7 @@ def _decoded_lines(name: str, stream: IO[bytes], report: ReadReport) -> Iterator
             report.note(InputError(f"invalid UTF-8 at byte {exc.start}", file=name, line=line_no))
             continue
         try:
-            data = json.loads(text)
+            data = _loads(text)
         except json.JSONDecodeError as exc:
             report.note(
                 InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", file=name, line=line_no)
@@ -59,6 +59,25 @@ def _decoded_lines(name: str, stream: IO[bytes], report: ReadReport) -> Iterator
             report.note(InputError("JSON nested too deeply", file=name, line=line_no))
             continue
         yield line_no, text, data
+
+
+_raw_decode = json.JSONDecoder().raw_decode
+_JSON_SPACE = " \t\n\r"
+
+
+def _loads(text: str) -> Any:
+    """``json.loads(text)``, a little faster for a line that starts with its value (they all do).
+
+    ``json.loads`` skips the whitespace around the value with two regular-expression matches; a line is decoded
+    first and what follows the value checked by hand. Anything else goes the standard way, errors included.
+    """
+    try:
+        data, end = _raw_decode(text)
+    except (ValueError, RecursionError):
+        return json.loads(text)
+    if end != len(text) and text[end:].strip(_JSON_SPACE):
+        return json.loads(text)
+    return data
 
 
 def read_posts(path: str | Path | None, report: ReadReport) -> Iterator[tuple[int, dict, Post]]:

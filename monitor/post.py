@@ -23,6 +23,8 @@ CONTRACT_FIELDS = (
     "comments",
     "likes",
 )
+# Every key of every post is looked up here: a set, not a scan of the tuple.
+_CONTRACT_NAMES = frozenset(CONTRACT_FIELDS)
 COUNT_FIELDS = ("reposts", "comments", "likes")
 DEFAULT_SOURCE = "replay"
 MAX_TEXT_CHARS = 100_000
@@ -88,19 +90,24 @@ class Post:
         source = data.get("source") or DEFAULT_SOURCE
         if not isinstance(source, str):
             raise InputError(f"field 'source' must be a string, got {type(source).__name__}")
-        extra = {k: v for k, v in data.items() if k not in CONTRACT_FIELDS}
+        extra = {k: v for k, v in data.items() if k not in _CONTRACT_NAMES}
         problems: list[str] = []
-        values: dict[str, Any] = {}
+        values: list[Any] = []
         # A bad optional field ("likes": "1.2万", "created_at": "昨天 10:00") must not lose the post: the
         # field is ignored, its raw value kept among the extra fields, and the reader is told.
-        for name, parse in _OPTIONAL:
+        for name, plain, parse in _OPTIONAL:
+            value = data.get(name)
+            # Most values are already what the field holds (a str, an int in range, a bool): taken as they are.
+            if value is None or (type(value) is plain and (plain is not int or 0 <= value <= MAX_COUNT)):
+                values.append(value)
+                continue
             try:
-                values[name] = parse(data, name)
+                values.append(parse(data, name))
             except InputError as exc:
                 problems.append(str(exc))
-                extra[name] = data[name]
-                values[name] = None
-        return cls(id=post_id, text=text, source=source, extra=extra, problems=problems, **values)
+                extra[name] = value
+                values.append(None)
+        return cls(post_id, text, source, *values, extra, problems)
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's JSON form, unknown fields included, ``None`` fields left out."""
@@ -199,14 +206,15 @@ def _optional_time(data: dict, name: str) -> datetime | None:
         raise InputError(f"field {name!r} is not an ISO-8601 time: {value!r:.60}") from None
 
 
+# The optional fields in Post's field order: (name, the type a good value has as it is, else its parser).
 _OPTIONAL = (
-    ("url", _optional_str),
-    ("author", _optional_str),
-    ("author_followers", _optional_count),
-    ("author_verified", _optional_bool),
-    ("created_at", _optional_time),
-    ("observed_at", _optional_time),
-    ("reposts", _optional_count),
-    ("comments", _optional_count),
-    ("likes", _optional_count),
+    ("url", str, _optional_str),
+    ("author", str, _optional_str),
+    ("author_followers", int, _optional_count),
+    ("author_verified", bool, _optional_bool),
+    ("created_at", None, _optional_time),
+    ("observed_at", None, _optional_time),
+    ("reposts", int, _optional_count),
+    ("comments", int, _optional_count),
+    ("likes", int, _optional_count),
 )
