@@ -21,8 +21,11 @@ _CHAIN_LINK = re.compile(r"//\s*@([^:：\s]{1,30})\s*[:：]")
 _MENTION = re.compile(r"@([\w\u4e00-\u9fff\-]{1,30})")
 _EMOTICON = re.compile(r"\[[\u4e00-\u9fffA-Za-z0-9]{1,8}\]")
 _EMOJI = re.compile("[\U0001f300-\U0001faff\U00002600-\U000027bf\U0001f000-\U0001f2ff\U0001f900-\U0001f9ff]")
-_SPACE = re.compile(r"\s+")
 _HTML_TAG = re.compile(r"<[^>]{0,500}>")
+# NFKC decomposes and recomposes the whole text as soon as one character needs it, and most posts hold a
+# full-width comma. These characters are replaced first by their compatibility decomposition, which leaves
+# NFKC's result the same (it decomposes them so anyway) and lets it return at its quick check.
+_FOLD_FIRST = tuple((wide, unicodedata.normalize("NFKD", wide)) for wide in "，！：？（）；…℃")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,29 +59,36 @@ def normalize_text(text: str) -> str:
 
 def normalize(text: str) -> Normalized:
     """Split ``text`` into its analysis form and the URLs, mentions, repost chain and emoticons in it."""
+    for wide, narrow in _FOLD_FIRST:
+        text = text.replace(wide, narrow)
     folded = unicodedata.normalize("NFKC", text)
+    # Each pattern below runs only on a text holding a character that any match of it needs.
     folded = _HTML_TAG.sub(" ", folded) if "<" in folded else folded
-    urls = _URL.findall(folded)
+    urls = _URL.findall(folded) if "://" in folded else []
     if urls:
         folded = _URL.sub(" ", folded)
     own, chain = _split_chain(folded)
-    mentions = [m for m in _MENTION.findall(folded)]
     # Mentions stay in the analysis text too: "@西门子家电" is often the only place the brand is named.
+    mentions = list(dict.fromkeys(_MENTION.findall(folded))) if "@" in folded else []
     analysed = own
     if chain and not analysed.strip():
         # A bare repost ("//@bob: ...") says nothing of its own: analyse what it quotes.
         analysed = " ".join(link["text"] for link in chain)
-    analysed = to_simplified(_SPACE.sub(" ", analysed).strip())
+    # Runs of whitespace collapsed to one space, ends stripped (str.split and re's \s agree on whitespace).
+    analysed = to_simplified(" ".join(analysed.split()))
+    emoticons = _EMOTICON.findall(folded) if "[" in folded else []
     return Normalized(
         text_norm=analysed,
         urls=urls,
-        mentions=list(dict.fromkeys(mentions)),
+        mentions=mentions,
         repost_chain=[{"user": link["user"], "text": to_simplified(link["text"])} for link in chain],
-        emoticons=_EMOTICON.findall(folded) + _EMOJI.findall(folded),
+        emoticons=emoticons + _EMOJI.findall(folded),
     )
 
 
 def _split_chain(text: str) -> tuple[str, list[dict[str, str]]]:
+    if "//" not in text:
+        return text, []
     links = list(_CHAIN_LINK.finditer(text))
     if not links:
         return text, []

@@ -1,3 +1,5 @@
+import unicodedata
+
 from monitor.normalize import normalize, normalize_text
 
 
@@ -29,3 +31,15 @@ def test_weibo_html_is_stripped_from_the_analysis_form():
     result = normalize('门关不上<br /><a href="/n/西门子家电">@西门子家电</a> 管不管')
     assert "<" not in result.text_norm
     assert result.mentions == ["西门子家电"]
+
+
+def test_full_width_punctuation_folds_as_nfkc_does_even_before_a_combining_mark():
+    # Such characters are replaced before NFKC runs: a mark after one must still compose as NFKC would.
+    text = "好，\u0338冷！？…\u0301 ℃\u0327 （ｅ\u0301）"
+    expected = " ".join(unicodedata.normalize("NFKC", text).split())
+    assert normalize_text(text) == expected
+    assert normalize_text("门关不上，客服：不管！") == "门关不上,客服:不管!"
+
+
+def test_whitespace_runs_collapse_to_one_space_and_ends_are_trimmed():
+    assert normalize_text("\u3000 冰箱\t\n坏了\u2028\u2028又坏了 \x1c") == "冰箱 坏了 又坏了"
