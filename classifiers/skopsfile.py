@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -94,8 +95,25 @@ def _construct(node: dict, archive: zipfile.ZipFile) -> Any:
     if loader == "JsonNode":
         return json.loads(node["content"])
     if loader == "NdArrayNode":
-        array = np.load(io.BytesIO(archive.read(node["file"])), allow_pickle=False)
+        array = _npy_array(archive.read(node["file"]))
         if array.dtype.kind not in _TRUSTED_DTYPES:
             raise ValueError(f"array of dtype {array.dtype} in {node['file']}")
         return array
     raise ValueError(f"node loader {loader}")
+
+
+_NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _npy_array(data: bytes) -> np.ndarray:
+    """The array of an ``.npy`` file's bytes, read-only: a view of ``data``, where ``np.load`` of a stream would
+    copy the model's megabytes twice more. Never unpickles (object arrays raise ``ValueError``)."""
+    stream = io.BytesIO(data)
+    read_header = _NPY_HEADERS.get(np.lib.format.read_magic(stream))
+    if read_header is None:  # a newer .npy version: numpy's own reader
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    shape, fortran_order, dtype = read_header(stream)
+    if dtype.hasobject:
+        raise ValueError("object arrays are not loaded")
+    array = np.frombuffer(data, dtype=dtype, count=math.prod(shape), offset=stream.tell())
+    return array.reshape(shape[::-1]).T if fortran_order else array.reshape(shape)
