@@ -84,12 +84,10 @@ class Classifier:
         labels = np.where(level >= high, 2, np.where(level >= medium, 1, 0))
         best = sentiment.argmax(axis=1)
         sent = sentiment.tolist()
+        # Positional arguments: a keyword call builds a dict of them for every post.
         return [
             Prediction(
-                sentiment=SENTIMENTS[b],
-                sentiment_scores={"negative": s[0], "neutral": s[1], "positive": s[2]},
-                escalation=ESCALATIONS[e],
-                escalation_score=v,
+                SENTIMENTS[b], {"negative": s[0], "neutral": s[1], "positive": s[2]}, ESCALATIONS[e], v
             )
             for b, s, e, v in zip(best.tolist(), sent, labels.tolist(), level.tolist(), strict=True)
         ]
