@@ -220,20 +220,22 @@ class KeyLookup:
         self.keys = np.asarray(keys, dtype=np.uint64)
         size = max(16, int(len(self.keys) * 4 - 1).bit_length())
         self.shift = np.uint64(64 - min(size, 26))
-        columns = np.arange(len(self.keys), dtype=np.int64)
+        # Columns as the tables hold them (int32), so that no step converts them; every key goes to the first table.
+        pending = np.arange(len(self.keys), dtype=np.int32)
+        pending_keys = self.keys
         self.tables = []
-        pending = columns
         for multiplier in self._MULTIPLIERS:
             table = np.full(1 << int(64 - int(self.shift)), -1, dtype=np.int32)
-            slots = self._slot(self.keys[pending], multiplier)
+            slots = self._slot(pending_keys, multiplier)
             # One of the keys that share a slot keeps it (whichever the assignment wrote last), the rest try the
             # next table. Which one does not change any lookup's answer, and needs no sort of the slots.
             table[slots] = pending
             placed = table[slots] == pending
             self.tables.append((multiplier, table))
             pending = pending[~placed]
-        self.overflow_cols = pending
-        self.overflow_keys = self.keys[pending]
+            pending_keys = self.keys[pending]
+        self.overflow_cols = pending.astype(np.int64)
+        self.overflow_keys = pending_keys
 
     def _slot(self, keys: np.ndarray, multiplier: np.uint64) -> np.ndarray:
         return ((keys * multiplier) >> self.shift).astype(np.int64)

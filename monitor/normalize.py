@@ -77,12 +77,12 @@ def normalize(text: str) -> Normalized:
     # Runs of whitespace collapsed to one space, ends stripped (str.split and re's \s agree on whitespace).
     analysed = to_simplified(" ".join(analysed.split()))
     emoticons = _EMOTICON.findall(folded) if "[" in folded else []
-    return Normalized(
-        text_norm=analysed,
-        urls=urls,
-        mentions=mentions,
-        repost_chain=[{"user": link["user"], "text": to_simplified(link["text"])} for link in chain],
-        emoticons=emoticons + _EMOJI.findall(folded),
+    return Normalized(  # positional arguments: a keyword call builds a dict of them for every post
+        analysed,
+        urls,
+        mentions,
+        [{"user": link["user"], "text": to_simplified(link["text"])} for link in chain],
+        emoticons + _EMOJI.findall(folded),
     )
 
 
