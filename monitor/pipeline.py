@@ -72,7 +72,7 @@ class Pipeline:
         self.config = config
         self.db = db
         self.classifier = classifier
-        state, self._stored_clusters = _load_state(db)
+        state, self._stored_clusters, self._stored_state = _load_state(db)
         self.detector = Detector(config.detection, state)
         # Incident id -> history entries this process has stored (the rest are written with the next save).
         self._history_saved: dict[str, int] = {}
@@ -285,7 +285,7 @@ class Pipeline:
                 yield
         except BaseException:
             # Rolled back: what detection and alerting hold in memory must not run ahead of the database.
-            state, self._stored_clusters = _load_state(self.db)
+            state, self._stored_clusters, self._stored_state = _load_state(self.db)
             self.detector = Detector(self.config.detection, state)
             self.alerter.forget()
             self._history_saved.clear()
@@ -306,7 +306,10 @@ class Pipeline:
         state, changed = self.detector.changed_state()
         updated_at = iso(self._last_tick or datetime.now(UTC))
         self._save_clusters(state["clusters"], changed, updated_at)
-        _save_state(self.db, DETECTOR_STATE, _state_json(state), updated_at)
+        text = _state_json(state)
+        if text != self._stored_state:  # unchanged (a rerun of a finished replay): its updated_at stays too
+            _save_state(self.db, DETECTOR_STATE, text, updated_at)
+            self._stored_state = text
 
     def _save_clusters(self, ids: list[str], changed: dict[str, dict[str, Any]], updated_at: str) -> None:
         """Write the clusters whose state changed since stored, delete the rows of those gone.
@@ -429,23 +432,25 @@ def _save_state(db: sqlite_utils.Database, name: str, text: str, updated_at: str
     )
 
 
-def _load_state(db: sqlite_utils.Database) -> tuple[dict | None, dict[str, str]]:
-    """The detector's state (None if there is none yet) and its clusters' parts as stored (JSON), by cluster id."""
+def _load_state(db: sqlite_utils.Database) -> tuple[dict | None, dict[str, str], str | None]:
+    """The detector's state (None if there is none yet), its clusters' parts as stored (JSON) by cluster id, and
+    its own row's JSON."""
     rows = db.execute(
         "select name, state from detector_state where name = ? or name like ?",
         [DETECTOR_STATE, CLUSTER_STATE + "%"],  # the prefix holds no LIKE wildcard
     ).fetchall()
     parts = dict(rows)
-    if DETECTOR_STATE not in parts:
-        return None, {}
-    state = json.loads(parts[DETECTOR_STATE])
+    own = parts.get(DETECTOR_STATE)
+    if own is None:
+        return None, {}, None
+    state = json.loads(own)
     clusters = state.get("clusters")
     if not (isinstance(clusters, list) and all(isinstance(cid, str) for cid in clusters)):
-        return state, {}  # one row holds it all (written before clusters had rows of their own)
+        return state, {}, None  # one row holds it all (written before clusters had rows of their own)
     stored = {}
     for cid in clusters:
         text = parts.get(CLUSTER_STATE + cid)
         if text is None:
             raise StoreError(f"detector state: no row {CLUSTER_STATE + cid!r} in table detector_state")
         stored[cid] = text
-    return {**state, "clusters": [json.loads(stored[cid]) for cid in clusters]}, stored
+    return {**state, "clusters": [json.loads(stored[cid]) for cid in clusters]}, stored, own

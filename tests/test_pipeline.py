@@ -200,3 +200,29 @@ def test_a_post_dated_decades_ahead_runs_on_the_clock_so_far(tmp_path, fridge_po
     assert time.monotonic() - started < 60
     stamp = pipe.db.execute("select classified_at from classifications where post_id = 'f'").fetchone()[0]
     assert stamp.startswith("2011-09")
+
+
+def test_replaying_a_finished_replay_again_changes_no_stored_row(tmp_path):
+    from monitor.replay import replay
+
+    source = scenario_path("noise_day")
+    replay(source, tmp_path / "x.db", tmp_path / "x.jsonl")
+
+    def rows():
+        conn = sqlite3.connect(tmp_path / "x.db")
+        try:
+            tables = [
+                name
+                for (name,) in conn.execute("select name from sqlite_master where type = 'table'")
+                if name != "replay_progress" and not name.startswith("posts_fts")
+            ]
+            return {table: sorted(conn.execute(f"select * from [{table}]").fetchall()) for table in tables}
+        finally:
+            conn.close()
+
+    before = rows()
+    again = replay(source, tmp_path / "x.db", tmp_path / "x.jsonl")
+    assert again.observations == 0
+    after = rows()
+    assert before["detector_state"]  # the detector's state is stored
+    assert {t for t in before if before[t] != after[t]} == set()
