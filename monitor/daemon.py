@@ -488,9 +488,13 @@ class Daemon:
             return StoreOnly(open_db(self.db_path))
         from monitor.pipeline import Pipeline
 
-        return Pipeline.open(
+        pipe = Pipeline.open(
             config.dir, self.db_path, on_notification=self.options.on_notification or _log_notification
         )
+        logger.info(
+            "classifier %s", pipe.classifier.version
+        )  # a broken model stops the start, not a feed run
+        return pipe
 
     def _http(self, feeds: FeedsConfig) -> HttpFetcher:
         return HttpFetcher(build_client(feeds.http), feeds.http)

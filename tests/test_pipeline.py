@@ -226,3 +226,28 @@ def test_replaying_a_finished_replay_again_changes_no_stored_row(tmp_path):
     after = rows()
     assert before["detector_state"]  # the detector's state is stored
     assert {t for t in before if before[t] != after[t]} == set()
+
+
+def test_a_replay_whose_model_cannot_load_says_so_and_stores_nothing(tmp_path):
+    import shutil
+
+    from monitor.errors import ModelError
+    from monitor.replay import replay
+
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    (broken / "model.skops").write_bytes(b"not a model")
+    monitor_toml = config / "monitor.toml"
+    monitor_toml.write_text(
+        f'model = "{broken}"\n' + monitor_toml.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    with pytest.raises(ModelError, match="broken-model"):
+        replay(scenario_path("noise_day"), tmp_path / "x.db", None, config_dir=config)
+    conn = sqlite3.connect(tmp_path / "x.db")
+    try:
+        assert conn.execute("select count(*) from posts").fetchone() == (0,)
+        assert conn.execute("select count(*) from replay_progress").fetchone() == (0,)
+    finally:
+        conn.close()
