@@ -491,9 +491,8 @@ class Daemon:
         pipe = Pipeline.open(
             config.dir, self.db_path, on_notification=self.options.on_notification or _log_notification
         )
-        logger.info(
-            "classifier %s", pipe.classifier.version
-        )  # a broken model stops the start, not a feed run
+        # Waits for the model: a broken one stops the start, not each feed run.
+        logger.info("classifier %s", pipe.classifier.version)
         return pipe
 
     def _http(self, feeds: FeedsConfig) -> HttpFetcher:
