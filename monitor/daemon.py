@@ -488,9 +488,12 @@ class Daemon:
             return StoreOnly(open_db(self.db_path))
         from monitor.pipeline import Pipeline
 
-        return Pipeline.open(
+        pipe = Pipeline.open(
             config.dir, self.db_path, on_notification=self.options.on_notification or _log_notification
         )
+        # Waits for the model: a broken one stops the start, not each feed run.
+        logger.info("classifier %s", pipe.classifier.version)
+        return pipe
 
     def _http(self, feeds: FeedsConfig) -> HttpFetcher:
         return HttpFetcher(build_client(feeds.http), feeds.http)

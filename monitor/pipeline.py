@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -63,7 +63,7 @@ class Pipeline:
         self,
         config: Config,
         db: sqlite_utils.Database,
-        classifier: Classifier,
+        classifier: Classifier | Future[Classifier],
         *,
         on_notification: Callable[[Notification], None] | None = None,
         mode: str = "live",
@@ -71,8 +71,9 @@ class Pipeline:
         """``mode="replay"`` holds notifications in the outbox unless the config sends replays for real."""
         self.config = config
         self.db = db
-        self.classifier = classifier
-        state, self._stored_clusters = _load_state(db)
+        # A Future while the model still unpacks (see open): the first classification waits for it.
+        self._classifier = classifier
+        state, self._stored_clusters, self._stored_state = _load_state(db)
         self.detector = Detector(config.detection, state)
         # Incident id -> history entries this process has stored (the rest are written with the next save).
         self._history_saved: dict[str, int] = {}
@@ -91,16 +92,18 @@ class Pipeline:
         db_path: str | Path | None = None,
         **kwargs: Any,
     ) -> Pipeline:
-        """Load config, open the database and the model: the registry's promoted one, else the configured
-        one, else the shipped default."""
+        """Load config, open the database and start loading the model: the registry's promoted one, else the
+        configured one, else the shipped default (``classifier`` waits for it, and raises its ``ModelError``)."""
         config = load_config(config_dir)
         path = Path(db_path if db_path is not None else config.resolve(config.monitor.database))
         promoted = promoted_model_in(path)  # read-only: the store is not opened (nor migrated) yet
         model_path = promoted[1] if promoted is not None else None
         if model_path is None and config.monitor.model:
             model_path = config.resolve(config.monitor.model)
-        # Unpacking the model (zlib, numpy) runs mostly outside the GIL: in a thread, it overlaps opening the store.
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        # Unpacking the model (zlib, numpy) runs mostly outside the GIL: in a thread, it overlaps opening the store
+        # and reading and storing the first batch; the first classification waits for it (and raises its error).
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tingfeng-model")
+        try:
             model = pool.submit(load_model, model_path)
             db = open_db(path)
             # The store, now open, has the last word: the read-only look may have been kept out by a lock, or a
@@ -109,8 +112,19 @@ class Pipeline:
             if active is not None and (model_path is None or active.resolve() != Path(model_path).resolve()):
                 model.cancel()
                 model = pool.submit(load_model, active)
-            classifier = model.result()
-        return cls(config, db, classifier, **kwargs)
+        finally:
+            pool.shutdown(wait=False)
+        return cls(config, db, model, **kwargs)
+
+    @property
+    def classifier(self) -> Classifier:
+        if isinstance(self._classifier, Future):
+            self._classifier = self._classifier.result()
+        return self._classifier
+
+    @classifier.setter
+    def classifier(self, classifier: Classifier) -> None:
+        self._classifier = classifier
 
     def process(
         self,
@@ -285,7 +299,7 @@ class Pipeline:
                 yield
         except BaseException:
             # Rolled back: what detection and alerting hold in memory must not run ahead of the database.
-            state, self._stored_clusters = _load_state(self.db)
+            state, self._stored_clusters, self._stored_state = _load_state(self.db)
             self.detector = Detector(self.config.detection, state)
             self.alerter.forget()
             self._history_saved.clear()
@@ -306,7 +320,10 @@ class Pipeline:
         state, changed = self.detector.changed_state()
         updated_at = iso(self._last_tick or datetime.now(UTC))
         self._save_clusters(state["clusters"], changed, updated_at)
-        _save_state(self.db, DETECTOR_STATE, _state_json(state), updated_at)
+        text = _state_json(state)
+        if text != self._stored_state:  # unchanged (a rerun of a finished replay): its updated_at stays too
+            _save_state(self.db, DETECTOR_STATE, text, updated_at)
+            self._stored_state = text
 
     def _save_clusters(self, ids: list[str], changed: dict[str, dict[str, Any]], updated_at: str) -> None:
         """Write the clusters whose state changed since stored, delete the rows of those gone.
@@ -429,23 +446,25 @@ def _save_state(db: sqlite_utils.Database, name: str, text: str, updated_at: str
     )
 
 
-def _load_state(db: sqlite_utils.Database) -> tuple[dict | None, dict[str, str]]:
-    """The detector's state (None if there is none yet) and its clusters' parts as stored (JSON), by cluster id."""
+def _load_state(db: sqlite_utils.Database) -> tuple[dict | None, dict[str, str], str | None]:
+    """The detector's state (None if there is none yet), its clusters' parts as stored (JSON) by cluster id, and
+    its own row's JSON."""
     rows = db.execute(
         "select name, state from detector_state where name = ? or name like ?",
         [DETECTOR_STATE, CLUSTER_STATE + "%"],  # the prefix holds no LIKE wildcard
     ).fetchall()
     parts = dict(rows)
-    if DETECTOR_STATE not in parts:
-        return None, {}
-    state = json.loads(parts[DETECTOR_STATE])
+    own = parts.get(DETECTOR_STATE)
+    if own is None:
+        return None, {}, None
+    state = json.loads(own)
     clusters = state.get("clusters")
     if not (isinstance(clusters, list) and all(isinstance(cid, str) for cid in clusters)):
-        return state, {}  # one row holds it all (written before clusters had rows of their own)
+        return state, {}, None  # one row holds it all (written before clusters had rows of their own)
     stored = {}
     for cid in clusters:
         text = parts.get(CLUSTER_STATE + cid)
         if text is None:
             raise StoreError(f"detector state: no row {CLUSTER_STATE + cid!r} in table detector_state")
         stored[cid] = text
-    return {**state, "clusters": [json.loads(stored[cid]) for cid in clusters]}, stored
+    return {**state, "clusters": [json.loads(stored[cid]) for cid in clusters]}, stored, own

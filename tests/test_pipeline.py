@@ -200,3 +200,54 @@ def test_a_post_dated_decades_ahead_runs_on_the_clock_so_far(tmp_path, fridge_po
     assert time.monotonic() - started < 60
     stamp = pipe.db.execute("select classified_at from classifications where post_id = 'f'").fetchone()[0]
     assert stamp.startswith("2011-09")
+
+
+def test_replaying_a_finished_replay_again_changes_no_stored_row(tmp_path):
+    from monitor.replay import replay
+
+    source = scenario_path("noise_day")
+    replay(source, tmp_path / "x.db", tmp_path / "x.jsonl")
+
+    def rows():
+        conn = sqlite3.connect(tmp_path / "x.db")
+        try:
+            tables = [
+                name
+                for (name,) in conn.execute("select name from sqlite_master where type = 'table'")
+                if name != "replay_progress" and not name.startswith("posts_fts")
+            ]
+            return {table: sorted(conn.execute(f"select * from [{table}]").fetchall()) for table in tables}
+        finally:
+            conn.close()
+
+    before = rows()
+    again = replay(source, tmp_path / "x.db", tmp_path / "x.jsonl")
+    assert again.observations == 0
+    after = rows()
+    assert before["detector_state"]  # the detector's state is stored
+    assert {t for t in before if before[t] != after[t]} == set()
+
+
+def test_a_replay_whose_model_cannot_load_says_so_and_stores_nothing(tmp_path):
+    import shutil
+
+    from monitor.errors import ModelError
+    from monitor.replay import replay
+
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    (broken / "model.skops").write_bytes(b"not a model")
+    monitor_toml = config / "monitor.toml"
+    monitor_toml.write_text(
+        f'model = "{broken}"\n' + monitor_toml.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    with pytest.raises(ModelError, match="broken-model"):
+        replay(scenario_path("noise_day"), tmp_path / "x.db", None, config_dir=config)
+    conn = sqlite3.connect(tmp_path / "x.db")
+    try:
+        assert conn.execute("select count(*) from posts").fetchone() == (0,)
+        assert conn.execute("select count(*) from replay_progress").fetchone() == (0,)
+    finally:
+        conn.close()
