@@ -23,6 +23,7 @@ import functools
 import hashlib
 import math
 import re
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import repeat
@@ -219,39 +220,42 @@ class Grouper:
             return None
         weights = self.vocab.weights(feats)
         values = list(weights.values())
-        post_norm2 = sum(map(mul, values, values))
+        squares = list(map(mul, values, values))
+        post_norm2 = sum(squares)
         clusters = self.clusters
         # Candidates share one of the post's heaviest features (an incident alike enough does); their dot
         # products are then taken over all the post's features.
-        heavy = (
-            [f for _, f in sorted([(-w, f) for f, w in weights.items()])[:_MATCH_TERMS]]
-            if len(feats) > _MATCH_TERMS
-            else feats
-        )
-        candidates: set[str] = set()
-        for feat in heavy:
+        candidates: set[str] | None = None
+        if len(feats) > _MATCH_TERMS:
+            heavy = [f for _, f in sorted([(-w, f) for f, w in weights.items()])[:_MATCH_TERMS]]
+            candidates = set()
+            for feat in heavy:
+                ids = index.get(feat)
+                if ids:
+                    candidates.update(ids)
+        # Each candidate's products weight² · count over the features it holds, in the post's order: one pass
+        # over the post's features and the index, rather than a look-up of every feature in every candidate.
+        products: defaultdict[str, list[float]] = defaultdict(list)
+        for feat, square in zip(weights, squares, strict=True):
             ids = index.get(feat)
             if ids:
-                candidates.update(ids)
-        if not candidates:
+                for cid in ids if candidates is None else ids & candidates:
+                    products[cid].append(square * clusters[cid].terms[feat])
+        if not products:
             return None
-        squared = dict(zip(weights, map(mul, values, values), strict=True))
         post_norm = math.sqrt(post_norm2)
         grouping = self.config.grouping
         window = grouping.match_window_hours * HOUR
         best: tuple[str, float] | None = None
         short = len(feats) <= grouping.echo_max_features
-        for cid in candidates:
+        for cid, shared in products.items():
             c = clusters[cid]
             if c.status != "resolved" and now - c.last_post > window:
                 continue
             known = faults and c.faults and rank(c.peak_severity) >= _WARNING
             if known and not c.main_faults().intersection(faults):
                 continue  # a warned incident's fault is known: another kind of fault is another incident
-            terms = c.terms
-            # Only the features the incident holds add to the sum (the rest add an exact 0.0), in the post's order.
-            shared = list(filter(terms.__contains__, squared))
-            dot = sum(map(mul, map(squared.__getitem__, shared), map(terms.__getitem__, shared))) / c.docs
+            dot = sum(shared) / c.docs
             score = dot / (post_norm * self.norm(c))
             if short and score < grouping.min_similarity:
                 # A short echo shares few words; it matches when what it has is typical of the incident.
