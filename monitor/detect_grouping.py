@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import repeat
-from operator import mul
+from operator import mul, neg
 from typing import Any
 
 from monitor.detect_cluster import HOW_ECHO, HOW_LINK, HOW_SURGE, HOW_TEXT, Cluster, Member, window_hours
@@ -438,24 +438,37 @@ class Grouper:
     def refresh_norm(self, c: Cluster) -> None:
         self.touched.add(c.id)
         docs = c.docs or 1
-        c.norm = math.sqrt(self.vocab.weighted_square_sum(c.terms)) / docs or 1.0
+        c.norm = math.sqrt(self.vocab.weighted_square_sum(c.terms, self.term_weights(c))) / docs or 1.0
         c.norm_at = self.vocab.docs
 
-    def similarity(self, a: Cluster, b: Cluster, weights: Mapping[str, float] | None = None) -> float:
-        """Cosine between two incidents' word profiles (``weights``: of ``a``'s features, when known)."""
+    def term_weights(self, c: Cluster) -> list[float]:
+        """The rarity weights of ``c``'s features, in its order."""
+        # Kept until a feature is added (they are never removed) or another post is read: a post joining weighs
+        # its incident's features for the norm and again for merge partners, and once does.
+        at = (self.vocab.docs, len(c.terms))
+        if c.weights_at != at:
+            c.term_weights = self.vocab.weight_list(c.terms)
+            c.weights_at = at
+        return c.term_weights
+
+    def weighted(self, c: Cluster) -> dict[str, float]:
+        """``c``'s side of a similarity, by feature: weight² · count."""
+        terms = c.terms
+        squares = map(pow, self.term_weights(c), repeat(2))
+        return dict(zip(terms, map(mul, squares, terms.values()), strict=True))
+
+    def similarity(self, a: Cluster, b: Cluster, weighted: Mapping[str, float] | None = None) -> float:
+        """Cosine between two incidents' word profiles (``weighted``: ``self.weighted(a)``, when known)."""
         if not a.docs or not b.docs:
             return 0.0
-        if weights is None:
-            weights = self.vocab.weights(tuple(a.terms))
-        a_terms, b_terms = a.terms, b.terms
+        if weighted is None:
+            weighted = self.weighted(a)
+        b_terms = b.terms
         # Over the shared features, in the smaller profile's order (counts are never 0): weight² · a · b, with
         # map over C functions rather than a Python step per feature (profiles have hundreds).
-        small, large = (a_terms, b_terms) if len(a_terms) <= len(b_terms) else (b_terms, a_terms)
+        small, large = (a.terms, b_terms) if len(a.terms) <= len(b_terms) else (b_terms, a.terms)
         shared = list(filter(large.__contains__, small))
-        squares = map(pow, map(weights.__getitem__, shared), repeat(2))
-        dot = sum(
-            map(mul, map(mul, squares, map(a_terms.__getitem__, shared)), map(b_terms.__getitem__, shared))
-        )
+        dot = sum(map(mul, map(weighted.__getitem__, shared), map(b_terms.__getitem__, shared)))
         return dot / (a.docs * b.docs * self.norm(a) * self.norm(b))
 
     def merge_partner(self, c: Cluster, now: float) -> Cluster | None:
@@ -467,16 +480,17 @@ class Grouper:
         grouping = self.config.grouping
         index = self.index.get(c.brand, {})
         terms = c.terms
-        weights = self.vocab.weights(tuple(terms))
-        heavy = [f for _, f in sorted([(-n * weights[f], f) for f, n in terms.items()])[:_MERGE_TERMS]]
+        # Heaviest first: -count · weight, then the feature.
+        ranked = sorted(zip(map(mul, map(neg, terms.values()), self.term_weights(c)), terms, strict=True))
         others: set[str] = set()
-        for feat in heavy:
+        for _, feat in ranked[:_MERGE_TERMS]:
             others.update(index.get(feat, ()))
         for family in c.faults:
             others.update(index.get(FAULT_MARK + family, ()))
         others.discard(c.id)
         window = grouping.match_window_hours * HOUR
         faults = c.main_faults()
+        weighted: dict[str, float] | None = None  # c's side of the similarities, worked out when first needed
         best, best_sim = None, 0.0
         for oid in sorted(others):
             o = self.clusters[oid]
@@ -488,7 +502,12 @@ class Grouper:
             both = c.ever_alerted and o.ever_alerted
             need = grouping.merge_alerted_similarity if both else grouping.merge_similarity
             # The same kind of fault of one brand is one incident, however alike the rest.
-            sim = need if faults & theirs else self.similarity(c, o, weights)
+            if faults & theirs:
+                sim = need
+            else:
+                if weighted is None:
+                    weighted = self.weighted(c)
+                sim = self.similarity(c, o, weighted)
             if sim >= need and sim > best_sim:
                 best, best_sim = o, sim
         return best

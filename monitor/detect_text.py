@@ -106,9 +106,12 @@ class Vocabulary:
             logs = [math.log(n + 1) for n in counts]
         return list(map((self._log_docs + 1.0).__sub__, logs))
 
-    def weighted_square_sum(self, counts: dict[str, int]) -> float:
-        """The sum of ``(weight * count) ** 2`` over ``counts`` (feature -> count), in its order."""
-        return sum(map(pow, map(mul, self.weight_list(counts), counts.values()), repeat(2)))
+    def weighted_square_sum(self, counts: dict[str, int], weights: Sequence[float] | None = None) -> float:
+        """The sum of ``(weight * count) ** 2`` over ``counts`` (feature -> count), in its order (``weights``:
+        ``weight_list(counts)``, when known)."""
+        if weights is None:
+            weights = self.weight_list(counts)
+        return sum(map(pow, map(mul, weights, counts.values()), repeat(2)))
 
     def _prune(self) -> None:
         # Forget the features seen once: they are most of the table and weigh the same as unseen ones.
