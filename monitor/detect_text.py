@@ -72,18 +72,17 @@ class Vocabulary:
 
     def __init__(self, limit: int, df: dict[str, int] | None = None, docs: int = 0):
         self.limit = limit
-        self.df: dict[str, int] = df if df is not None else {}
+        # A Counter, whose update counts a post's features in C (a dict in the state like any other).
+        self.df: Counter[str] = Counter(df) if df is not None else Counter()
         self.docs = docs
         self._log_docs = math.log(docs + 1)
 
     def add(self, feats: tuple[str, ...]) -> None:
         """Count one more post holding ``feats``."""
-        df = self.df
-        for feat in feats:
-            df[feat] = df.get(feat, 0) + 1
+        self.df.update(feats)
         self.docs += 1
         self._log_docs = math.log(self.docs + 1)
-        if len(df) > self.limit:
+        if len(self.df) > self.limit:
             self._prune()
 
     def weight(self, feat: str) -> float:
@@ -99,12 +98,11 @@ class Vocabulary:
         """The weights of ``feats``, in order: the same floats as ``weight`` gives."""
         # Built with map over C functions (dict.get, list indexing, float subtraction), not a Python step per
         # feature: incidents' profiles have hundreds of features and are weighed again as the counts move.
-        counts = list(map(self.df.get, feats, repeat(0)))
+        top = self._log_docs + 1.0
         try:
-            logs = list(map(_LOG1P.__getitem__, counts))
+            return list(map(top.__sub__, map(_LOG1P.__getitem__, map(self.df.get, feats, repeat(0)))))
         except IndexError:  # a feature in more than 4095 posts
-            logs = [math.log(n + 1) for n in counts]
-        return list(map((self._log_docs + 1.0).__sub__, logs))
+            return [top - math.log(n + 1) for n in map(self.df.get, feats, repeat(0))]
 
     def weighted_square_sum(self, counts: dict[str, int], weights: Sequence[float] | None = None) -> float:
         """The sum of ``(weight * count) ** 2`` over ``counts`` (feature -> count), in its order (``weights``:
@@ -115,9 +113,9 @@ class Vocabulary:
 
     def _prune(self) -> None:
         # Forget the features seen once: they are most of the table and weigh the same as unseen ones.
-        self.df = {feat: n for feat, n in self.df.items() if n > 1}
+        self.df = Counter({feat: n for feat, n in self.df.items() if n > 1})
         if len(self.df) > self.limit:
-            self.df = {feat: n // 2 for feat, n in self.df.items() if n > 3}
+            self.df = Counter({feat: n // 2 for feat, n in self.df.items() if n > 3})
 
     def to_state(self) -> dict:
         """A JSON-serialisable snapshot."""
@@ -126,7 +124,7 @@ class Vocabulary:
     @classmethod
     def from_state(cls, limit: int, state: dict) -> Vocabulary:
         """Restore a snapshot made by ``to_state``."""
-        return cls(limit, dict(state["df"]), int(state["docs"]))
+        return cls(limit, state["df"], int(state["docs"]))
 
 
 class Lexicon:
