@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from itertools import repeat
-from operator import add, mul
+from operator import add, mul, sub
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9]+|[0-9]{2,}[a-z]*")
@@ -100,7 +100,7 @@ class Vocabulary:
         # feature: incidents' profiles have hundreds of features and are weighed again as the counts move.
         top = self._log_docs + 1.0
         try:
-            return list(map(top.__sub__, map(_LOG1P.__getitem__, map(self.df.get, feats, repeat(0)))))
+            return list(map(sub, repeat(top), map(_LOG1P.__getitem__, map(self.df.get, feats, repeat(0)))))
         except IndexError:  # a feature in more than 4095 posts
             return [top - math.log(n + 1) for n in map(self.df.get, feats, repeat(0))]
 
