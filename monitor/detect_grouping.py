@@ -42,7 +42,8 @@ _MERGE_TERMS = 32  # an incident's heaviest words through which merge partners a
 _MATCH_TERMS = 24  # a post's heaviest words through which the incidents it may join are found
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, and one is made per post read.
+@dataclass(slots=True)
 class Reading:
     """What grouping reads in one post, once: its features, the text they came from, the faults it names."""
 
