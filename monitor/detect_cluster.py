@@ -141,6 +141,8 @@ class Cluster:
         self._stats: dict[str, float] = {}
         self.keywords: list[str] = []
         self.keywords_docs = 0
+        # (samples, kinds of fault's words) in which no phrase was found, while they stay so (see incident_keywords).
+        self.no_keywords: tuple | None = None
         self.title = ""
         self.merged_into: str | None = None
         self.reach_of: dict[str, int] = {}  # author -> followers

@@ -558,6 +558,7 @@ class Grouper:
             keep.windows[level] = window
         self.refresh_norm(keep)
         keep.keywords = []
+        keep.no_keywords = None  # other samples now, however many
         keep.revision += 1
         gone.merged_into = keep.id
 
