@@ -33,7 +33,7 @@ from typing import Any
 from monitor.detect_cluster import HOW_ECHO, HOW_LINK, HOW_SURGE, HOW_TEXT, Cluster, Member, window_hours
 from monitor.detect_config import DetectionConfig
 from monitor.detect_spread import HOUR, Window, rank
-from monitor.detect_text import FAULT_MARK, BrandMatcher, Lexicon, Vocabulary, alternation, features
+from monitor.detect_text import FAULT_MARK, Blank, BrandMatcher, Lexicon, Vocabulary, alternation, features
 from monitor.normalize import normalize, to_simplified
 from monitor.post import Post
 
@@ -80,7 +80,8 @@ class Grouper:
         self.post_index: dict[str, str] = {}  # member key -> cluster id
         self.brand_ids: dict[str, set[str]] = {}  # brand -> ids of its incidents (not merged away)
         self._strip: dict[str, tuple[str, ...]] = {}
-        self._strip_re: dict[str, re.Pattern] = {}
+        self._strip_re: dict[str, re.Pattern | Blank] = {}
+        self._shared_strip: re.Pattern | None = None
         self._markers = tuple(marker.lower() for marker in config.grouping.echo_markers)
         self._echo_re = alternation(self._markers)
         suffixes = sorted(
@@ -128,13 +129,20 @@ class Grouper:
         feats = features(lowered, self._stripper(brand), faults, () if faults else companions)
         return Reading(feats, text, faults, echo, reaction)
 
-    def _stripper(self, brand: str) -> re.Pattern:
-        """Names and complaint language left out of a brand's posts' similarity features, as one pattern."""
-        pattern = self._strip_re.get(brand)
-        if pattern is None:
-            words = (*self.strip_for(brand), *self.lexicon.reactions)
-            pattern = self._strip_re[brand] = alternation(words) or re.compile("(?!)")
-        return pattern
+    def _stripper(self, brand: str) -> re.Pattern | Blank:
+        """Names and complaint language left out of a brand's posts' similarity features."""
+        stripper = self._strip_re.get(brand)
+        if stripper is None:
+            shared = self._shared_strip
+            if shared is None:
+                words = (*self.brands.names, *self.lexicon.reactions)
+                shared = self._shared_strip = alternation(words) or re.compile("(?!)")
+            # A brand named only by its feed (no configured alias) also leaves its own name out.
+            own = tuple(
+                sorted(set(self.strip_for(brand)) - set(self.brands.names) - set(self.lexicon.reactions))
+            )
+            stripper = self._strip_re[brand] = Blank(shared, own) if own else shared
+        return stripper
 
     def is_official(self, brand: str, post: Post) -> bool:
         """Whether a post comes from the brand's own account: verified, and either listed among the brand's
