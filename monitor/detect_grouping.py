@@ -227,8 +227,7 @@ class Grouper:
         index = self.index.get(brand)
         if not index or not feats:
             return None
-        weights = self.vocab.weights(feats)
-        values = list(weights.values())
+        values = self.vocab.weight_list(feats)
         squares = list(map(mul, values, values))
         post_norm2 = sum(squares)
         clusters = self.clusters
@@ -236,7 +235,7 @@ class Grouper:
         # products are then taken over all the post's features.
         candidates: set[str] | None = None
         if len(feats) > _MATCH_TERMS:
-            heavy = [f for _, f in sorted([(-w, f) for f, w in weights.items()])[:_MATCH_TERMS]]
+            heavy = [f for _, f in sorted(zip(map(neg, values), feats, strict=True))[:_MATCH_TERMS]]
             candidates = set()
             for feat in heavy:
                 ids = index.get(feat)
@@ -245,7 +244,7 @@ class Grouper:
         # Each candidate's products weight² · count over the features it holds, in the post's order: one pass
         # over the post's features and the index, rather than a look-up of every feature in every candidate.
         products: defaultdict[str, list[float]] = defaultdict(list)
-        for feat, square in zip(weights, squares, strict=True):
+        for feat, square in zip(feats, squares, strict=True):
             ids = index.get(feat)
             if ids:
                 for cid in ids if candidates is None else ids & candidates:
@@ -268,7 +267,7 @@ class Grouper:
             score = dot / (post_norm * self.norm(c))
             if short and score < grouping.min_similarity:
                 # A short echo shares few words; it matches when what it has is typical of the incident.
-                contained = _containment(weights, post_norm2, c)
+                contained = _containment(feats, values, post_norm2, c)
                 if contained >= grouping.echo_min_containment:
                     score = grouping.min_similarity + (contained - grouping.echo_min_containment) * 0.01
             if score >= grouping.min_similarity and (
@@ -607,9 +606,9 @@ class Grouper:
                 self.post_index[key] = c.id
 
 
-def _containment(weights: Mapping[str, float], norm2: float, c: Cluster) -> float:
+def _containment(feats: tuple[str, ...], weights: list[float], norm2: float, c: Cluster) -> float:
     terms, docs = c.terms, c.docs
-    got = sum(w * w * min(1.0, 2.0 * terms.get(f, 0) / docs) for f, w in weights.items())
+    got = sum(w * w * min(1.0, 2.0 * terms.get(f, 0) / docs) for f, w in zip(feats, weights, strict=True))
     return got / norm2 if norm2 else 0.0
 
 
