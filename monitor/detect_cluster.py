@@ -118,6 +118,8 @@ class Cluster:
         self.docs = 0
         self.norm = 1.0
         self.norm_at = 0  # how many posts the vocabulary had read when ``norm`` was computed
+        self.term_weights: list[float] = []  # the rarity weights of ``terms`` (see Grouper.term_weights)
+        self.weights_at: tuple[int, int] = (-1, 0)  # (posts the vocabulary had read, features) for them
         self.members: dict[str, Member] = {}
         self.voice_of: dict[str, float] = {}
         self.author_first: dict[str, float] = {}
@@ -139,6 +141,8 @@ class Cluster:
         self._stats: dict[str, float] = {}
         self.keywords: list[str] = []
         self.keywords_docs = 0
+        # (samples, kinds of fault's words) in which no phrase was found, while they stay so (see incident_keywords).
+        self.no_keywords: tuple | None = None
         self.title = ""
         self.merged_into: str | None = None
         self.reach_of: dict[str, int] = {}  # author -> followers

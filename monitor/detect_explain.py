@@ -48,16 +48,23 @@ def incident_keywords(
 
     With ``config``, the words of the incident's main kinds of fault (``grouping.fault_terms``) are preferred.
     """
-    if not c.keywords or len(c.samples) != c.keywords_docs:
-        terms: tuple[tuple[str, ...], ...] = ()
-        if config is not None:
-            families = config.grouping.fault_terms
-            terms = tuple(
-                tuple(w.strip().lower() for w in families.get(f, ()) if w.strip())
-                for f in sorted(c.main_faults())
-            )
-        c.keywords = phrases(c.samples, vocab, strip, terms=terms) if c.samples else []
-        c.keywords_docs = len(c.samples)
+    if c.keywords and len(c.samples) == c.keywords_docs:
+        return c.keywords
+    terms: tuple[tuple[str, ...], ...] = ()
+    if config is not None:
+        families = config.grouping.fault_terms
+        terms = tuple(
+            tuple(w.strip().lower() for w in families.get(f, ()) if w.strip())
+            for f in sorted(c.main_faults())
+        )
+    # Whether the texts hold any phrase depends on them and on the kinds of fault, never on the rarity weights
+    # (those only rank the phrases): texts that gave none give none again until one of those changes.
+    looked = (len(c.samples), terms)
+    if not c.keywords and c.no_keywords == looked:
+        return c.keywords
+    c.keywords = phrases(c.samples, vocab, strip, terms=terms) if c.samples else []
+    c.keywords_docs = len(c.samples)
+    c.no_keywords = None if c.keywords else looked
     return c.keywords
 
 

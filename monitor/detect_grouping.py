@@ -23,16 +23,17 @@ import functools
 import hashlib
 import math
 import re
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import repeat
-from operator import mul
+from operator import mul, neg
 from typing import Any
 
 from monitor.detect_cluster import HOW_ECHO, HOW_LINK, HOW_SURGE, HOW_TEXT, Cluster, Member, window_hours
 from monitor.detect_config import DetectionConfig
 from monitor.detect_spread import HOUR, Window, rank
-from monitor.detect_text import FAULT_MARK, BrandMatcher, Lexicon, Vocabulary, alternation, features
+from monitor.detect_text import FAULT_MARK, Blank, BrandMatcher, Lexicon, Vocabulary, alternation, features
 from monitor.normalize import normalize, to_simplified
 from monitor.post import Post
 
@@ -41,7 +42,8 @@ _MERGE_TERMS = 32  # an incident's heaviest words through which merge partners a
 _MATCH_TERMS = 24  # a post's heaviest words through which the incidents it may join are found
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, and one is made per post read.
+@dataclass(slots=True)
 class Reading:
     """What grouping reads in one post, once: its features, the text they came from, the faults it names."""
 
@@ -78,7 +80,8 @@ class Grouper:
         self.post_index: dict[str, str] = {}  # member key -> cluster id
         self.brand_ids: dict[str, set[str]] = {}  # brand -> ids of its incidents (not merged away)
         self._strip: dict[str, tuple[str, ...]] = {}
-        self._strip_re: dict[str, re.Pattern] = {}
+        self._strip_re: dict[str, re.Pattern | Blank] = {}
+        self._shared_strip: re.Pattern | None = None
         self._markers = tuple(marker.lower() for marker in config.grouping.echo_markers)
         self._echo_re = alternation(self._markers)
         suffixes = sorted(
@@ -126,13 +129,20 @@ class Grouper:
         feats = features(lowered, self._stripper(brand), faults, () if faults else companions)
         return Reading(feats, text, faults, echo, reaction)
 
-    def _stripper(self, brand: str) -> re.Pattern:
-        """Names and complaint language left out of a brand's posts' similarity features, as one pattern."""
-        pattern = self._strip_re.get(brand)
-        if pattern is None:
-            words = (*self.strip_for(brand), *self.lexicon.reactions)
-            pattern = self._strip_re[brand] = alternation(words) or re.compile("(?!)")
-        return pattern
+    def _stripper(self, brand: str) -> re.Pattern | Blank:
+        """Names and complaint language left out of a brand's posts' similarity features."""
+        stripper = self._strip_re.get(brand)
+        if stripper is None:
+            shared = self._shared_strip
+            if shared is None:
+                words = (*self.brands.names, *self.lexicon.reactions)
+                shared = self._shared_strip = alternation(words) or re.compile("(?!)")
+            # A brand named only by its feed (no configured alias) also leaves its own name out.
+            own = tuple(
+                sorted(set(self.strip_for(brand)) - set(self.brands.names) - set(self.lexicon.reactions))
+            )
+            stripper = self._strip_re[brand] = Blank(shared, own) if own else shared
+        return stripper
 
     def is_official(self, brand: str, post: Post) -> bool:
         """Whether a post comes from the brand's own account: verified, and either listed among the brand's
@@ -217,45 +227,47 @@ class Grouper:
         index = self.index.get(brand)
         if not index or not feats:
             return None
-        weights = self.vocab.weights(feats)
-        values = list(weights.values())
-        post_norm2 = sum(map(mul, values, values))
+        values = self.vocab.weight_list(feats)
+        squares = list(map(mul, values, values))
+        post_norm2 = sum(squares)
         clusters = self.clusters
         # Candidates share one of the post's heaviest features (an incident alike enough does); their dot
         # products are then taken over all the post's features.
-        heavy = (
-            [f for _, f in sorted([(-w, f) for f, w in weights.items()])[:_MATCH_TERMS]]
-            if len(feats) > _MATCH_TERMS
-            else feats
-        )
-        candidates: set[str] = set()
-        for feat in heavy:
+        candidates: set[str] | None = None
+        if len(feats) > _MATCH_TERMS:
+            heavy = [f for _, f in sorted(zip(map(neg, values), feats, strict=True))[:_MATCH_TERMS]]
+            candidates = set()
+            for feat in heavy:
+                ids = index.get(feat)
+                if ids:
+                    candidates.update(ids)
+        # Each candidate's products weight² · count over the features it holds, in the post's order: one pass
+        # over the post's features and the index, rather than a look-up of every feature in every candidate.
+        products: defaultdict[str, list[float]] = defaultdict(list)
+        for feat, square in zip(feats, squares, strict=True):
             ids = index.get(feat)
             if ids:
-                candidates.update(ids)
-        if not candidates:
+                for cid in ids if candidates is None else ids & candidates:
+                    products[cid].append(square * clusters[cid].terms[feat])
+        if not products:
             return None
-        squared = dict(zip(weights, map(mul, values, values), strict=True))
         post_norm = math.sqrt(post_norm2)
         grouping = self.config.grouping
         window = grouping.match_window_hours * HOUR
         best: tuple[str, float] | None = None
         short = len(feats) <= grouping.echo_max_features
-        for cid in candidates:
+        for cid, shared in products.items():
             c = clusters[cid]
             if c.status != "resolved" and now - c.last_post > window:
                 continue
             known = faults and c.faults and rank(c.peak_severity) >= _WARNING
             if known and not c.main_faults().intersection(faults):
                 continue  # a warned incident's fault is known: another kind of fault is another incident
-            terms = c.terms
-            # Only the features the incident holds add to the sum (the rest add an exact 0.0), in the post's order.
-            shared = list(filter(terms.__contains__, squared))
-            dot = sum(map(mul, map(squared.__getitem__, shared), map(terms.__getitem__, shared))) / c.docs
+            dot = sum(shared) / c.docs
             score = dot / (post_norm * self.norm(c))
             if short and score < grouping.min_similarity:
                 # A short echo shares few words; it matches when what it has is typical of the incident.
-                contained = _containment(weights, post_norm2, c)
+                contained = _containment(feats, values, post_norm2, c)
                 if contained >= grouping.echo_min_containment:
                     score = grouping.min_similarity + (contained - grouping.echo_min_containment) * 0.01
             if score >= grouping.min_similarity and (
@@ -434,24 +446,37 @@ class Grouper:
     def refresh_norm(self, c: Cluster) -> None:
         self.touched.add(c.id)
         docs = c.docs or 1
-        c.norm = math.sqrt(self.vocab.weighted_square_sum(c.terms)) / docs or 1.0
+        c.norm = math.sqrt(self.vocab.weighted_square_sum(c.terms, self.term_weights(c))) / docs or 1.0
         c.norm_at = self.vocab.docs
 
-    def similarity(self, a: Cluster, b: Cluster, weights: Mapping[str, float] | None = None) -> float:
-        """Cosine between two incidents' word profiles (``weights``: of ``a``'s features, when known)."""
+    def term_weights(self, c: Cluster) -> list[float]:
+        """The rarity weights of ``c``'s features, in its order."""
+        # Kept until a feature is added (they are never removed) or another post is read: a post joining weighs
+        # its incident's features for the norm and again for merge partners, and once does.
+        at = (self.vocab.docs, len(c.terms))
+        if c.weights_at != at:
+            c.term_weights = self.vocab.weight_list(c.terms)
+            c.weights_at = at
+        return c.term_weights
+
+    def weighted(self, c: Cluster) -> dict[str, float]:
+        """``c``'s side of a similarity, by feature: weight² · count."""
+        terms = c.terms
+        squares = map(pow, self.term_weights(c), repeat(2))
+        return dict(zip(terms, map(mul, squares, terms.values()), strict=True))
+
+    def similarity(self, a: Cluster, b: Cluster, weighted: Mapping[str, float] | None = None) -> float:
+        """Cosine between two incidents' word profiles (``weighted``: ``self.weighted(a)``, when known)."""
         if not a.docs or not b.docs:
             return 0.0
-        if weights is None:
-            weights = self.vocab.weights(tuple(a.terms))
-        a_terms, b_terms = a.terms, b.terms
+        if weighted is None:
+            weighted = self.weighted(a)
+        b_terms = b.terms
         # Over the shared features, in the smaller profile's order (counts are never 0): weight² · a · b, with
         # map over C functions rather than a Python step per feature (profiles have hundreds).
-        small, large = (a_terms, b_terms) if len(a_terms) <= len(b_terms) else (b_terms, a_terms)
+        small, large = (a.terms, b_terms) if len(a.terms) <= len(b_terms) else (b_terms, a.terms)
         shared = list(filter(large.__contains__, small))
-        squares = map(pow, map(weights.__getitem__, shared), repeat(2))
-        dot = sum(
-            map(mul, map(mul, squares, map(a_terms.__getitem__, shared)), map(b_terms.__getitem__, shared))
-        )
+        dot = sum(map(mul, map(weighted.__getitem__, shared), map(b_terms.__getitem__, shared)))
         return dot / (a.docs * b.docs * self.norm(a) * self.norm(b))
 
     def merge_partner(self, c: Cluster, now: float) -> Cluster | None:
@@ -463,16 +488,17 @@ class Grouper:
         grouping = self.config.grouping
         index = self.index.get(c.brand, {})
         terms = c.terms
-        weights = self.vocab.weights(tuple(terms))
-        heavy = [f for _, f in sorted([(-n * weights[f], f) for f, n in terms.items()])[:_MERGE_TERMS]]
+        # Heaviest first: -count · weight, then the feature.
+        ranked = sorted(zip(map(mul, map(neg, terms.values()), self.term_weights(c)), terms, strict=True))
         others: set[str] = set()
-        for feat in heavy:
+        for _, feat in ranked[:_MERGE_TERMS]:
             others.update(index.get(feat, ()))
         for family in c.faults:
             others.update(index.get(FAULT_MARK + family, ()))
         others.discard(c.id)
         window = grouping.match_window_hours * HOUR
         faults = c.main_faults()
+        weighted: dict[str, float] | None = None  # c's side of the similarities, worked out when first needed
         best, best_sim = None, 0.0
         for oid in sorted(others):
             o = self.clusters[oid]
@@ -484,7 +510,12 @@ class Grouper:
             both = c.ever_alerted and o.ever_alerted
             need = grouping.merge_alerted_similarity if both else grouping.merge_similarity
             # The same kind of fault of one brand is one incident, however alike the rest.
-            sim = need if faults & theirs else self.similarity(c, o, weights)
+            if faults & theirs:
+                sim = need
+            else:
+                if weighted is None:
+                    weighted = self.weighted(c)
+                sim = self.similarity(c, o, weighted)
             if sim >= need and sim > best_sim:
                 best, best_sim = o, sim
         return best
@@ -534,6 +565,7 @@ class Grouper:
             keep.windows[level] = window
         self.refresh_norm(keep)
         keep.keywords = []
+        keep.no_keywords = None  # other samples now, however many
         keep.revision += 1
         gone.merged_into = keep.id
 
@@ -574,9 +606,9 @@ class Grouper:
                 self.post_index[key] = c.id
 
 
-def _containment(weights: Mapping[str, float], norm2: float, c: Cluster) -> float:
+def _containment(feats: tuple[str, ...], weights: list[float], norm2: float, c: Cluster) -> float:
     terms, docs = c.terms, c.docs
-    got = sum(w * w * min(1.0, 2.0 * terms.get(f, 0) / docs) for f, w in weights.items())
+    got = sum(w * w * min(1.0, 2.0 * terms.get(f, 0) / docs) for f, w in zip(feats, weights, strict=True))
     return got / norm2 if norm2 else 0.0
 
 

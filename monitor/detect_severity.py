@@ -20,10 +20,13 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from dataclasses import dataclass
+from operator import itemgetter
 
 from monitor.detect_cluster import Cluster, Member
 from monitor.detect_config import SEVERITY_LEVELS, DetectionConfig
 from monitor.detect_spread import HOUR, LevelReading, rank, read_level
+
+_RULES = (*SEVERITY_LEVELS, "sustained")  # the rules read, in the order of ``Assessment.readings``
 
 
 @dataclass(slots=True)
@@ -59,46 +62,28 @@ class Assessment:
     stats: dict[str, float] | None = None
 
 
-def expected_authors(
-    config: DetectionConfig,
-    c: Cluster,
-    first_times: list[float],
-    brand_per_hour: float,
-    hours: float,
-    now: float,
-) -> float:
-    """Authors the usual level would put in a window of ``hours`` ending ``now``.
-
-    The incident's own usual rate is its authors before the window over the time before the window (with a
-    small prior), the brand's is its usual complaint rate times ``cluster_share``; the larger counts.
-    """
-    base = config.baseline
-    start = now - hours * HOUR
-    before = bisect_left(first_times, start)
-    history_h = max(0.0, (start - c.created) / HOUR)
-    prior_h = base.cluster_prior_days * 24.0
-    own = (base.cluster_prior_per_day * base.cluster_prior_days + before) / (prior_h + history_h)
-    return max(own, brand_per_hour * base.cluster_share) * hours
-
-
 def assess(
     config: DetectionConfig, c: Cluster, first_times: list[float], brand_per_hour: float, now: float
 ) -> Assessment:
     """The severity ``c`` has reached at ``now``."""
     sev = config.severity
-    rules = {level: getattr(sev, level) for level in SEVERITY_LEVELS}
-    rules["sustained"] = sev.sustained
-    readings = {
-        level: read_level(
-            level,
-            rule,
-            c.windows[level],
-            expected_authors(config, c, first_times, brand_per_hour, rule.window_hours, now)
-            / rule.window_hours,
-        )
-        for level, rule in rules.items()
-    }
-    velocity = sum(d for _, d in c.velocity) / config.spread.velocity_window_hours
+    base = config.baseline
+    # Each rule's window is read against the authors the usual level would put in it: the incident's own usual
+    # rate (its authors before the window over the time before the window, with a small prior) or the brand's
+    # usual complaint rate times ``cluster_share``, the larger. What the rules share is worked out once.
+    prior = base.cluster_prior_per_day * base.cluster_prior_days
+    prior_h = base.cluster_prior_days * 24.0
+    brand_usual = brand_per_hour * base.cluster_share
+    readings: dict[str, LevelReading] = {}
+    for level in _RULES:
+        rule = getattr(sev, level)
+        hours = rule.window_hours
+        start = now - hours * HOUR
+        history_h = max(0.0, (start - c.created) / HOUR)
+        own = (prior + bisect_left(first_times, start)) / (prior_h + history_h)
+        expected = max(own, brand_usual) * hours
+        readings[level] = read_level(level, rule, c.windows[level], expected / hours)
+    velocity = sum(map(itemgetter(1), c.velocity)) / config.spread.velocity_window_hours
     n_authors = len(c.author_first)
     n_posts = len(c.members)
     echoes = len(c.echo_authors)

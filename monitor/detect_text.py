@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from itertools import repeat
-from operator import add, mul
+from operator import add, mul, sub
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9]+|[0-9]{2,}[a-z]*")
@@ -37,7 +37,7 @@ _LOG1P = [math.log(n + 1) for n in range(4096)]
 
 def features(
     text: str,
-    strip: tuple[str, ...] | re.Pattern = (),
+    strip: tuple[str, ...] | re.Pattern | Blank = (),
     faults: tuple[str, ...] = (),
     companions: tuple[str, ...] = (),
 ) -> tuple[str, ...]:
@@ -48,7 +48,7 @@ def features(
     """
     # Brand names are left out: every complaint about a brand shares them, whatever its fault.
     lowered = text.lower()
-    if isinstance(strip, re.Pattern):
+    if not isinstance(strip, tuple):
         lowered = strip.sub(" ", lowered)
     else:
         for name in strip:
@@ -72,18 +72,17 @@ class Vocabulary:
 
     def __init__(self, limit: int, df: dict[str, int] | None = None, docs: int = 0):
         self.limit = limit
-        self.df: dict[str, int] = df if df is not None else {}
+        # A Counter, whose update counts a post's features in C (a dict in the state like any other).
+        self.df: Counter[str] = Counter(df) if df is not None else Counter()
         self.docs = docs
         self._log_docs = math.log(docs + 1)
 
     def add(self, feats: tuple[str, ...]) -> None:
         """Count one more post holding ``feats``."""
-        df = self.df
-        for feat in feats:
-            df[feat] = df.get(feat, 0) + 1
+        self.df.update(feats)
         self.docs += 1
         self._log_docs = math.log(self.docs + 1)
-        if len(df) > self.limit:
+        if len(self.df) > self.limit:
             self._prune()
 
     def weight(self, feat: str) -> float:
@@ -99,22 +98,24 @@ class Vocabulary:
         """The weights of ``feats``, in order: the same floats as ``weight`` gives."""
         # Built with map over C functions (dict.get, list indexing, float subtraction), not a Python step per
         # feature: incidents' profiles have hundreds of features and are weighed again as the counts move.
-        counts = list(map(self.df.get, feats, repeat(0)))
+        top = self._log_docs + 1.0
         try:
-            logs = list(map(_LOG1P.__getitem__, counts))
+            return list(map(sub, repeat(top), map(_LOG1P.__getitem__, map(self.df.get, feats, repeat(0)))))
         except IndexError:  # a feature in more than 4095 posts
-            logs = [math.log(n + 1) for n in counts]
-        return list(map((self._log_docs + 1.0).__sub__, logs))
+            return [top - math.log(n + 1) for n in map(self.df.get, feats, repeat(0))]
 
-    def weighted_square_sum(self, counts: dict[str, int]) -> float:
-        """The sum of ``(weight * count) ** 2`` over ``counts`` (feature -> count), in its order."""
-        return sum(map(pow, map(mul, self.weight_list(counts), counts.values()), repeat(2)))
+    def weighted_square_sum(self, counts: dict[str, int], weights: Sequence[float] | None = None) -> float:
+        """The sum of ``(weight * count) ** 2`` over ``counts`` (feature -> count), in its order (``weights``:
+        ``weight_list(counts)``, when known)."""
+        if weights is None:
+            weights = self.weight_list(counts)
+        return sum(map(pow, map(mul, weights, counts.values()), repeat(2)))
 
     def _prune(self) -> None:
         # Forget the features seen once: they are most of the table and weigh the same as unseen ones.
-        self.df = {feat: n for feat, n in self.df.items() if n > 1}
+        self.df = Counter({feat: n for feat, n in self.df.items() if n > 1})
         if len(self.df) > self.limit:
-            self.df = {feat: n // 2 for feat, n in self.df.items() if n > 3}
+            self.df = Counter({feat: n // 2 for feat, n in self.df.items() if n > 3})
 
     def to_state(self) -> dict:
         """A JSON-serialisable snapshot."""
@@ -123,7 +124,7 @@ class Vocabulary:
     @classmethod
     def from_state(cls, limit: int, state: dict) -> Vocabulary:
         """Restore a snapshot made by ``to_state``."""
-        return cls(limit, dict(state["df"]), int(state["docs"]))
+        return cls(limit, state["df"], int(state["docs"]))
 
 
 class Lexicon:
@@ -172,6 +173,42 @@ def alternation(words) -> re.Pattern | None:
     """One pattern matching any of ``words`` literally, longest first (None when there are none)."""
     ordered = sorted(set(words), key=_longest)
     return re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+
+class Blank:
+    """Blanks words out of texts as ``alternation(words).sub`` does, for ``shared`` (one such pattern) and a few
+    ``own`` words: each place takes the longest word found there, then the text goes on after it.
+
+    One pattern of the words many brands share, compiled once, serves every brand: a pattern per brand, with its
+    own name among them, cost a millisecond to compile for each brand seen.
+    """
+
+    __slots__ = ("shared", "own")
+
+    def __init__(self, shared: re.Pattern, own: tuple[str, ...]):
+        self.shared = shared
+        self.own = own
+
+    def sub(self, repl: str, text: str) -> str:
+        """``text`` with each word found replaced by ``repl``."""
+        own = [word for word in self.own if word in text]
+        if not own:
+            return self.shared.sub(repl, text)
+        out = []
+        at = 0
+        while True:
+            found = self.shared.search(text, at)
+            start, end = found.span() if found is not None else (len(text), -1)
+            for word in own:
+                where = text.find(word, at)
+                if where >= 0 and (where < start or where == start and where + len(word) > end):
+                    start, end = where, where + len(word)
+            if end < 0:
+                out.append(text[at:])
+                return "".join(out)
+            out.append(text[at:start])
+            out.append(repl)
+            at = end
 
 
 def _longest(word: str) -> tuple[int, str]:

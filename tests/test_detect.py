@@ -689,3 +689,25 @@ def test_an_account_listed_as_official_counts_whatever_its_name():
         {"id": "1", "text": "关于冰箱门的说明", "author": "小海在这里", "author_verified": True}
     )
     assert grouper.is_official("海尔", post)
+
+
+_WORDS = st.text(alphabet="银行卡转账", min_size=1, max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    shared=st.lists(_WORDS, max_size=5),
+    own=st.lists(_WORDS, min_size=1, max_size=2),
+    text=st.text(alphabet="银行卡转账 ", max_size=16),
+)
+def test_a_brands_own_name_is_blanked_as_if_it_were_among_the_shared_names(shared, own, text):
+    # A feed's brand with no configured alias is left out of its posts' features beside the shared names and
+    # complaint words, exactly as one pattern of them all would: the longest word at each place, overlaps too.
+    import re
+
+    from monitor.detect_text import Blank, alternation
+
+    own = tuple(sorted(set(own) - set(shared)))
+    whole = alternation([*shared, *own])
+    blank = Blank(alternation(shared) or re.compile("(?!)"), own)
+    assert blank.sub(" ", text) == (whole.sub(" ", text) if whole is not None else text)
