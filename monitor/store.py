@@ -500,15 +500,14 @@ def _text_edited(row: dict[str, Any], stored: dict[str, Any]) -> bool:
 
 
 def _index_text(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> None:
-    """Add the posts ``keys`` (just inserted, while the insert trigger was deferred) to the full-text index."""
-    for start in range(0, len(keys), _KEYS_PER_QUERY):
-        chunk = keys[start : start + _KEYS_PER_QUERY]
-        conn.execute(
-            f"with k (source, id) as (values {', '.join(['(?, ?)'] * len(chunk))}) "
-            'insert into posts_fts (rowid, "text", "author") select p.rowid, p."text", p."author" '
-            "from k join posts p on p.source = k.source and p.id = k.id",
-            [part for key in chunk for part in key],
-        )
+    """Add the posts ``keys`` (just inserted, while the insert trigger was deferred) to the full-text index.
+
+    In the order given (that of their rowids): FTS5 starts a new segment whenever a rowid goes down.
+    """
+    conn.execute(
+        f'insert into posts_fts (rowid, "text", "author") select p.rowid, p."text", p."author" from {_KEYS_JOIN}',
+        [_json(keys)],
+    )
 
 
 def _post_row(
@@ -586,27 +585,28 @@ _SKIP_ON_UPDATE = ("source", "id")
 _SKIP_ON_COUNT_UPDATE = ("source", "id", "text", "author")
 # Known columns (read back by _get_many) that posts' indexes hold, left out of an update that keeps them.
 _INDEXED_KNOWN = ("created_at", "feed")
-_KEYS_PER_QUERY = 400  # two variables each, well under SQLite's limit
+# The posts whose keys are in a JSON array, bound as one value: one statement for any number of keys, compiled
+# once per connection (a statement of hundreds of "(?, ?)" cost more to compile than to run). A join, not
+# "(source, id) in (...)": SQLite answers that by reading every post.
+_KEYS_JOIN = (
+    "json_each(?) k join posts p "
+    "on p.source = json_extract(k.value, '$[0]') and p.id = json_extract(k.value, '$[1]')"
+)
 _VARIABLES_PER_STATEMENT = 5000  # of SQLite's 32,766
 _OBSERVATION_COLUMNS = ("source", "post_id", "observed_at", "reposts", "comments", "likes")
 
 
 def _get_many(db: sqlite_utils.Database, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
     """The stored columns save_posts needs, for each of ``keys`` already in the posts table."""
+    if not keys:
+        return {}
+    cursor = db.conn.execute(
+        f"select {', '.join('p.' + name for name in _KNOWN_COLUMNS)} from {_KEYS_JOIN}", [_json(sorted(keys))]
+    )
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), _KEYS_PER_QUERY):
-        chunk = ordered[start : start + _KEYS_PER_QUERY]
-        # A join with the keys, not "(source, id) in (values ...)": SQLite answers that by reading every post.
-        cursor = db.execute(
-            f"with k (source, id) as (values {', '.join(['(?, ?)'] * len(chunk))}) "
-            f"select {', '.join('p.' + name for name in _KNOWN_COLUMNS)} "
-            "from k join posts p on p.source = k.source and p.id = k.id",
-            [part for key in chunk for part in key],
-        )
-        for row in cursor.fetchall():
-            record = dict(zip(_KNOWN_COLUMNS, row, strict=True))
-            found[(record["source"], record["id"])] = record
+    for row in cursor.fetchall():
+        record = dict(zip(_KNOWN_COLUMNS, row, strict=True))
+        found[(record["source"], record["id"])] = record
     return found
 
 
