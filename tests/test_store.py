@@ -278,3 +278,26 @@ def test_raw_is_the_post_as_to_dict_gives_it_whatever_fields_it_has(fresh_db):
         "2011-09-27T10:00:00+00:00",
         "2011-09-27T11:00:00+00:00",
     )
+
+
+def test_batches_of_any_size_store_and_index_every_post(fresh_db):
+    for size, start in ((1, 0), (150, 1), (64, 151), (127, 215)):
+        posts = [
+            Post(id=str(i), text=f"冰箱{i:04d}号", reposts=i, created_at=NOW)
+            for i in range(start, start + size)
+        ]
+        save_posts(fresh_db, [(post, normalize(post.text), NOW, None) for post in posts])
+    # 42 seen again with new counts, among 58 new posts.
+    again = [
+        Post(id=str(i), text=f"冰箱{i:04d}号", reposts=i + 1, observed_at=LATER) for i in range(300, 400)
+    ]
+    save_posts(fresh_db, [(post, normalize(post.text), NOW, None) for post in again])
+    assert fresh_db.execute("select count(*), sum(reposts) from posts").fetchone() == (
+        400,
+        sum(range(400)) + 100,
+    )
+    assert fresh_db.execute("select count(*) from observations").fetchone() == (342 + 100,)
+    search = "select count(*) from posts_fts where posts_fts match ?"
+    assert [fresh_db.execute(search, [f"{i:04d}号"]).fetchone()[0] for i in (0, 1, 150, 214, 341, 399)] == [
+        1
+    ] * 6
