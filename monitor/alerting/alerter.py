@@ -398,14 +398,10 @@ class Alerter:
         outbox_id = _digest(dispatch.group_key, at, *(e.alert.incident_id for e in dispatch.entries), size=24)
         notes = []
         payload_notes = []
-        for entry in dispatch.entries:
+        for entry, snapshot in zip(dispatch.entries, dispatch.snapshots, strict=True):
             alert = entry.alert
             parts = self._encoded(alert)
-            changes = (
-                []
-                if entry.previous is None
-                else describe_changes(entry.previous, alert.snapshot(dispatch.at))
-            )
+            changes = [] if entry.previous is None else describe_changes(entry.previous, snapshot)
             changes_json = _dumps(changes)
             note = Notification(
                 alert_id=_digest(dispatch.group_key, at, alert.incident_id),

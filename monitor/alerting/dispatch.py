@@ -149,6 +149,7 @@ class Dispatch:
     group_labels: dict[str, str]
     at: datetime
     entries: tuple[Entry, ...]
+    snapshots: tuple[Snapshot, ...]  # what each entry tells its receiver: ``entry.alert.snapshot(at)``
 
 
 def new_group(
@@ -197,9 +198,9 @@ def flush_group(
         entries.append(Entry(alert, kind, last))
     send = trigger or (repeat_due and any(entry.kind == "repeat" for entry in entries))
     members = dict(group.members)
-    if send:
-        for entry in entries:
-            members[entry.alert.incident_id] = entry.alert.snapshot(at)
+    snapshots = tuple(entry.alert.snapshot(at) for entry in entries) if send else ()
+    for entry, snapshot in zip(entries, snapshots, strict=False):  # none unless sent
+        members[entry.alert.incident_id] = snapshot
     # Resolved alerts leave the group once looked at, whether or not a notice went out.
     for incident_id in list(members):
         alert = alerts.get(incident_id)
@@ -213,5 +214,7 @@ def flush_group(
     )
     if not send:
         return after, None
-    dispatch = Dispatch(group.key, group.route_id, group.receiver, dict(group.labels), at, tuple(entries))
+    dispatch = Dispatch(
+        group.key, group.route_id, group.receiver, dict(group.labels), at, tuple(entries), snapshots
+    )
     return after, dispatch
