@@ -8,6 +8,7 @@ that failed their last attempt), ``alerting_silences``, ``alerting_acks``; and e
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from datetime import datetime
@@ -137,7 +138,7 @@ def _read_back(value: Any, encoded: str | None = None) -> Any:
 
 def data_version(db: sqlite_utils.Database) -> int:
     """SQLite's ``data_version``: it moves whenever another connection commits a change to the file."""
-    return db.execute("PRAGMA data_version").fetchone()[0]
+    return db.conn.execute("PRAGMA data_version").fetchone()[0]
 
 
 def _rows(db: sqlite_utils.Database, sql: str, params: Any = ()) -> list[dict[str, Any]]:
@@ -266,7 +267,7 @@ def _members_json(members: dict[str, Snapshot | dict[str, Any] | None]) -> str:
 
 def save_group_timers(db: sqlite_utils.Database, group: Group) -> None:
     """Write only ``group``'s timers: for a group looked at whose members and labels did not change."""
-    db.execute(
+    db.conn.execute(
         "update alerting_groups set next_flush_at = ?, last_notified_at = ? where key = ?",
         [
             iso(group.next_flush_at),
@@ -278,12 +279,15 @@ def save_group_timers(db: sqlite_utils.Database, group: Group) -> None:
 
 def _upsert(db: sqlite_utils.Database, table: str, row: dict[str, Any], pk: str) -> None:
     """Insert ``row``, or update every column of the row with its primary key (its rowid stays)."""
-    names = list(row)
+    db.conn.execute(_upsert_sql(table, tuple(row), pk), list(row.values()))
+
+
+@functools.cache  # a few tables, always the same columns: the SQL is written once each
+def _upsert_sql(table: str, names: tuple[str, ...], pk: str) -> str:
     updates = ", ".join(f"[{name}] = excluded.[{name}]" for name in names if name != pk)
-    db.execute(
+    return (
         f"insert into [{table}] ({', '.join(f'[{name}]' for name in names)}) "
-        f"values ({', '.join('?' * len(names))}) on conflict([{pk}]) do update set {updates}",
-        [row[name] for name in names],
+        f"values ({', '.join('?' * len(names))}) on conflict([{pk}]) do update set {updates}"
     )
 
 
