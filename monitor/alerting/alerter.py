@@ -199,11 +199,13 @@ class Alerter:
 
     def flush(self, now: datetime) -> list[Notification]:
         """Run every group timer due by ``now``; returns the notifications due (already in the outbox)."""
-        next_due = self._cache().next_due
-        if next_due is not None and now < next_due:
+        in_transaction = self.db.conn.in_transaction
+        cache = self._cache()
+        if cache.next_due is not None and now < cache.next_due:
             return []
         with self._transaction():
-            return self._flush(self._cache(), now, inclusive=True)
+            # Read again only if this began a transaction: within one, no other connection's commit shows.
+            return self._flush(cache if in_transaction else self._cache(), now, inclusive=True)
 
     def forget(self) -> None:
         """Drop the alert state held in memory; the next call reads it from the database again.
