@@ -20,7 +20,7 @@ from sqlite_utils import Migrations
 from monitor.alerting.dispatch import Alert, Group, Snapshot, stored_json
 from monitor.alerting.matchers import parse_matchers
 from monitor.alerting.mute import Silence
-from monitor.store import iso
+from monitor.store import iso as _iso
 from monitor.store import migrations as core
 
 migrations = Migrations("tingfeng.alerting")
@@ -118,6 +118,26 @@ def m001_alerting(db: sqlite_utils.Database) -> None:
     )
 
 
+# A flush formats and reads back the same few moments many times over (a tick's time for the timers, the
+# records, the snapshots and the groups): each is formatted and parsed once. Moments are immutable, so the same
+# text may give the same moment; a moment's text is kept with the moment itself, so that its id is never taken
+# for that of another object.
+_FORMATTED: dict[int, tuple[datetime, str]] = {}
+
+
+def iso(moment: datetime) -> str:
+    """``monitor.store.iso``, formatted once for a moment formatted lately."""
+    known = _FORMATTED.get(id(moment))
+    if known is not None and known[0] is moment:
+        return known[1]
+    if len(_FORMATTED) >= 512:
+        _FORMATTED.clear()
+    text = _iso(moment)
+    _FORMATTED[id(moment)] = (moment, text)
+    return text
+
+
+@functools.lru_cache(maxsize=512)
 def parse_time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
