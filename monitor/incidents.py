@@ -77,51 +77,54 @@ def save_incidents(
     """
     if known is None:
         known = saved_revisions(db)
-    saved = 0
+    # Every table's rows for all the incidents in one executemany each (incidents first, which the others
+    # reference), in the order a statement per incident wrote them.
+    incident_rows: list[list[Any]] = []
+    post_rows: list[tuple[Any, ...]] = []
+    history_rows: list[tuple[Any, ...]] = []
+    names: list[str] = []
     for incident in incidents:
         revision, stored_posts = known.get(incident.id, (None, 0))
         if revision == incident.revision:
             continue
         row = incident_row(incident)
         names = list(row)
-        updates = ", ".join(f"[{name}] = excluded.[{name}]" for name in names if name != "id")
-        db.execute(
-            f"insert into incidents ({', '.join(f'[{n}]' for n in names)}) values ({', '.join('?' * len(names))}) "
-            f"on conflict(id) do update set {updates}",
-            [row[name] for name in names],
-        )
+        incident_rows.append(list(row.values()))
         fresh = incident.posts[stored_posts or 0 :] if revision is not None else incident.posts
-        if fresh:
-            db.conn.executemany(
-                "insert or ignore into incident_posts "
-                "(incident_id, source, post_id, added_at, author, similarity, followers, verified) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (incident.id, p.source, p.post_id, p.added_at.isoformat(), p.author, p.similarity,
-                     p.followers, int(p.verified))
-                    for p in fresh
-                ],
-            )  # fmt: skip
+        post_rows.extend(
+            (incident.id, p.source, p.post_id, p.added_at.isoformat(), p.author, p.similarity, p.followers,
+             int(p.verified))
+            for p in fresh
+        )  # fmt: skip
         start = history_saved.get(incident.id, 0) if history_saved is not None and revision is not None else 0
-        db.conn.executemany(
-            "insert or replace into incident_history (incident_id, seq, at, status, severity, event) "
-            "values (?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    incident.id,
-                    seq,
-                    entry["at"],
-                    entry.get("status"),
-                    entry.get("severity"),
-                    entry.get("event"),
-                )
-                for seq, entry in enumerate(incident.history[start:], start)
-            ],
+        history_rows.extend(
+            (incident.id, seq, entry["at"], entry.get("status"), entry.get("severity"), entry.get("event"))
+            for seq, entry in enumerate(incident.history[start:], start)
         )
         if history_saved is not None:
             history_saved[incident.id] = len(incident.history)
-        saved += 1
-    return saved
+    if not incident_rows:
+        return 0
+    updates = ", ".join(f"[{name}] = excluded.[{name}]" for name in names if name != "id")
+    db.conn.executemany(
+        f"insert into incidents ({', '.join(f'[{n}]' for n in names)}) values ({', '.join('?' * len(names))}) "
+        f"on conflict(id) do update set {updates}",
+        incident_rows,
+    )
+    if post_rows:
+        db.conn.executemany(
+            "insert or ignore into incident_posts "
+            "(incident_id, source, post_id, added_at, author, similarity, followers, verified) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?)",
+            post_rows,
+        )
+    if history_rows:
+        db.conn.executemany(
+            "insert or replace into incident_history (incident_id, seq, at, status, severity, event) "
+            "values (?, ?, ?, ?, ?, ?)",
+            history_rows,
+        )
+    return len(incident_rows)
 
 
 def incident_row(incident: Incident) -> dict[str, Any]:

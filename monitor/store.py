@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain, compress, repeat
+from operator import attrgetter, is_not, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from sqlite_utils import Migrations
 
 from monitor.errors import StoreError
 from monitor.normalize import Normalized
-from monitor.post import Post
+from monitor.post import CONTRACT_FIELDS, Post
 
 logger = logging.getLogger(__name__)
 
@@ -396,13 +398,18 @@ def save_posts(
     observations = []
     out = []
     for post, normalized, now, tags in items:
-        tags = tags or {}
-        seen = iso(post.seen_at or now)
-        existing = known.get(post.key)
-        row = _post_row(post, normalized, tags, seen)
+        key = post.key
+        # Each time is formatted once, for its column and for raw alike: isoformat() is a tenth of a save.
+        created, created_raw = _formatted(post.created_at)
+        observed, observed_raw = _formatted(post.observed_at)
+        seen = observed or created or iso(now)  # iso(post.seen_at or now)
+        existing = known.get(key)
+        row = _post_row(
+            post, normalized, tags or {}, seen, created, _raw_json(post, created_raw, observed_raw)
+        )
         if existing is None:
             row["first_seen_at"] = seen
-            inserts[post.key] = row
+            inserts[key] = row
             text_changed = True
         else:
             # A re-observation without counts (or author data) must not erase the ones we had.
@@ -412,11 +419,11 @@ def save_posts(
             if existing["last_seen_at"] and existing["last_seen_at"] > seen:
                 row["last_seen_at"] = existing["last_seen_at"]
             text_changed = existing["text"] != post.text
-            if post.key in inserts:
-                inserts[post.key].update(row)
+            if key in inserts:
+                inserts[key].update(row)
             else:
-                updates[post.key] = row
-        known[post.key] = row
+                updates[key] = row
+        known[key] = row
         if post.reposts is not None or post.comments is not None or post.likes is not None:
             observations.append((post.source, post.id, seen, post.reposts, post.comments, post.likes))
         out.append(
@@ -426,6 +433,7 @@ def save_posts(
     conn = db.conn
     if inserts:
         names = list(next(iter(inserts.values())))
+        values = itemgetter(*names, "created_at", "first_seen_at")
         conn.execute("insert into posts_fts_deferred (since) values (1)")
         try:
             # sort_at is coalesce(created_at, first_seen_at) as SQLite's datetime() gives it (see m007).
@@ -433,10 +441,7 @@ def save_posts(
                 conn,
                 "insert into posts",
                 [*names, "sort_at"],
-                [
-                    [*(row[n] for n in names), row["created_at"], row["first_seen_at"]]
-                    for row in inserts.values()
-                ],
+                list(map(values, inserts.values())),
                 row_sql=f"({'?, ' * len(names)}datetime(coalesce(?, ?)))",
             )
             _index_text(conn, list(inserts))
@@ -478,16 +483,29 @@ def _insert_rows(
     Not executemany (one statement a row): a statement that may write more than one row (an insert trigger, a
     replace) first copies each page it changes to a statement journal, a temporary file once it outgrows memory;
     a statement per row copied the same pages again for every row. (Classifications' upsert measured no faster
-    this way.)
+    this way.) The statements hold a few sizes of rows only, each compiled once per connection: compiling a
+    statement of many rows costs more than running it.
     """
     one = row_sql or f"({', '.join('?' * len(names))})"
-    size = max(1, _VARIABLES_PER_STATEMENT // len(rows[0]))
-    for start in range(0, len(rows), size):
-        chunk = rows[start : start + size]
+    start = 0
+    for size in _statement_sizes(len(rows)):
         conn.execute(
-            f"{head} ({', '.join(names)}) values {', '.join([one] * len(chunk))}",
-            [value for row in chunk for value in row],
+            f"{head} ({', '.join(names)}) values {', '.join([one] * size)}",
+            list(chain.from_iterable(rows[start : start + size])),
         )
+        start += size
+
+
+def _statement_sizes(count: int) -> list[int]:
+    """``count`` rows as statements of ``_ROWS_PER_STATEMENT`` rows, then of halves of it down to one row."""
+    sizes = [_ROWS_PER_STATEMENT] * (count // _ROWS_PER_STATEMENT)
+    size = _ROWS_PER_STATEMENT
+    while count % _ROWS_PER_STATEMENT:
+        size //= 2
+        if count & size:
+            sizes.append(size)
+            count -= size
+    return sizes
 
 
 def _text_edited(row: dict[str, Any], stored: dict[str, Any]) -> bool:
@@ -495,18 +513,19 @@ def _text_edited(row: dict[str, Any], stored: dict[str, Any]) -> bool:
 
 
 def _index_text(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> None:
-    """Add the posts ``keys`` (just inserted, while the insert trigger was deferred) to the full-text index."""
-    for start in range(0, len(keys), _KEYS_PER_QUERY):
-        chunk = keys[start : start + _KEYS_PER_QUERY]
-        conn.execute(
-            f"with k (source, id) as (values {', '.join(['(?, ?)'] * len(chunk))}) "
-            'insert into posts_fts (rowid, "text", "author") select p.rowid, p."text", p."author" '
-            "from k join posts p on p.source = k.source and p.id = k.id",
-            [part for key in chunk for part in key],
-        )
+    """Add the posts ``keys`` (just inserted, while the insert trigger was deferred) to the full-text index.
+
+    In the order given (that of their rowids): FTS5 starts a new segment whenever a rowid goes down.
+    """
+    conn.execute(
+        f'insert into posts_fts (rowid, "text", "author") select p.rowid, p."text", p."author" from {_KEYS_JOIN}',
+        [_json(keys)],
+    )
 
 
-def _post_row(post: Post, normalized: Normalized, tags: dict[str, str], seen: str) -> dict[str, Any]:
+def _post_row(
+    post: Post, normalized: Normalized, tags: dict[str, str], seen: str, created: str | None, raw: str
+) -> dict[str, Any]:
     return {
         "source": post.source,
         "id": post.id,
@@ -516,10 +535,7 @@ def _post_row(post: Post, normalized: Normalized, tags: dict[str, str], seen: st
         "author": post.author,
         "author_followers": post.author_followers,
         "author_verified": None if post.author_verified is None else int(post.author_verified),
-        # seen is iso(post.seen_at or now): the creation time itself when the post has no observed_at.
-        "created_at": (seen if post.observed_at is None else iso(post.created_at))
-        if post.created_at
-        else None,
+        "created_at": created,
         "reposts": post.reposts,
         "comments": post.comments,
         "likes": post.likes,
@@ -529,9 +545,36 @@ def _post_row(post: Post, normalized: Normalized, tags: dict[str, str], seen: st
         "emoticons": _json_list(normalized.emoticons),
         "feed": tags.get("feed"),
         "brand": tags.get("brand"),
-        "raw": _json(post.to_dict()),
+        "raw": raw,
         "last_seen_at": seen,
     }
+
+
+def _formatted(moment: datetime | None) -> tuple[str | None, str | None]:
+    """``moment`` as stored (``iso``) and as ``Post.to_dict`` writes it, formatted once."""
+    if moment is None:
+        return None, None
+    text = moment.isoformat()
+    return (text if moment.tzinfo is not None else iso(moment)), text
+
+
+_CONTRACT_VALUES = attrgetter(*CONTRACT_FIELDS)
+_NONES = repeat(None)
+
+
+def _raw_json(post: Post, created: str | None, observed: str | None) -> str:
+    """``_json(post.to_dict())``, given its two times as ``to_dict`` formats them.
+
+    The dict is built by C-level iteration (the fields that are not None, after the unknown ones), not a loop.
+    """
+    values = _CONTRACT_VALUES(post)
+    out = dict(post.extra)
+    out.update(compress(zip(CONTRACT_FIELDS, values, strict=True), map(is_not, values, _NONES)))
+    if created is not None:
+        out["created_at"] = created
+    if observed is not None:
+        out["observed_at"] = observed
+    return _json(out)
 
 
 def _json_list(items: list[Any]) -> str:
@@ -555,27 +598,30 @@ _SKIP_ON_UPDATE = ("source", "id")
 _SKIP_ON_COUNT_UPDATE = ("source", "id", "text", "author")
 # Known columns (read back by _get_many) that posts' indexes hold, left out of an update that keeps them.
 _INDEXED_KNOWN = ("created_at", "feed")
-_KEYS_PER_QUERY = 400  # two variables each, well under SQLite's limit
-_VARIABLES_PER_STATEMENT = 5000  # of SQLite's 32,766
+# The posts whose keys are in a JSON array, bound as one value: one statement for any number of keys, compiled
+# once per connection (a statement of hundreds of "(?, ?)" cost more to compile than to run). A join, not
+# "(source, id) in (...)": SQLite answers that by reading every post.
+_KEYS_JOIN = (
+    "json_each(?) k join posts p "
+    "on p.source = json_extract(k.value, '$[0]') and p.id = json_extract(k.value, '$[1]')"
+)
+# A power of two (see _statement_sizes). Fewer rows a statement journal the same index pages more often; more
+# rows cost more to compile: measured at 32 to 256 rows, 64 did about the least work of the two.
+_ROWS_PER_STATEMENT = 64
 _OBSERVATION_COLUMNS = ("source", "post_id", "observed_at", "reposts", "comments", "likes")
 
 
 def _get_many(db: sqlite_utils.Database, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
     """The stored columns save_posts needs, for each of ``keys`` already in the posts table."""
+    if not keys:
+        return {}
+    cursor = db.conn.execute(
+        f"select {', '.join('p.' + name for name in _KNOWN_COLUMNS)} from {_KEYS_JOIN}", [_json(sorted(keys))]
+    )
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), _KEYS_PER_QUERY):
-        chunk = ordered[start : start + _KEYS_PER_QUERY]
-        # A join with the keys, not "(source, id) in (values ...)": SQLite answers that by reading every post.
-        cursor = db.execute(
-            f"with k (source, id) as (values {', '.join(['(?, ?)'] * len(chunk))}) "
-            f"select {', '.join('p.' + name for name in _KNOWN_COLUMNS)} "
-            "from k join posts p on p.source = k.source and p.id = k.id",
-            [part for key in chunk for part in key],
-        )
-        for row in cursor.fetchall():
-            record = dict(zip(_KNOWN_COLUMNS, row, strict=True))
-            found[(record["source"], record["id"])] = record
+    for row in cursor.fetchall():
+        record = dict(zip(_KNOWN_COLUMNS, row, strict=True))
+        found[(record["source"], record["id"])] = record
     return found
 
 

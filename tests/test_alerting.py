@@ -371,3 +371,31 @@ def test_one_flush_after_hours_tells_what_a_flush_every_minute_would(tmp_path, c
     seldom = run(open_db(tmp_path / "b.db"), [at(0.01), at(3.3), at(7), at(9) - timedelta(minutes=1)])
     assert seldom == every_minute
     assert [kind for receiver, kind, *_ in every_minute if receiver == "pager"].count("repeat") >= 5
+
+
+def test_inhibit_sources_kept_up_to_date_say_what_looking_at_every_firing_alert_says():
+    import random
+
+    from monitor.alerting.matchers import parse_matchers
+    from monitor.alerting.mute import Inhibitor, InhibitSources, inhibited
+
+    rules = (
+        Inhibitor(parse_matchers(['severity="critical"']), parse_matchers(['severity="watch"']), ("brand",)),
+        Inhibitor(parse_matchers(['severity=~"warning|critical"']), parse_matchers(["feed!=x"]), ()),
+    )
+    rng = random.Random(7)
+    firing: dict[str, dict[str, str]] = {}
+    sources = InhibitSources.of(rules, firing)
+    for _ in range(300):
+        alert_id = f"inc-{rng.randrange(8)}"
+        if alert_id in firing:
+            sources.remove(alert_id, firing.pop(alert_id))
+        if rng.random() < 0.7:
+            labels = {"severity": rng.choice(["watch", "warning", "critical"]), "feed": rng.choice("xy")}
+            if rng.random() < 0.8:
+                labels["brand"] = rng.choice(["acme", "zeta"])
+            firing[alert_id] = labels
+            sources.add(alert_id, labels)
+        for target, labels in firing.items():
+            assert sources.inhibit(target, labels) == inhibited(target, labels, firing, rules)
+    assert sources.by_rule[0] and sources.by_rule[1]

@@ -8,6 +8,7 @@ from monitor.post import Post
 from monitor.store import open_db, save_post, save_posts, stats
 
 NOW = datetime(2011, 9, 27, 10, tzinfo=UTC)
+LATER = datetime(2011, 9, 27, 11, tzinfo=UTC)
 
 
 def _save(db, data):
@@ -243,3 +244,60 @@ def test_sort_at_follows_a_created_at_learned_later_and_posts_written_by_other_t
         fresh_db.execute("delete from posts_fts_deferred")
     rows = dict(fresh_db.execute("select id, sort_at from posts").fetchall())
     assert rows == {"1": "2011-09-28 00:00:00", "2": "2011-09-27 12:00:00", "3": "2011-09-29 00:00:00"}
+
+
+def test_raw_is_the_post_as_to_dict_gives_it_whatever_fields_it_has(fresh_db):
+    import json
+
+    posts = [
+        Post.from_dict(
+            {"pic_num": 3, "id": "1", "text": "门关不上", "likes": "1.2万", "author_verified": True}
+        ),
+        Post.from_dict(
+            {
+                "id": "2",
+                "text": '引号"和\\反斜杠',
+                "created_at": "2011-09-27T10:00:00+08:00",
+                "observed_at": "2011-09-27T11:00:00Z",
+                "reposts": 0,
+            }
+        ),
+        # Times without an offset: stored as UTC, kept in raw as given.
+        Post(
+            id="3", text="冰箱", created_at=datetime(2011, 9, 27, 10), observed_at=datetime(2011, 9, 27, 11)
+        ),
+        Post(
+            id="4", text="冰箱", extra={"likes": 7, "tags": ["a"]}, likes=8, created_at=datetime(2011, 9, 27)
+        ),
+    ]
+    save_posts(fresh_db, [(post, normalize(post.text), NOW, None) for post in posts])
+    rows = {row["id"]: row for row in fresh_db.query("select * from posts")}
+    for post in posts:
+        assert rows[post.id]["raw"] == json.dumps(post.to_dict(), ensure_ascii=False)
+    assert (rows["3"]["created_at"], rows["3"]["last_seen_at"]) == (
+        "2011-09-27T10:00:00+00:00",
+        "2011-09-27T11:00:00+00:00",
+    )
+
+
+def test_batches_of_any_size_store_and_index_every_post(fresh_db):
+    for size, start in ((1, 0), (150, 1), (64, 151), (127, 215)):
+        posts = [
+            Post(id=str(i), text=f"冰箱{i:04d}号", reposts=i, created_at=NOW)
+            for i in range(start, start + size)
+        ]
+        save_posts(fresh_db, [(post, normalize(post.text), NOW, None) for post in posts])
+    # 42 seen again with new counts, among 58 new posts.
+    again = [
+        Post(id=str(i), text=f"冰箱{i:04d}号", reposts=i + 1, observed_at=LATER) for i in range(300, 400)
+    ]
+    save_posts(fresh_db, [(post, normalize(post.text), NOW, None) for post in again])
+    assert fresh_db.execute("select count(*), sum(reposts) from posts").fetchone() == (
+        400,
+        sum(range(400)) + 100,
+    )
+    assert fresh_db.execute("select count(*) from observations").fetchone() == (342 + 100,)
+    search = "select count(*) from posts_fts where posts_fts match ?"
+    assert [fresh_db.execute(search, [f"{i:04d}号"]).fetchone()[0] for i in (0, 1, 150, 214, 341, 399)] == [
+        1
+    ] * 6

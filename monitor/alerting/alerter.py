@@ -25,7 +25,7 @@ from monitor.alerting import store
 from monitor.alerting.config import AlertingConfig
 from monitor.alerting.dispatch import Alert, Dispatch, Group, Timers, flush_group, new_group
 from monitor.alerting.message import describe_changes
-from monitor.alerting.mute import Inhibitor, Silence, inhibited, silenced_by
+from monitor.alerting.mute import Inhibitor, InhibitSources, Silence, silenced_by
 from monitor.alerting.route import Route, build_route
 from monitor.events import AlertEvent
 
@@ -86,24 +86,27 @@ class _Cache:
     mutes_key: tuple[int, int] | None = None
     silences: list[Silence] = field(default_factory=list)
     acks: dict[str, str] = field(default_factory=dict)
-    # Incident id -> labels of the firing alerts, which inhibition looks at in every flush: made at first need,
-    # then kept up to date by set_alert rather than made again from every alert at each flush.
-    firing: dict[str, dict[str, str]] | None = None
+    # The firing alerts able to inhibit others, per set of inhibit rules, which inhibition asks about every alert
+    # a flush looks at: made at first need, then kept up to date by set_alert.
+    sources: dict[tuple[Inhibitor, ...], InhibitSources] = field(default_factory=dict)
     generation: int = 0  # moves whenever an alert changes
 
     def set_alert(self, alert: Alert) -> None:
+        before = self.alerts.get(alert.incident_id)
         self.alerts[alert.incident_id] = alert
         self.generation += 1
-        if self.firing is not None:
+        for sources in self.sources.values():
+            if before is not None and before.status == "firing":
+                sources.remove(before.incident_id, before.labels)
             if alert.status == "firing":
-                self.firing[alert.incident_id] = alert.labels
-            else:
-                self.firing.pop(alert.incident_id, None)
+                sources.add(alert.incident_id, alert.labels)
 
-    def firing_labels(self) -> dict[str, dict[str, str]]:
-        if self.firing is None:
-            self.firing = {a.incident_id: a.labels for a in self.alerts.values() if a.status == "firing"}
-        return self.firing
+    def inhibit_sources(self, rules: tuple[Inhibitor, ...]) -> InhibitSources:
+        sources = self.sources.get(rules)
+        if sources is None:
+            firing = {a.incident_id: a.labels for a in self.alerts.values() if a.status == "firing"}
+            sources = self.sources[rules] = InhibitSources.of(rules, firing)
+        return sources
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +168,7 @@ class Alerter:
         self.config = config
         self.db = db
         self.route: Route = build_route(config.route)
-        self.inhibitors = [Inhibitor.from_config(rule) for rule in config.inhibit_rules]
+        self.inhibitors = tuple(Inhibitor.from_config(rule) for rule in config.inhibit_rules)
         self.hold = mode == "replay" and not config.delivery.send_on_replay
         self._routes = {node.id: node for node in self.route.walk()}
         self._send_resolved = {receiver.name: receiver.send_resolved for receiver in config.receivers}
@@ -196,11 +199,13 @@ class Alerter:
 
     def flush(self, now: datetime) -> list[Notification]:
         """Run every group timer due by ``now``; returns the notifications due (already in the outbox)."""
-        next_due = self._cache().next_due
-        if next_due is not None and now < next_due:
+        in_transaction = self.db.conn.in_transaction
+        cache = self._cache()
+        if cache.next_due is not None and now < cache.next_due:
             return []
         with self._transaction():
-            return self._flush(self._cache(), now, inclusive=True)
+            # Read again only if this began a transaction: within one, no other connection's commit shows.
+            return self._flush(cache if in_transaction else self._cache(), now, inclusive=True)
 
     def forget(self) -> None:
         """Drop the alert state held in memory; the next call reads it from the database again.
@@ -333,7 +338,7 @@ class Alerter:
                 return False
             known = inhibition.get(alert.incident_id)
             if known is None:
-                known = inhibited(alert.incident_id, alert.labels, cache.firing_labels(), self.inhibitors)
+                known = cache.inhibit_sources(self.inhibitors).inhibit(alert.incident_id, alert.labels)
                 inhibition[alert.incident_id] = known
             return known
 
@@ -395,14 +400,10 @@ class Alerter:
         outbox_id = _digest(dispatch.group_key, at, *(e.alert.incident_id for e in dispatch.entries), size=24)
         notes = []
         payload_notes = []
-        for entry in dispatch.entries:
+        for entry, snapshot in zip(dispatch.entries, dispatch.snapshots, strict=True):
             alert = entry.alert
             parts = self._encoded(alert)
-            changes = (
-                []
-                if entry.previous is None
-                else describe_changes(entry.previous, alert.snapshot(dispatch.at))
-            )
+            changes = [] if entry.previous is None else describe_changes(entry.previous, snapshot)
             changes_json = _dumps(changes)
             note = Notification(
                 alert_id=_digest(dispatch.group_key, at, alert.incident_id),

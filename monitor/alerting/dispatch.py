@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -149,6 +149,7 @@ class Dispatch:
     group_labels: dict[str, str]
     at: datetime
     entries: tuple[Entry, ...]
+    snapshots: tuple[Snapshot, ...]  # what each entry tells its receiver: ``entry.alert.snapshot(at)``
 
 
 def new_group(
@@ -197,21 +198,28 @@ def flush_group(
         entries.append(Entry(alert, kind, last))
     send = trigger or (repeat_due and any(entry.kind == "repeat" for entry in entries))
     members = dict(group.members)
-    if send:
-        for entry in entries:
-            members[entry.alert.incident_id] = entry.alert.snapshot(at)
+    snapshots = tuple(entry.alert.snapshot(at) for entry in entries) if send else ()
+    for entry, snapshot in zip(entries, snapshots, strict=False):  # none unless sent
+        members[entry.alert.incident_id] = snapshot
     # Resolved alerts leave the group once looked at, whether or not a notice went out.
     for incident_id in list(members):
         alert = alerts.get(incident_id)
         if alert is None or alert.status == "resolved":
             del members[incident_id]
-    after = replace(
-        group,
-        members=members,
+    # replace(group, ...), without its look at every field (a flush ticks thousands of groups)
+    after = Group(
+        group.key,
+        group.route_id,
+        group.receiver,
+        group.labels,
+        group.created_at,
         next_flush_at=at + timers.group_interval,
         last_notified_at=at if send else group.last_notified_at,
+        members=members,
     )
     if not send:
         return after, None
-    dispatch = Dispatch(group.key, group.route_id, group.receiver, dict(group.labels), at, tuple(entries))
+    dispatch = Dispatch(
+        group.key, group.route_id, group.receiver, dict(group.labels), at, tuple(entries), snapshots
+    )
     return after, dispatch

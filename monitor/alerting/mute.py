@@ -44,6 +44,50 @@ class Inhibitor:
             parse_matchers(rule.source_matchers), parse_matchers(rule.target_matchers), tuple(rule.equal)
         )
 
+    def equal_values(self, labels: Mapping[str, str]) -> tuple[str, ...]:
+        """The values of the ``equal`` labels, which a source and the target it inhibits share."""
+        return tuple(str(labels.get(name, "")) for name in self.equal)
+
+
+@dataclass(slots=True)
+class InhibitSources:
+    """The firing alerts able to inhibit others under ``rules``, kept up to date as alerts change.
+
+    Whether an alert is inhibited is then a look-up, where ``inhibited`` looks at every firing alert.
+    """
+
+    rules: tuple[Inhibitor, ...]
+    # Per rule: the values of its equal labels -> ids of the firing alerts its source matchers take.
+    by_rule: list[dict[tuple[str, ...], set[str]]]
+
+    @classmethod
+    def of(cls, rules: tuple[Inhibitor, ...], firing: Mapping[str, Mapping[str, str]]) -> InhibitSources:
+        """The sources among ``firing`` (alert id -> labels)."""
+        sources = cls(rules, [{} for _ in rules])
+        for alert_id, labels in firing.items():
+            sources.add(alert_id, labels)
+        return sources
+
+    def add(self, alert_id: str, labels: Mapping[str, str]) -> None:
+        """A firing alert with ``labels``."""
+        for rule, index in zip(self.rules, self.by_rule, strict=True):
+            if all_match(rule.source, labels):
+                index.setdefault(rule.equal_values(labels), set()).add(alert_id)
+
+    def remove(self, alert_id: str, labels: Mapping[str, str]) -> None:
+        """An alert added with ``labels`` no longer firing with them."""
+        for rule, index in zip(self.rules, self.by_rule, strict=True):
+            index.get(rule.equal_values(labels), set()).discard(alert_id)
+
+    def inhibit(self, alert_id: str, labels: Mapping[str, str]) -> bool:
+        """``inhibited(alert_id, labels, firing, rules)``."""
+        for rule, index in zip(self.rules, self.by_rule, strict=True):
+            if all_match(rule.target, labels):
+                ids = index.get(rule.equal_values(labels))
+                if ids and (len(ids) > 1 or alert_id not in ids):
+                    return True
+        return False
+
 
 def silenced_by(silences: Iterable[Silence], labels: Mapping[str, str], now: datetime) -> list[str]:
     """Ids of the silences muting ``labels`` at ``now``."""

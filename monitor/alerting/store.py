@@ -8,6 +8,7 @@ that failed their last attempt), ``alerting_silences``, ``alerting_acks``; and e
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from datetime import datetime
@@ -19,7 +20,7 @@ from sqlite_utils import Migrations
 from monitor.alerting.dispatch import Alert, Group, Snapshot, stored_json
 from monitor.alerting.matchers import parse_matchers
 from monitor.alerting.mute import Silence
-from monitor.store import iso
+from monitor.store import iso as _iso
 from monitor.store import migrations as core
 
 migrations = Migrations("tingfeng.alerting")
@@ -117,6 +118,26 @@ def m001_alerting(db: sqlite_utils.Database) -> None:
     )
 
 
+# A flush formats and reads back the same few moments many times over (a tick's time for the timers, the
+# records, the snapshots and the groups): each is formatted and parsed once. Moments are immutable, so the same
+# text may give the same moment; a moment's text is kept with the moment itself, so that its id is never taken
+# for that of another object.
+_FORMATTED: dict[int, tuple[datetime, str]] = {}
+
+
+def iso(moment: datetime) -> str:
+    """``monitor.store.iso``, formatted once for a moment formatted lately."""
+    known = _FORMATTED.get(id(moment))
+    if known is not None and known[0] is moment:
+        return known[1]
+    if len(_FORMATTED) >= 512:
+        _FORMATTED.clear()
+    text = _iso(moment)
+    _FORMATTED[id(moment)] = (moment, text)
+    return text
+
+
+@functools.lru_cache(maxsize=512)
 def parse_time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
@@ -137,7 +158,7 @@ def _read_back(value: Any, encoded: str | None = None) -> Any:
 
 def data_version(db: sqlite_utils.Database) -> int:
     """SQLite's ``data_version``: it moves whenever another connection commits a change to the file."""
-    return db.execute("PRAGMA data_version").fetchone()[0]
+    return db.conn.execute("PRAGMA data_version").fetchone()[0]
 
 
 def _rows(db: sqlite_utils.Database, sql: str, params: Any = ()) -> list[dict[str, Any]]:
@@ -266,7 +287,7 @@ def _members_json(members: dict[str, Snapshot | dict[str, Any] | None]) -> str:
 
 def save_group_timers(db: sqlite_utils.Database, group: Group) -> None:
     """Write only ``group``'s timers: for a group looked at whose members and labels did not change."""
-    db.execute(
+    db.conn.execute(
         "update alerting_groups set next_flush_at = ?, last_notified_at = ? where key = ?",
         [
             iso(group.next_flush_at),
@@ -278,12 +299,15 @@ def save_group_timers(db: sqlite_utils.Database, group: Group) -> None:
 
 def _upsert(db: sqlite_utils.Database, table: str, row: dict[str, Any], pk: str) -> None:
     """Insert ``row``, or update every column of the row with its primary key (its rowid stays)."""
-    names = list(row)
+    db.conn.execute(_upsert_sql(table, tuple(row), pk), list(row.values()))
+
+
+@functools.cache  # a few tables, always the same columns: the SQL is written once each
+def _upsert_sql(table: str, names: tuple[str, ...], pk: str) -> str:
     updates = ", ".join(f"[{name}] = excluded.[{name}]" for name in names if name != pk)
-    db.execute(
+    return (
         f"insert into [{table}] ({', '.join(f'[{name}]' for name in names)}) "
-        f"values ({', '.join('?' * len(names))}) on conflict([{pk}]) do update set {updates}",
-        [row[name] for name in names],
+        f"values ({', '.join('?' * len(names))}) on conflict([{pk}]) do update set {updates}"
     )
 
 
