@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import chain, compress, repeat
-from operator import attrgetter, is_not, itemgetter
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from sqlite_utils import Migrations
 
 from monitor.errors import StoreError
 from monitor.normalize import Normalized
-from monitor.post import CONTRACT_FIELDS, Post
+from monitor.post import Post
 
 logger = logging.getLogger(__name__)
 
@@ -405,7 +405,7 @@ def save_posts(
         seen = observed or created or iso(now)  # iso(post.seen_at or now)
         existing = known.get(key)
         row = _post_row(
-            post, normalized, tags or {}, seen, created, _raw_json(post, created_raw, observed_raw)
+            post, normalized, tags or {}, seen, created, _json(post.to_dict((created_raw, observed_raw)))
         )
         if existing is None:
             row["first_seen_at"] = seen
@@ -556,25 +556,6 @@ def _formatted(moment: datetime | None) -> tuple[str | None, str | None]:
         return None, None
     text = moment.isoformat()
     return (text if moment.tzinfo is not None else iso(moment)), text
-
-
-_CONTRACT_VALUES = attrgetter(*CONTRACT_FIELDS)
-_NONES = repeat(None)
-
-
-def _raw_json(post: Post, created: str | None, observed: str | None) -> str:
-    """``_json(post.to_dict())``, given its two times as ``to_dict`` formats them.
-
-    The dict is built by C-level iteration (the fields that are not None, after the unknown ones), not a loop.
-    """
-    values = _CONTRACT_VALUES(post)
-    out = dict(post.extra)
-    out.update(compress(zip(CONTRACT_FIELDS, values, strict=True), map(is_not, values, _NONES)))
-    if created is not None:
-        out["created_at"] = created
-    if observed is not None:
-        out["observed_at"] = observed
-    return _json(out)
 
 
 def _json_list(items: list[Any]) -> str:
