@@ -727,11 +727,367 @@ def bank_app(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return timeline.lines(), truth
 
 
+# --- a skincare brand whose name is an everyday word -------------------------------------------------------
+
+SKINCARE_BRANDS = [
+    BrandSpec(
+        "初雪", ["水乳套装", "洗面奶", "面霜", "防晒", "面膜", "卸妆油"], "初雪护肤", "weibo-search:初雪"
+    ),
+    BrandSpec("珀莱雅", ["双抗精华", "面霜", "水乳"], "珀莱雅", "weibo-search:护肤"),
+    BrandSpec("薇诺娜", ["舒敏霜", "防晒", "面膜"], "薇诺娜", "weibo-search:护肤"),
+    BrandSpec("兰蔻", ["小黑瓶", "粉水", "眼霜"], "兰蔻", "weibo-search:护肤"),
+    BrandSpec("雅诗兰黛", ["小棕瓶", "眼霜", "面霜"], "雅诗兰黛", "weibo-search:护肤"),
+    BrandSpec("欧莱雅", ["眼霜", "面霜", "精华"], "欧莱雅", "weibo-search:护肤"),
+    BrandSpec("资生堂", ["红腰子", "防晒"], "资生堂", "weibo-search:护肤"),
+    BrandSpec("素研", ["修护霜", "精华水"], "素研护肤", "weibo-search:护肤"),
+    BrandSpec("花屿", ["面膜", "洁面"], "花屿HUAYU", "weibo-search:护肤"),
+]
+SKIN = ("common", "modern", "beauty")
+SERUM_FEED = "weibo-search:初雪"
+# The incident's phases, from the first post on Friday evening to the Monday after the apology.
+FRIDAY_NIGHT = {"echo": 0.4, "complaint": 0.3, "onlooker": 0.18, "repost": 0.12}
+SATURDAY = {"complaint": 0.3, "echo": 0.28, "repost": 0.2, "onlooker": 0.14, "escalation": 0.08}
+AFTER_KOL = {
+    "repost": 0.24,
+    "complaint": 0.22,
+    "echo": 0.2,
+    "onlooker": 0.12,
+    "escalation": 0.1,
+    "kol": 0.07,
+    "media": 0.05,
+}
+AFTER_STATEMENT = {
+    "denial_reaction": 0.35,
+    "repost": 0.18,
+    "escalation": 0.17,
+    "complaint": 0.12,
+    "echo": 0.08,
+    "kol": 0.05,
+    "media": 0.05,
+}
+SUNDAY = {
+    "complaint": 0.25,
+    "escalation": 0.22,
+    "repost": 0.18,
+    "echo": 0.12,
+    "denial_reaction": 0.1,
+    "media": 0.07,
+    "kol": 0.06,
+}
+MONDAY = {
+    "repost": 0.28,
+    "onlooker": 0.22,
+    "escalation": 0.15,
+    "complaint": 0.12,
+    "media": 0.13,
+    "echo": 0.1,
+}
+SERUM_NEWS = (
+    (
+        65.7,
+        "【多名消费者称用初雪新款精华后过敏 客服回应：个人肤质问题】多名网友发帖称，使用初雪冰川修护精华两三天后出现红肿、刺痛、皮疹。",
+    ),
+    (82.3, "【初雪冰川修护精华被指致过敏 品牌称产品符合国家标准】"),
+    (88.0, "【律师：化妆品致人过敏，消费者可主张医疗费、误工费等损失】"),
+    (91.7, "【初雪致歉：冰川修护精华全渠道暂停销售 开封也可全额退款】"),
+    (106.5, "【初雪精华过敏事件追踪：复检结果何时公布？就医费用怎么报？】"),
+    (112.3, "【初雪公布处理进展：退款约2.1万单 就医费用报销通道开通】"),
+)
+SNOW_NEWS_RSS = ((31.2, 0), (33.4, 2), (36.8, 3), (38.5, 6))
+
+
+def serum(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A skincare brand called 初雪 ("first snow"): its new serum hurts people's skin the week Beijing sees snow."""
+    bank = PhraseBank.load(*SKIN)
+    scene = Scene("serum", seed, at(2023, 11, 30), 5, bank, authors=2200)
+    rng = scene.rng
+    timeline = scene.timeline
+    ids = scene.background(SKINCARE_BRANDS, scaled(BACKGROUND_MODERN, 1.1), limit=300)
+    scene.decoy("giveaway", "brands' repost-to-win giveaways", ids["giveaway"])
+    serum_bank = PhraseBank.load(*SKIN, "serum")
+    snow = PhraseBank.load("common", "modern", "first_snow")
+    official = scene.official("初雪护肤")
+
+    def post(hour: float, author: Author, text: str, heat: float, **extra: Any) -> str:
+        return timeline.add(
+            timeline.hours(hour), author, text, feed=SERUM_FEED, brand="初雪", heat=heat, **extra
+        )
+
+    # The launch: a livestream sell-out on Thursday evening, paid posts, happy first impressions.
+    streamer = scene.pool.special("主播安琪Angel", 6_800_000, True, "kol")
+    bloggers = [scene.pool.mid_size(30_000, 400_000) for _ in serum_bank.slots["launch_kol"]]
+    launch = [
+        post(10.0, official, serum_bank.slots["launch_official"][0], 3.0),
+        post(13.1, streamer, serum_bank.slots["streamer_post"][0], 2.0),
+        post(22.7, streamer, serum_bank.slots["streamer_after"][0], 5.0),
+        post(23.2, official, serum_bank.slots["launch_official"][1], 2.5),
+        post(32.2, official, serum_bank.slots["launch_official"][2], 1.5),
+    ]
+    for hour, blogger, text in zip((11.4, 15.8, 18.6), bloggers, serum_bank.slots["launch_kol"], strict=True):
+        launch.append(post(hour, blogger, serum_bank.render(rng, text), 1.5))
+    happy_times = bursts(scene, 20.0, 190, 1.3, 2.5) + [
+        timeline.active_time(timeline.hours(24 + 8), timeline.hours(48 + 20)) for _ in range(35)
+    ]
+    for when in sorted(happy_times):
+        text = timeline.unique_text(
+            lambda: scene.finish(serum_bank.say(rng, "launch"), "happy", limit=300, bank=serum_bank)
+        )
+        launch.append(timeline.add(when, scene.pool.fresh(), text, feed=SERUM_FEED, brand="初雪", heat=0.8))
+    scene.decoy(
+        "positive_viral",
+        "the serum's launch buzz: a livestream sell-out on Thursday evening, paid posts, happy first impressions",
+        launch,
+    )
+    prize = post(12.0, official, serum_bank.slots["giveaway_post"][0], 4.0)
+    entries = [prize]
+    for when in sorted(bursts(scene, 12.1, 45, 1.2, 10.0)):
+        text = serum_bank.say(rng, "giveaway_entry")
+        if rng.random() < 0.4:
+            text += " @" + rng.choice(scene.pool.users).name + " @" + rng.choice(scene.pool.users).name
+        entries.append(
+            timeline.add(
+                when,
+                scene.pool.pick(),
+                text,
+                feed=SERUM_FEED,
+                brand="初雪",
+                heat=0.1,
+                extra={"repost_of": prize},
+            )
+        )
+    scene.decoy("giveaway", "the brand's launch giveaway and the reposts that enter it", entries)
+
+    # 初雪 in its everyday meaning: Beijing's first snow on Friday morning, one photo going viral.
+    def snow_post(when: datetime, slot: str, author: Author | None = None, heat: float = 0.6) -> str:
+        def render() -> str:
+            fixed: dict[str, str] = {}
+            if slot == "snow":
+                text = snow.render(rng, "{snow_lead}{snow_core}{snow_tail}", fixed)
+                if rng.random() < 0.3:
+                    text = snow.say(rng, "snow_tag", fixed) + text
+                return scene.finish(text, "happy", limit=300, bank=snow)
+            mood = {"snow_grumble": "angry", "snow_news": ""}.get(slot, "neutral")
+            typo_rate = 0.0 if slot == "snow_news" else 0.06
+            return scene.finish(snow.say(rng, slot, fixed), mood, limit=300, typo_rate=typo_rate, bank=snow)
+
+        author = author or scene.pool.fresh()
+        return timeline.add(
+            when, author, timeline.unique_text(render), feed=SERUM_FEED, brand=None, heat=heat
+        )
+
+    photographer = scene.pool.special("京城随手拍", 1_900_000, True, "kol")
+    viral = timeline.add(
+        timeline.hours(30.7),
+        photographer,
+        snow.slots["snow_viral"][0],
+        feed=SERUM_FEED,
+        brand=None,
+        heat=12.0,
+    )
+    snow_ids = [viral]
+    for _ in range(22):  # before the snow: the forecast, other cities, songs
+        slot = "snow_before" if rng.random() < 0.6 else "snow_other"
+        snow_ids.append(snow_post(timeline.active_time(timeline.hours(0), timeline.hours(30)), slot))
+    for when in sorted(bursts(scene, 30.4, 360, 1.4, 3.5)):
+        roll = rng.random()
+        if roll < 0.1:
+            chosen = timeline.add(
+                when,
+                scene.pool.fresh(),
+                rng.choice(["太美了", "转发微博", "好美！！", "北京的雪", "❄❄❄", "绝了", "想去"]),
+                feed=SERUM_FEED,
+                brand=None,
+                heat=0.2,
+                extra={"repost_of": viral},
+            )
+        elif roll < 0.14:
+            chosen = snow_post(when, "snow_news", rng.choice(scene.news_accounts), heat=2.0)
+        elif roll < 0.27:
+            chosen = snow_post(when, "snow_grumble")
+        else:
+            chosen = snow_post(when, "snow")
+        snow_ids.append(chosen)
+    for day, count in ((2, 30), (3, 12), (4, 8)):
+        for _ in range(count):
+            low, high = timeline.hours(24 * day), timeline.hours(24 * (day + 1))
+            slot = "snow_after" if rng.random() < 0.7 else "snow_other"
+            snow_ids.append(snow_post(timeline.active_time(low, high), slot))
+    for hour, index in SNOW_NEWS_RSS:
+        when = timeline.hours(hour)
+        snow_ids.append(
+            timeline.add(
+                when,
+                rng.choice(scene.news_accounts),
+                snow.render(rng, snow.slots["snow_news"][index]),
+                feed="rss:news",
+                brand=None,
+                source="rss",
+                url=f"https://news.example.cn/{when:%Y%m%d}/{rng.randint(10_000, 99_999)}.html",
+            )
+        )
+    scene.decoy(
+        "homonym",
+        "初雪 in its everyday meaning: Beijing's first snow of the winter on Friday morning (one photo post goes "
+        "viral), snow talk, songs and wishes the rest of the week; not about the brand",
+        snow_ids,
+    )
+
+    # The incident: a 7,480-follower beauty account on Friday evening, a verified KOL on Saturday afternoon,
+    # the brand's "符合国家标准" on Saturday night, its apology on Sunday evening, progress on Monday.
+    first = scene.pool.special("栗子的护肤日记", 7_480, False, "user")
+    kol = scene.pool.special("护肤研究员Yuki", 412_000, True, "kol")
+    followups = serum_bank.slots["seed_followups"]
+    statements = serum_bank.slots["official_statements"]
+    plan = IncidentPlan(
+        id="serum-allergy",
+        brand="初雪",
+        product="冰川修护精华（小冰瓶）",
+        fault="用后过敏：红肿、刺痛、皮疹、闷痘（烂脸）",
+        bank=serum_bank,
+        feed=SERUM_FEED,
+        waves=[
+            Wave(44.8, 40, FRIDAY_NIGHT, 1.3, 3.0),
+            Wave(55.5, 85, SATURDAY, 1.5, 4.0),
+            Wave(62.6, 110, AFTER_KOL, 1.5, 5.0),
+            Wave(69.7, 75, AFTER_STATEMENT, 1.4, 5.0),
+            Wave(80.0, 40, SUNDAY, 1.5, 6.0),
+            Wave(100.0, 30, MONDAY, 1.5, 6.0),
+        ],
+        scripted=[
+            Scripted(44.67, first, serum_bank.slots["seed_post"][0], heat=8.0),
+            Scripted(47.67, first, followups[0], heat=6.0),
+            Scripted(59.33, first, followups[1], heat=6.0),
+            Scripted(62.5, kol, serum_bank.slots["kol_post"][0], heat=6.0),
+            Scripted(69.5, official, statements[0], part_of_incident=False, heat=3.0),
+            Scripted(91.0, official, statements[1], part_of_incident=False, heat=5.0),
+            Scripted(92.5, first, followups[2], heat=4.0),
+            Scripted(94.2, kol, serum_bank.slots["kol_followup"][0], heat=3.0),
+            Scripted(111.0, official, statements[2], part_of_incident=False, heat=2.0),
+        ],
+        topic_after=56.0,
+        limit=300,
+    )
+    truth = scene.incident(plan)
+    _, apology, progress = truth["brand_statement_ids"]
+
+    def reaction(
+        statement: str, slot: str
+    ) -> Callable[[datetime], tuple[Author, str, dict[str, Any] | None]]:
+        def write(when: datetime) -> tuple[Author, str, dict[str, Any] | None]:
+            if rng.random() < 0.35:  # a repost of the statement, with a few words
+                text = scene.finish(serum_bank.say(rng, "apology_repost"), "", limit=300, bank=serum_bank)
+                return scene.pool.fresh(), text, {"repost_of": statement}
+            fixed: dict[str, str] = {}
+            text = serum_bank.say(rng, slot, fixed)
+            if rng.random() < 0.25:
+                text = "#" + serum_bank.say(rng, "topic", fixed) + "#" + text
+            render = lambda: scene.finish(text, "angry", limit=300, bank=serum_bank)  # noqa: E731
+            return scene.pool.fresh(), timeline.unique_text(render), None
+
+        return write
+
+    extra_incident_posts(
+        scene,
+        truth,
+        bursts(scene, 91.1, 55, 1.3, 6.0),
+        reaction(apology, "apology_reaction"),
+        feed=SERUM_FEED,
+        brand="初雪",
+    )
+    extra_incident_posts(
+        scene,
+        truth,
+        bursts(scene, 111.1, 14, 1.2, 3.0),
+        reaction(progress, "progress_reaction"),
+        feed=SERUM_FEED,
+        brand="初雪",
+    )
+    for index, (hour, headline) in enumerate(SERUM_NEWS):
+        when = timeline.hours(hour)
+        truth["post_ids"].append(
+            timeline.add(
+                when,
+                scene.media[index % len(scene.media)],
+                headline,
+                feed="rss:news",
+                brand="初雪",
+                source="rss",
+                url=f"https://news.example.cn/{when:%Y%m%d}/{rng.randint(10_000, 99_999)}.html",
+            )
+        )
+
+    # A 35-follower customer whose pre-sale order has not shipped, the same rant again and again on Friday.
+    ranter = ordinary(scene, 35)
+    rants = [
+        timeline.add(
+            timeline.active_time(timeline.hours(32), timeline.hours(48)),
+            ranter,
+            scene.finish(serum_bank.say(rng, "ship_rant"), "", limit=300, bank=serum_bank),
+            feed=SERUM_FEED,
+            brand="初雪",
+            heat=0.1,
+        )
+        for _ in range(14)
+    ]
+    scene.decoy(
+        "repeat_ranter",
+        "one 35-follower account ranting fourteen times that its pre-sale order has not shipped",
+        rants,
+    )
+    neutral = post(35.0, scene.media[0], serum_bank.slots["big_neutral"][0], 0.4)
+    scene.decoy(
+        "big_account_neutral", "a media account's neutral post about the brand's new serum", [neutral]
+    )
+    mild = post(39.2, scene.kols[3], serum_bank.slots["big_mild"][0], 0.2)
+    scene.decoy(
+        "big_account_mild",
+        "a beauty commentator's mild grumble about the serum's dropper that nobody picks up",
+        [mild],
+    )
+
+    # Everyday allergy and breakout grumbles about other brands, about ten a day.
+    others = []
+    for day in range(5):
+        low, high = timeline.hours(24 * day), timeline.hours(24 * (day + 1))
+        for _ in range(round(10 * rng.uniform(0.8, 1.2))):
+            other = serum_bank.pick(rng, "trickle_brand")
+
+            def render(other: str = other) -> str:
+                text = serum_bank.render(rng, "{trickle}{trickle_feel}", {"tbrand": other})
+                return scene.finish(text, "", limit=300, bank=serum_bank)
+
+            text = timeline.unique_text(render)
+            others.append(
+                timeline.add(
+                    timeline.active_time(low, high),
+                    scene.pool.pick(),
+                    text,
+                    feed="weibo-search:护肤",
+                    brand=other if other in text else None,
+                    heat=0.4,
+                )
+            )
+    scene.decoy(
+        "everyday_trickle",
+        "the everyday allergy and breakout grumbles about other skincare brands (and none), about ten a day",
+        others,
+    )
+    truth = scene.truth(
+        "品牌名是日常用词：护肤品牌“初雪”（虚构）新品冰川修护精华（小冰瓶）上市后，周五晚一位七千多粉丝的美妆博主发帖"
+        "称用后红肿刺痛起疹，评论区大量用户附和；周六认证美妆博主汇总私信、皮肤科医生科普，品牌发“符合国家标准、建立"
+        "耐受”的说明引发更大不满，维权威胁与媒体报道随之而来；周日晚品牌致歉、停售、开封可退，周一公布进展。诱饵："
+        "周五早北京今冬初雪（“初雪”的日常含义，一条照片帖刷屏）、新品首发直播售罄的正面刷屏和抽奖、其他护肤品牌的日常"
+        "过敏吐槽、一个小号反复吐槽预售不发货、大号关于新品的中性帖和小抱怨。"
+    )
+    return timeline.lines(), truth
+
+
 RECIPES: dict[str, Recipe] = {
     "bank_app": bank_app,
     "fridge": fridge,
     "grassroots": grassroots,
     "noise_day": noise_day,
+    "serum": serum,
     "slow_burn": slow_burn,
     "traditional": traditional,
     "two_faults": two_faults,
