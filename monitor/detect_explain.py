@@ -17,7 +17,7 @@ from monitor.detect_spread import HOUR
 from monitor.detect_text import Vocabulary, phrases
 
 if TYPE_CHECKING:
-    from monitor.detect_cluster import Cluster
+    from monitor.detect_cluster import Cluster, Member
     from monitor.detect_config import DetectionConfig
     from monitor.detect_severity import Assessment
 
@@ -90,16 +90,51 @@ def title_summary(
     echoes = int(stats.get("echo_authors", len(c.echo_authors)))
     if echoes:
         parts.append(f"其中 {echoes} 位转发或表示“我也遇到了”")
-    first = datetime.fromtimestamp(c.created, tz=UTC).astimezone(CST)
-    opener = next(iter(c.members.values()), None)
-    who = f"，发帖人 {opener.author}（{count(opener.followers)} 粉丝）" if opener is not None else ""
-    parts.append(f"首帖 {first:%m月%d日 %H:%M}（北京时间）{who}")
+    first, told = opener(config, c)
+    began = datetime.fromtimestamp(first.t if first is not None else c.created, tz=UTC).astimezone(CST)
+    who = f"，发帖人 {first.author}（{count(first.followers)} 粉丝）" if first is not None else ""
+    parts.append(f"首帖 {began:%m月%d日 %H:%M}（北京时间）{who}")
     if stats.get("window_authors"):
         parts.append(f"最近 {_hours(stats['window_hours'])} 小时新增 {int(stats['window_authors'])} 位")
     summary = "；".join(parts) + "。"
-    if c.samples:
-        summary += f"代表帖：「{c.samples[0][:60]}」"
+    if told:
+        summary += f"代表帖：「{told[:60]}」"
     return title, summary
+
+
+def opener(config: DetectionConfig, c: Cluster) -> tuple[Member | None, str | None]:
+    """Who first told of the incident's fault (their first post in it), and their words.
+
+    That is the earliest member with the first title sample, unless the earliest member neither reads negative
+    nor names in its sample any of the incident's main kinds of fault: then the earliest author among the samples
+    naming one. A group can form around posts that only look like complaints (a launch's paid post that the
+    classifier reads as neutral but a little escalating) before the complaints about a fault join it through the
+    product's name: PR people must be shown who reported the fault, not that post. (Short posts are no samples:
+    what they say is not known here. Groups with no brand are grab-bags of everyday grumbles, where one mention
+    makes a "main" fault: left as they are.)
+    """
+    first = next(iter(c.members.values()), None)
+    sample = c.samples[0] if c.samples else None
+    if not c.brand or first is None or first.author not in c.sample_authors:
+        return first, sample
+    if first.p_neg >= config.complaint.min_negative:
+        return first, sample
+    if len(c.sample_authors) != len(c.samples):  # a state saved before samples had authors
+        return first, sample
+    families = config.grouping.fault_terms
+    words = [w.strip().lower() for f in sorted(c.main_faults()) for w in families.get(f, ()) if w.strip()]
+    if not words:
+        return first, sample
+    told = [
+        (c.author_first.get(author, math.inf), i)
+        for i, (text, author) in enumerate(zip(c.samples, c.sample_authors, strict=True))
+        if any(word in text.lower() for word in words)
+    ]
+    if not told:
+        return first, sample
+    _, index = min(told)
+    author = c.sample_authors[index]
+    return next((m for m in c.members.values() if m.author == author), first), c.samples[index]
 
 
 def reasons(config: DetectionConfig, a: Assessment) -> list[str]:
@@ -159,14 +194,15 @@ def reasons(config: DetectionConfig, a: Assessment) -> list[str]:
     return critical + first + rest
 
 
-def evidence(c: Cluster, limit: int) -> list[str]:
-    """Post ids, most important first: the big voice, the first post, then by voice and engagement."""
+def evidence(c: Cluster, limit: int, first: Member | None = None) -> list[str]:
+    """Post ids, most important first: the big voice, the first post (``first``, see ``opener``; else the
+    earliest), then by voice and engagement."""
     members = list(c.members.values())
     order: list[str] = []
     if c.fast_post is not None and c.fast_post in c.members:
         order.append(c.fast_post)
-    if members:
-        order.append(members[0].key)
+    if first is not None or members:
+        order.append((first or members[0]).key)
 
     known = c.importance
 

@@ -711,3 +711,20 @@ def test_a_brands_own_name_is_blanked_as_if_it_were_among_the_shared_names(share
     whole = alternation([*shared, *own])
     blank = Blank(alternation(shared) or re.compile("(?!)"), own)
     assert blank.sub(" ", text) == (whole.sub(" ", text) if whole is not None else text)
+
+
+def test_the_summary_and_evidence_start_with_who_first_named_the_fault_not_the_posts_it_formed_around():
+    # A launch's paid post, copied by four accounts a day earlier, reads neutral but a little escalating (so it
+    # counts as a complaint) and shares the product's words: the fridge-door complaints join its group.
+    feed = Feed()
+    launch = "西门子冰箱门里面的菜都放得下，门上格子超大，西门子冰箱门设计真好"
+    for i in range(4):
+        feed.post(launch, T0 + timedelta(minutes=20 * i), author=f"推广{i}", sentiment="neutral")
+    echo_burst(feed, T0 + timedelta(days=1), 8)
+    (incident,) = feed.detector.incidents()
+    assert {"推广0", "user5"} <= {p.author for p in incident.posts}
+    warning = next(e for e in feed.events if e.severity == "warning" and e.status == "firing")
+    assert "首帖 05月02日 08:00（北京时间），发帖人 user5" in warning.summary
+    assert f"代表帖：「{normalize(FRIDGE[0]).text_norm[:20]}" in warning.summary
+    assert warning.post_ids[0] == "p5"
+    assert "推广" not in warning.title
