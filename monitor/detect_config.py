@@ -62,6 +62,10 @@ FAULT_TERMS: dict[str, list[str]] = {
     "刹车": ["刹车失灵", "刹不住", "断轴", "失速", "自动加速", "方向盘失灵", "熄火"],
     "异味": ["异味", "甲醛", "臭味", "刺鼻"],
     "开裂": ["开裂", "断裂", "裂开了", "掉漆", "生锈", "锈穿", "脱落", "变形"],
+    # Reactions of skin and body to what is put on or in it (skincare, make-up, medicine, detergent, clothes).
+    "过敏": [
+        "过敏", "红肿", "刺痛", "烂脸", "起疹子", "红疹", "疹子", "瘙痒", "发痒", "奇痒", "脱皮", "爆痘", "闷痘", "皮炎", "火辣辣", "又红又肿", "又红又痒",
+    ],
     # Service failures, in any industry (banks, shops, apps, couriers, carriers).
     "支付": [
         "重复扣款", "重复扣费", "重复支付", "扣了两次", "扣两次", "扣了两遍", "扣两遍", "扣了两笔", "扣了双份", "扣咗两次",
