@@ -666,19 +666,30 @@ def classified_versions(db: sqlite_utils.Database, key: tuple[str, str]) -> set[
     }
 
 
-def save_classifications(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]]) -> None:
-    """Upsert classification rows (one per post and model version)."""
-    rows = list(rows)
-    if not rows:
-        return
-    names = list(rows[0])
-    keys = ("source", "post_id", "model_version")
-    db.conn.executemany(
-        f"insert into classifications ({', '.join(names)}) values ({', '.join(':' + n for n in names)}) "
-        f"on conflict({', '.join(keys)}) do update set "
-        + ", ".join(f"{n} = excluded.{n}" for n in names if n not in keys),
-        rows,
-    )
+def save_classifications(db: sqlite_utils.Database, rows: Iterable[Sequence[Any]]) -> None:
+    """Upsert classification rows (one per post and model version), their values in ``CLASSIFICATION_COLUMNS``'
+    order: positional values bind without a dict made and searched by name for every row."""
+    db.conn.executemany(_UPSERT_CLASSIFICATION, rows)
+
+
+CLASSIFICATION_COLUMNS = (
+    "source",
+    "post_id",
+    "model_version",
+    "sentiment",
+    "p_negative",
+    "p_neutral",
+    "p_positive",
+    "escalation",
+    "escalation_score",
+    "classified_at",
+)
+_CLASSIFICATION_KEY = ("source", "post_id", "model_version")
+_UPSERT_CLASSIFICATION = (
+    f"insert into classifications ({', '.join(CLASSIFICATION_COLUMNS)}) "
+    f"values ({', '.join('?' * len(CLASSIFICATION_COLUMNS))}) on conflict({', '.join(_CLASSIFICATION_KEY)}) do update set "
+    + ", ".join(f"{n} = excluded.{n}" for n in CLASSIFICATION_COLUMNS if n not in _CLASSIFICATION_KEY)
+)
 
 
 def stats(db: sqlite_utils.Database) -> dict[str, int]:
