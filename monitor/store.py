@@ -1,7 +1,8 @@
 """The post store: one SQLite file (WAL), its schema made only by sqlite-utils migrations.
 
 All writes of posts, observations and classifications live here; other areas (incidents, alerting, feeds)
-own their own migration sets, registered in ``MIGRATION_SETS`` so that ``open_db`` applies them all.
+own their own migration sets, registered in ``MIGRATION_SETS`` so that ``open_db`` applies them all. A new store
+is made from ``monitor.store_schema``, the schema those migrations make written out (tests hold the two equal).
 """
 
 from __future__ import annotations
