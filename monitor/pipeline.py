@@ -233,37 +233,38 @@ class Pipeline:
             self.db, {item.post.key for item, _ in items if not item.text_changed}, version
         )
         for item, clock in items:
-            if item.post.key in out:
+            key = item.post.key
+            if key in out:
                 continue
             if not item.text_changed:
-                known = stored.get(item.post.key)
+                known = stored.get(key)
                 if known is not None:
-                    out[item.post.key] = known
+                    out[key] = known
                     continue
-            todo.append((item, clock))
-            out[item.post.key] = None
+            todo.append((key, item.normalized.text_norm, clock))
+            out[key] = None
         if todo:
-            predictions = self.classifier.predict([item.normalized.text_norm for item, _ in todo])
+            predictions = self.classifier.predict([text for _, text, _ in todo])
             save_classifications(
                 self.db,
                 (
-                    {
-                        "source": item.post.source,
-                        "post_id": item.post.id,
-                        "model_version": version,
-                        "sentiment": p.sentiment,
-                        "p_negative": p.sentiment_scores["negative"],
-                        "p_neutral": p.sentiment_scores["neutral"],
-                        "p_positive": p.sentiment_scores["positive"],
-                        "escalation": p.escalation,
-                        "escalation_score": p.escalation_score,
-                        "classified_at": iso(clock),
-                    }
-                    for (item, clock), p in zip(todo, predictions, strict=True)
+                    (
+                        source,
+                        post_id,
+                        version,
+                        p.sentiment,
+                        p.sentiment_scores["negative"],
+                        p.sentiment_scores["neutral"],
+                        p.sentiment_scores["positive"],
+                        p.escalation,
+                        p.escalation_score,
+                        iso(clock),
+                    )
+                    for ((source, post_id), _, clock), p in zip(todo, predictions, strict=True)
                 ),
             )
-            for (item, _), p in zip(todo, predictions, strict=True):
-                out[item.post.key] = p
+            for (key, _, _), p in zip(todo, predictions, strict=True):
+                out[key] = p
         out["_classified"] = len(todo)
         return out
 

@@ -1,7 +1,8 @@
 """The post store: one SQLite file (WAL), its schema made only by sqlite-utils migrations.
 
 All writes of posts, observations and classifications live here; other areas (incidents, alerting, feeds)
-own their own migration sets, registered in ``MIGRATION_SETS`` so that ``open_db`` applies them all.
+own their own migration sets, registered in ``MIGRATION_SETS`` so that ``open_db`` applies them all. A new store
+is made from ``monitor.store_schema``, the schema those migrations make written out (tests hold the two equal).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from monitor import store_schema
 from monitor.errors import StoreError
 from monitor.normalize import Normalized
 from monitor.post import Post
@@ -315,7 +317,8 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
             # A new store is made in one transaction: a failed first start leaves no half-made schema, and the
             # tables are committed once instead of once per migration (a third of the time to open).
             with write_transaction(db):
-                migrate(db)
+                if not _create_from_snapshot(db):
+                    migrate(db)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot open database {path}: {exc}") from exc
     except OSError as exc:
@@ -325,10 +328,60 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
 
 def migrate(db: sqlite_utils.Database) -> None:
     """Apply every pending migration, core first."""
-    migrations.apply(db)
+    for migration_set in _migration_sets():
+        migration_set.apply(db)
+
+
+def _migration_sets() -> list[Migrations]:
+    """The core migration set, then those of ``MIGRATION_SETS`` in order."""
+    sets = [migrations]
     for spec in MIGRATION_SETS:
         module_name, _, attribute = spec.partition(":")
-        getattr(importlib.import_module(module_name), attribute).apply(db)
+        sets.append(getattr(importlib.import_module(module_name), attribute))
+    return sets
+
+
+def _create_from_snapshot(db: sqlite_utils.Database) -> bool:
+    """Make the empty store ``db`` what the migrations would, from ``monitor.store_schema``; False (nothing done)
+    when the snapshot does not hold exactly the migrations registered now.
+
+    Running the migrations costs about 100 million instructions (sqlite-utils looks at the schema again before
+    and after each change), two percent of a short replay; the statements they end with, a sixth of that.
+    """
+    registered = tuple(
+        (migration_set.name, migration.name)
+        for migration_set in _migration_sets()
+        for migration in migration_set.pending(db)
+    )
+    if registered != store_schema.MIGRATIONS:
+        logger.debug("store schema snapshot out of date: new store made by its migrations")
+        return False
+    for statement in store_schema.STATEMENTS:
+        db.conn.execute(statement)
+    applied_at = str(datetime.now(UTC))  # as sqlite-utils records it
+    db.conn.executemany(
+        f"insert into {Migrations.migrations_table} (migration_set, name, applied_at) values (?, ?, ?)",
+        [(set_name, name, applied_at) for set_name, name in registered],
+    )
+    return True
+
+
+def schema_snapshot(db: sqlite_utils.Database) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """The migrations applied to ``db`` (set, name) in order, and the statements that make its schema again in the
+    order SQLite recorded them, for ``monitor.store_schema``. The tables a virtual table keeps for itself (FTS5's)
+    are left to it.
+    """
+    applied = db.execute(
+        f"select migration_set, name from {Migrations.migrations_table} order by id"
+    ).fetchall()
+    own = {name for _, name, kind, *_ in db.execute("pragma table_list").fetchall() if kind == "shadow"}
+    statements = db.execute(
+        "select name, tbl_name, sql from sqlite_master where sql is not null order by rowid"
+    ).fetchall()
+    return (
+        tuple(map(tuple, applied)),
+        tuple(sql for name, table, sql in statements if name not in own and table not in own),
+    )
 
 
 @contextmanager
@@ -614,19 +667,30 @@ def classified_versions(db: sqlite_utils.Database, key: tuple[str, str]) -> set[
     }
 
 
-def save_classifications(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]]) -> None:
-    """Upsert classification rows (one per post and model version)."""
-    rows = list(rows)
-    if not rows:
-        return
-    names = list(rows[0])
-    keys = ("source", "post_id", "model_version")
-    db.conn.executemany(
-        f"insert into classifications ({', '.join(names)}) values ({', '.join(':' + n for n in names)}) "
-        f"on conflict({', '.join(keys)}) do update set "
-        + ", ".join(f"{n} = excluded.{n}" for n in names if n not in keys),
-        rows,
-    )
+def save_classifications(db: sqlite_utils.Database, rows: Iterable[Sequence[Any]]) -> None:
+    """Upsert classification rows (one per post and model version), their values in ``CLASSIFICATION_COLUMNS``'
+    order: positional values bind without a dict made and searched by name for every row."""
+    db.conn.executemany(_UPSERT_CLASSIFICATION, rows)
+
+
+CLASSIFICATION_COLUMNS = (
+    "source",
+    "post_id",
+    "model_version",
+    "sentiment",
+    "p_negative",
+    "p_neutral",
+    "p_positive",
+    "escalation",
+    "escalation_score",
+    "classified_at",
+)
+_CLASSIFICATION_KEY = ("source", "post_id", "model_version")
+_UPSERT_CLASSIFICATION = (
+    f"insert into classifications ({', '.join(CLASSIFICATION_COLUMNS)}) "
+    f"values ({', '.join('?' * len(CLASSIFICATION_COLUMNS))}) on conflict({', '.join(_CLASSIFICATION_KEY)}) do update set "
+    + ", ".join(f"{n} = excluded.{n}" for n in CLASSIFICATION_COLUMNS if n not in _CLASSIFICATION_KEY)
+)
 
 
 def stats(db: sqlite_utils.Database) -> dict[str, int]:

@@ -169,10 +169,12 @@ def test_a_first_start_that_fails_midway_leaves_no_half_made_store(tmp_path, mon
     import sqlite3
 
     import monitor.incidents
+    import monitor.store_schema
 
     def fail(db):
         raise sqlite3.OperationalError("disk I/O error")
 
+    monkeypatch.setattr(monitor.store_schema, "MIGRATIONS", ())  # made by running the migrations
     monkeypatch.setattr(monitor.incidents.migrations, "apply", fail)
     path = tmp_path / "new.db"
     with pytest.raises(StoreError, match="disk I/O error"):
@@ -184,6 +186,68 @@ def test_a_first_start_that_fails_midway_leaves_no_half_made_store(tmp_path, mon
     db = open_db(path)  # the next start makes the whole store
     assert {"posts", "incidents", "alerting_outbox"} <= set(db.table_names())
     db.close()
+
+
+def _schema_and_rows(db):
+    """Everything of a store but its pages' places and the migrations' times."""
+    schema = db.execute("select type, name, tbl_name, sql from sqlite_master order by rowid").fetchall()
+    rows = {
+        name: db.execute(f"select * from [{name}]").fetchall()
+        for kind, name, *_ in schema
+        if kind == "table" and name != "_sqlite_migrations"
+    }
+    applied = db.execute("select id, migration_set, name from _sqlite_migrations order by id").fetchall()
+    pragmas = [db.execute(f"pragma {name}").fetchone() for name in ("user_version", "application_id")]
+    return schema, rows, applied, pragmas
+
+
+def test_a_new_store_is_made_from_the_schema_snapshot_exactly_as_its_migrations_make_it(tmp_path):
+    import sqlite_utils
+
+    from monitor import store_schema
+    from monitor.store import migrate, schema_snapshot, write_transaction
+
+    migrated = sqlite_utils.Database(tmp_path / "migrated.db")
+    with write_transaction(migrated):
+        migrate(migrated)
+    assert schema_snapshot(migrated) == (store_schema.MIGRATIONS, store_schema.STATEMENTS), (
+        "monitor/store_schema.py is out of date: python -m monitor.store_schema"
+    )
+    snapshot = open_db(tmp_path / "snapshot.db")
+    # One moment for all: made in one go, not migration by migration.
+    assert len(snapshot.execute("select distinct applied_at from _sqlite_migrations").fetchall()) == 1
+    assert _schema_and_rows(snapshot) == _schema_and_rows(migrated)
+    # And it works as one: a post saved is found by full-text search, its sort key set.
+    _save(snapshot, {"id": "1", "text": "冰箱门关不上", "created_at": "2011-09-27T10:00:00+08:00"})
+    assert snapshot.execute("select sort_at from posts").fetchone() == ("2011-09-27 02:00:00",)
+    assert snapshot.execute("select rowid from posts_fts where posts_fts match '冰箱门'").fetchall() == [(1,)]
+    migrated.close()
+    snapshot.close()
+
+
+def test_a_snapshot_missing_a_migration_is_not_used(tmp_path, monkeypatch):
+    from monitor import store_schema
+
+    expected = _schema_and_rows(open_db(tmp_path / "current.db"))
+    monkeypatch.setattr(store_schema, "MIGRATIONS", store_schema.MIGRATIONS[:-1])
+    monkeypatch.setattr(store_schema, "STATEMENTS", ("create table wrong (a)",))
+    db = open_db(tmp_path / "new.db")
+    assert _schema_and_rows(db) == expected
+    db.close()
+
+
+def test_a_new_store_whose_snapshot_fails_midway_is_left_empty(tmp_path, monkeypatch):
+    import sqlite3
+
+    from monitor import store_schema
+
+    monkeypatch.setattr(store_schema, "STATEMENTS", (*store_schema.STATEMENTS, "create table posts (a)"))
+    path = tmp_path / "new.db"
+    with pytest.raises(StoreError, match="already exists"):
+        open_db(path)
+    conn = sqlite3.connect(path)
+    assert conn.execute("select count(*) from sqlite_master").fetchone() == (0,)
+    conn.close()
 
 
 def test_a_store_from_before_the_sort_key_migrates_and_pages_its_posts_newest_first(tmp_path):
