@@ -84,6 +84,7 @@ STATEMENTS: tuple[str, ...] = (
 def main() -> None:
     """Make a store by running every migration and write this module from it."""
     import subprocess
+    import sys
     import tempfile
     from pathlib import Path
 
@@ -105,7 +106,10 @@ def main() -> None:
         f"STATEMENTS: tuple[str, ...] = {statements!r}\n\n\ndef main{tail}",
         encoding="utf-8",
     )
-    subprocess.run(["ruff", "format", str(path)], check=False)
+    # The interpreter's own ruff (a test extra): ``ruff`` alone is not on PATH unless the venv is activated.
+    formatted = subprocess.run([sys.executable, "-m", "ruff", "format", "--quiet", str(path)], check=False)
+    if formatted.returncode != 0:
+        print(f"wrote {path}; format it with ruff (pip install -e '.[test]')", file=sys.stderr)
 
 
 if __name__ == "__main__":
