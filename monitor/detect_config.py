@@ -64,7 +64,7 @@ FAULT_TERMS: dict[str, list[str]] = {
     "开裂": ["开裂", "断裂", "裂开了", "掉漆", "生锈", "锈穿", "脱落", "变形"],
     # Reactions of skin and body to what is put on or in it (skincare, make-up, medicine, detergent, clothes).
     "过敏": [
-        "过敏", "红肿", "刺痛", "烂脸", "起疹子", "红疹", "疹子", "瘙痒", "发痒", "奇痒", "脱皮", "爆痘", "闷痘", "皮炎", "火辣辣", "又红又肿", "又红又痒",
+        "过敏", "红肿", "刺痛", "烂脸", "起疹子", "红疹", "疹子", "瘙痒", "奇痒", "爆痘", "闷痘", "皮炎", "又红又肿", "又红又痒",
     ],
     # Service failures, in any industry (banks, shops, apps, couriers, carriers).
     "支付": [

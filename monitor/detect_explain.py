@@ -93,7 +93,9 @@ def title_summary(
     first, told = opener(config, c)
     began = datetime.fromtimestamp(first.t if first is not None else c.created, tz=UTC).astimezone(CST)
     who = f"，发帖人 {first.author}（{count(first.followers)} 粉丝）" if first is not None else ""
-    parts.append(f"首帖 {began:%m月%d日 %H:%M}（北京时间）{who}")
+    # The incident's first post, unless earlier posts of the group do not tell of its fault (see opener).
+    label = "首帖" if first is None or first is next(iter(c.members.values())) else "最早反映该问题"
+    parts.append(f"{label} {began:%m月%d日 %H:%M}（北京时间）{who}")
     if stats.get("window_authors"):
         parts.append(f"最近 {_hours(stats['window_hours'])} 小时新增 {int(stats['window_authors'])} 位")
     summary = "；".join(parts) + "。"
@@ -103,33 +105,32 @@ def title_summary(
 
 
 def opener(config: DetectionConfig, c: Cluster) -> tuple[Member | None, str | None]:
-    """Who first told of the incident's fault (their first post in it), and their words.
+    """Whose post opens the incident's story, and the words to show for it (a title sample).
 
-    That is the earliest member with the first title sample, unless the earliest member neither reads negative
-    nor names in its sample any of the incident's main kinds of fault: then the earliest author among the samples
-    naming one. A group can form around posts that only look like complaints (a launch's paid post that the
-    classifier reads as neutral but a little escalating) before the complaints about a fault join it through the
-    product's name: PR people must be shown who reported the fault, not that post. (Short posts are no samples:
-    what they say is not known here. Groups with no brand are grab-bags of everyday grumbles, where one mention
-    makes a "main" fault: left as they are.)
+    The earliest member and the first title sample, unless that member's post neither reads negative nor, in its
+    title sample, names any of the incident's main kinds of fault: then the author who joined earliest among
+    those whose sample names one, with their first post in the incident and that sample. A group can form
+    around posts that only look like complaints (a launch's paid post that the classifier reads as neutral but a
+    little escalating) before the complaints about a fault join it through the product's name: PR people must be
+    shown who reported the fault, not that post. Left as before: groups with no brand (grab-bags of everyday
+    grumbles, where one mention makes a "main" fault), an earliest member with no title sample (short posts are
+    none: what they say is not known here), and states saved before samples had authors.
     """
     first = next(iter(c.members.values()), None)
     sample = c.samples[0] if c.samples else None
     if not c.brand or first is None or first.author not in c.sample_authors:
         return first, sample
-    if first.p_neg >= config.complaint.min_negative:
-        return first, sample
-    if len(c.sample_authors) != len(c.samples):  # a state saved before samples had authors
+    if first.p_neg >= config.complaint.min_negative or len(c.sample_authors) != len(c.samples):
         return first, sample
     families = config.grouping.fault_terms
     words = [w.strip().lower() for f in sorted(c.main_faults()) for w in families.get(f, ()) if w.strip()]
     if not words:
         return first, sample
-    told = [
-        (c.author_first.get(author, math.inf), i)
-        for i, (text, author) in enumerate(zip(c.samples, c.sample_authors, strict=True))
-        if any(word in text.lower() for word in words)
-    ]
+    told = []
+    for i, (text, author) in enumerate(zip(c.samples, c.sample_authors, strict=True)):
+        lowered = text.lower()
+        if any(word in lowered for word in words):
+            told.append((c.author_first.get(author, math.inf), i))
     if not told:
         return first, sample
     _, index = min(told)

@@ -724,7 +724,7 @@ def test_the_summary_and_evidence_start_with_who_first_named_the_fault_not_the_p
     (incident,) = feed.detector.incidents()
     assert {"推广0", "user5"} <= {p.author for p in incident.posts}
     warning = next(e for e in feed.events if e.severity == "warning" and e.status == "firing")
-    assert "首帖 05月02日 08:00（北京时间），发帖人 user5" in warning.summary
+    assert "最早反映该问题 05月02日 08:00（北京时间），发帖人 user5" in warning.summary
     assert f"代表帖：「{normalize(FRIDGE[0]).text_norm[:20]}" in warning.summary
     assert warning.post_ids[0] == "p5"
     assert "推广" not in warning.title
