@@ -25,6 +25,8 @@ _TITLE_STOP = {
 }  # fmt: skip
 
 
+# Characters that negate the word right after them.
+_NEGATIONS = "不没无未"
 # A fault family's feature: one shared feature for every wording of the fault ("滴水", "漏水" → "§漏水").
 FAULT_MARK = "§"
 # A companion family's feature ("打不通", "坐席忙" → "¤客服"): a plain word, never a kind of fault.
@@ -140,7 +142,10 @@ class Lexicon:
             if word.strip()
         }
         self._companions = frozenset(companions)
-        self._faults = alternation(self._family)
+        # A fault word right after a negation says the fault is not there ("不过敏", "没漏水"): a launch's "敏感肌也不
+        # 过敏" names no fault. Words that are themselves negated faults ("不制冷", "没到账") still match whole.
+        faults = alternation(self._family)
+        self._faults = re.compile(f"(?<![{_NEGATIONS}])(?:{faults.pattern})") if faults is not None else None
         self.reactions = tuple(sorted({w.strip().lower() for w in reaction_terms if w.strip()}, key=_longest))
         self._reactions = alternation(self.reactions)
 

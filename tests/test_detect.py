@@ -728,3 +728,17 @@ def test_the_summary_and_evidence_start_with_who_first_named_the_fault_not_the_p
     assert f"代表帖：「{normalize(FRIDGE[0]).text_norm[:20]}" in warning.summary
     assert warning.post_ids[0] == "p5"
     assert "推广" not in warning.title
+
+
+def test_a_fault_word_right_after_a_negation_names_no_fault():
+    from monitor.detect_text import Lexicon
+
+    grouping = DetectionConfig().grouping
+    lexicon = Lexicon(grouping.fault_terms, grouping.reaction_terms, tuple(grouping.companion_faults))
+    assert lexicon.faults("敏感肌也不过敏，温和") == ()
+    assert lexicon.faults("冰箱没漏水，就是有点吵") == ()
+    assert lexicon.faults("用了三天就过敏了") == ("过敏",)
+    # Negated faults that are words of their own, and negations not right before the word, still name a fault.
+    assert lexicon.faults("冰箱不制冷") == ("制冷",)
+    assert lexicon.faults("转账到现在都没到账") == ("支付",)
+    assert lexicon.faults("热水器不停漏水") == ("漏水",)
