@@ -131,7 +131,7 @@ BRAND = [
 ]
 
 
-def test_train_compare_promote_list_rollback_from_the_terminal(db_path, tmp_path, capsys):
+def test_train_compare_promote_list_rollback_from_the_terminal(db_path, tmp_path, capsys, public_sets):
     labels = tmp_path / "brand.jsonl"
     labels.write_text(
         "".join(

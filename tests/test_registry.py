@@ -311,7 +311,7 @@ def test_models_kept_beside_the_database_move_with_it(models, tmp_path):
     )  # the baseline outside var/ stays absolute
 
 
-def test_the_gate_sees_what_brand_labels_cost_a_small_model_on_the_public_sets(db, models):
+def test_the_gate_sees_what_brand_labels_cost_a_small_model_on_the_public_sets(db, models, public_sets):
     # With no public pool behind it, twenty "炸裂" praises pull the small model's idea of praise toward the
     # brand's slang: better on the analysts' slice, measurably worse on general Weibo and hotel reviews.
     with pytest.raises(registry.PromotionRefused) as refused:
