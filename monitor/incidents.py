@@ -17,6 +17,7 @@ from sqlite_utils import Migrations
 
 from monitor.detect import Incident
 from monitor.store import migrations as core
+from monitor.store import upsert_sql
 
 migrations = Migrations("tingfeng.incidents")
 
@@ -105,12 +106,7 @@ def save_incidents(
             history_saved[incident.id] = len(incident.history)
     if not incident_rows:
         return 0
-    updates = ", ".join(f"[{name}] = excluded.[{name}]" for name in names if name != "id")
-    db.conn.executemany(
-        f"insert into incidents ({', '.join(f'[{n}]' for n in names)}) values ({', '.join('?' * len(names))}) "
-        f"on conflict(id) do update set {updates}",
-        incident_rows,
-    )
+    db.conn.executemany(upsert_sql("incidents", names, ("id",)), incident_rows)
     if post_rows:
         db.conn.executemany(
             "insert or ignore into incident_posts "

@@ -343,7 +343,8 @@ def _migration_sets() -> list[Migrations]:
 
 def _create_from_snapshot(db: sqlite_utils.Database) -> bool:
     """Make the empty store ``db`` what the migrations would, from ``monitor.store_schema``; False (nothing done)
-    when the snapshot does not hold exactly the migrations registered now.
+    when the snapshot does not hold exactly the migrations registered now (True, nothing done, when none is
+    pending: another process made the store first).
 
     Running the migrations costs about 100 million instructions (sqlite-utils looks at the schema again before
     and after each change), two percent of a short replay; the statements they end with, a sixth of that.
@@ -353,6 +354,8 @@ def _create_from_snapshot(db: sqlite_utils.Database) -> bool:
         for migration_set in _migration_sets()
         for migration in migration_set.pending(db)
     )
+    if not registered:  # another process made it between our look and our write lock
+        return True
     if registered != store_schema.MIGRATIONS:
         logger.debug("store schema snapshot out of date: new store made by its migrations")
         return False
@@ -667,10 +670,15 @@ def classified_versions(db: sqlite_utils.Database, key: tuple[str, str]) -> set[
     }
 
 
-def save_classifications(db: sqlite_utils.Database, rows: Iterable[Sequence[Any]]) -> None:
-    """Upsert classification rows (one per post and model version), their values in ``CLASSIFICATION_COLUMNS``'
-    order: positional values bind without a dict made and searched by name for every row."""
-    db.conn.executemany(_UPSERT_CLASSIFICATION, rows)
+def upsert_sql(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+    """An ``insert`` of ``columns`` (values positional) that updates every other column of the row whose ``key``
+    columns match instead (its rowid stays)."""
+    updates = ", ".join(f"[{name}] = excluded.[{name}]" for name in columns if name not in key)
+    return (
+        f"insert into [{table}] ({', '.join(f'[{name}]' for name in columns)}) "
+        f"values ({', '.join('?' * len(columns))}) "
+        f"on conflict({', '.join(f'[{name}]' for name in key)}) do update set {updates}"
+    )
 
 
 CLASSIFICATION_COLUMNS = (
@@ -685,12 +693,15 @@ CLASSIFICATION_COLUMNS = (
     "escalation_score",
     "classified_at",
 )
-_CLASSIFICATION_KEY = ("source", "post_id", "model_version")
-_UPSERT_CLASSIFICATION = (
-    f"insert into classifications ({', '.join(CLASSIFICATION_COLUMNS)}) "
-    f"values ({', '.join('?' * len(CLASSIFICATION_COLUMNS))}) on conflict({', '.join(_CLASSIFICATION_KEY)}) do update set "
-    + ", ".join(f"{n} = excluded.{n}" for n in CLASSIFICATION_COLUMNS if n not in _CLASSIFICATION_KEY)
+_UPSERT_CLASSIFICATION = upsert_sql(
+    "classifications", CLASSIFICATION_COLUMNS, ("source", "post_id", "model_version")
 )
+
+
+def save_classifications(db: sqlite_utils.Database, rows: Iterable[Sequence[Any]]) -> None:
+    """Upsert classification rows (one per post and model version), their values in ``CLASSIFICATION_COLUMNS``'
+    order: positional values bind without a dict made and searched by name for every row."""
+    db.conn.executemany(_UPSERT_CLASSIFICATION, rows)
 
 
 def stats(db: sqlite_utils.Database) -> dict[str, int]:

@@ -22,6 +22,7 @@ from monitor.alerting.matchers import parse_matchers
 from monitor.alerting.mute import Silence
 from monitor.store import iso as _iso
 from monitor.store import migrations as core
+from monitor.store import upsert_sql
 
 migrations = Migrations("tingfeng.alerting")
 
@@ -304,11 +305,7 @@ def _upsert(db: sqlite_utils.Database, table: str, row: dict[str, Any], pk: str)
 
 @functools.cache  # a few tables, always the same columns: the SQL is written once each
 def _upsert_sql(table: str, names: tuple[str, ...], pk: str) -> str:
-    updates = ", ".join(f"[{name}] = excluded.[{name}]" for name in names if name != pk)
-    return (
-        f"insert into [{table}] ({', '.join(f'[{name}]' for name in names)}) "
-        f"values ({', '.join('?' * len(names))}) on conflict([{pk}]) do update set {updates}"
-    )
+    return upsert_sql(table, names, (pk,))
 
 
 def insert_ignore_many(
