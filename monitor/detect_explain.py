@@ -195,15 +195,15 @@ def reasons(config: DetectionConfig, a: Assessment) -> list[str]:
     return critical + first + rest
 
 
-def evidence(c: Cluster, limit: int, first: Member | None = None) -> list[str]:
-    """Post ids, most important first: the big voice, the first post (``first``, see ``opener``; else the
-    earliest), then by voice and engagement."""
+def evidence(c: Cluster, limit: int, first: Member | None) -> list[str]:
+    """Post ids, most important first: the big voice, the post that opens the story (``first``, see ``opener``),
+    then by voice and engagement."""
     members = list(c.members.values())
     order: list[str] = []
     if c.fast_post is not None and c.fast_post in c.members:
         order.append(c.fast_post)
-    if first is not None or members:
-        order.append((first or members[0]).key)
+    if first is not None:
+        order.append(first.key)
 
     known = c.importance
 
