@@ -579,6 +579,27 @@ def bursts(scene: Scene, origin: float, count: int, shape: float, scale: float) 
     return [when for when in times if when is not None]
 
 
+def statement_reactions(
+    scene: Scene, bank: PhraseBank, statement: str, slot: str = "apology_reaction"
+) -> Callable[[datetime], tuple[Author, str, dict[str, Any] | None]]:
+    """Writes the public's answers to a brand's ``statement``: a third are reposts of it with a few words
+    (``apology_repost``), the rest angry posts from ``slot``, a quarter of them under the topic's hashtag."""
+    rng = scene.rng
+
+    def write(when: datetime) -> tuple[Author, str, dict[str, Any] | None]:
+        if rng.random() < 0.35:
+            text = scene.finish(bank.say(rng, "apology_repost"), "", limit=300, bank=bank)
+            return scene.pool.fresh(), text, {"repost_of": statement}
+        fixed: dict[str, str] = {}
+        text = bank.say(rng, slot, fixed)
+        if rng.random() < 0.25:
+            text = "#" + bank.say(rng, "topic", fixed) + "#" + text
+        render = lambda: scene.finish(text, "angry", limit=300, bank=bank)  # noqa: E731
+        return scene.pool.fresh(), scene.timeline.unique_text(render), None
+
+    return write
+
+
 def bank_app(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """A bank's app update debits payments twice and leaves transfers "处理中" for a day; a 386-follower start."""
     bank = PhraseBank.load(*BANK)
@@ -647,28 +668,24 @@ def bank_app(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
         return scene.pool.fresh(), timeline.unique_text(render), None
 
-    def reaction(statement: str) -> Callable[[datetime], tuple[Author, str, dict[str, Any] | None]]:
-        def write(when: datetime) -> tuple[Author, str, dict[str, Any] | None]:
-            if rng.random() < 0.35:  # a repost of the statement itself, with a few words
-                text = scene.finish(app.say(rng, "apology_repost"), "", limit=300, bank=app)
-                return scene.pool.fresh(), text, {"repost_of": statement}
-            fixed: dict[str, str] = {}
-            text = app.say(rng, "apology_reaction", fixed)
-            if rng.random() < 0.25:
-                text = "#" + app.say(rng, "topic", fixed) + "#" + text
-            render = lambda: scene.finish(text, "angry", limit=300, bank=app)  # noqa: E731
-            return scene.pool.fresh(), timeline.unique_text(render), None
-
-        return write
-
     extra_incident_posts(
         scene, truth, bursts(scene, 33.0, 10, 1.6, 10.0), hk_complaint, feed=feed, brand="华信银行"
     )
     extra_incident_posts(
-        scene, truth, bursts(scene, 62.6, 60, 1.3, 7.0), reaction(apology), feed=feed, brand="华信银行"
+        scene,
+        truth,
+        bursts(scene, 62.6, 60, 1.3, 7.0),
+        statement_reactions(scene, app, apology),
+        feed=feed,
+        brand="华信银行",
     )
     extra_incident_posts(
-        scene, truth, bursts(scene, 86.1, 15, 1.2, 3.0), reaction(progress), feed=feed, brand="华信银行"
+        scene,
+        truth,
+        bursts(scene, 86.1, 15, 1.2, 3.0),
+        statement_reactions(scene, app, progress),
+        feed=feed,
+        brand="华信银行",
     )
     for index, (hour, headline) in enumerate(BANK_NEWS):
         when = timeline.hours(hour)
@@ -970,27 +987,11 @@ def serum(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     truth = scene.incident(plan)
     _, apology, progress = truth["brand_statement_ids"]
 
-    def reaction(
-        statement: str, slot: str
-    ) -> Callable[[datetime], tuple[Author, str, dict[str, Any] | None]]:
-        def write(when: datetime) -> tuple[Author, str, dict[str, Any] | None]:
-            if rng.random() < 0.35:  # a repost of the statement, with a few words
-                text = scene.finish(serum_bank.say(rng, "apology_repost"), "", limit=300, bank=serum_bank)
-                return scene.pool.fresh(), text, {"repost_of": statement}
-            fixed: dict[str, str] = {}
-            text = serum_bank.say(rng, slot, fixed)
-            if rng.random() < 0.25:
-                text = "#" + serum_bank.say(rng, "topic", fixed) + "#" + text
-            render = lambda: scene.finish(text, "angry", limit=300, bank=serum_bank)  # noqa: E731
-            return scene.pool.fresh(), timeline.unique_text(render), None
-
-        return write
-
     extra_incident_posts(
         scene,
         truth,
         bursts(scene, 91.1, 55, 1.3, 6.0),
-        reaction(apology, "apology_reaction"),
+        statement_reactions(scene, serum_bank, apology),
         feed=SERUM_FEED,
         brand="初雪",
     )
@@ -998,7 +999,7 @@ def serum(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         scene,
         truth,
         bursts(scene, 111.1, 14, 1.2, 3.0),
-        reaction(progress, "progress_reaction"),
+        statement_reactions(scene, serum_bank, progress, "progress_reaction"),
         feed=SERUM_FEED,
         brand="初雪",
     )
