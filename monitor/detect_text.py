@@ -142,10 +142,7 @@ class Lexicon:
             if word.strip()
         }
         self._companions = frozenset(companions)
-        # A fault word right after a negation says the fault is not there ("不过敏", "没漏水"): a launch's "敏感肌也不
-        # 过敏" names no fault. Words that are themselves negated faults ("不制冷", "没到账") still match whole.
-        faults = alternation(self._family)
-        self._faults = re.compile(f"(?<![{_NEGATIONS}])(?:{faults.pattern})") if faults is not None else None
+        self._faults = alternation(self._family)
         self.reactions = tuple(sorted({w.strip().lower() for w in reaction_terms if w.strip()}, key=_longest))
         self._reactions = alternation(self.reactions)
 
@@ -157,12 +154,31 @@ class Lexicon:
         """The fault families a lower-cased text names, and the companion families it names, each sorted."""
         if self._faults is None:
             return (), ()
-        found = self._faults.findall(lowered)
+        found = self._fault_words(lowered)
         if not found:
             return (), ()
         families = {self._family[word] for word in found}
         companions = families & self._companions
         return tuple(sorted(families - companions)), tuple(sorted(companions))
+
+    def _fault_words(self, lowered: str) -> list[str]:
+        """The fault words a text holds, but those right after a negation ("不过敏", "没漏水": a launch's "敏感肌也
+        不过敏" names no fault); words that are negated faults themselves ("不制冷", "没到账") match whole.
+
+        A negated word is passed over as a look-behind would (the search goes on from its next character), but the
+        pattern stays a plain alternation of literals, which the regex engine scans for several times faster.
+        """
+        search = self._faults.search
+        found = []
+        match = search(lowered)
+        while match is not None:
+            start = match.start()
+            if start and lowered[start - 1] in _NEGATIONS:
+                match = search(lowered, start + 1)
+                continue
+            found.append(match.group())
+            match = search(lowered, match.end())
+        return found
 
     def terms(self, families) -> tuple[str, ...]:
         """The words of ``families``, longest first."""
