@@ -345,10 +345,27 @@ def test_replay_mode_holds_messages(db, config):
 def test_continue_and_first_match_routing(config, db):
     alerter = Alerter(config, db)
     assert [r.receiver for r in alerter.routes_for({"severity": "critical"})] == ["console", "pager"]
-    assert [r.id for r in alerter.routes_for({"severity": "warning"})] == ["route.routes[2]"]
+    assert [r.receiver for r in alerter.routes_for({"severity": "warning"})] == ["console"]
     assert [r.id for r in alerter.routes_for({"severity": "other"})] == ["route"]
+    assert [r.receiver for r in alerter.routes_for({"severity": "watch", "brand": "acme"})] == ["digest"]
+    assert [r.receiver for r in alerter.routes_for({"severity": "watch"})] == ["nobody"]
+    assert [r.receiver for r in alerter.routes_for({"severity": "warning", "brand": ""})] == ["console"]
     # Feed health goes to ops only, whatever its severity.
     assert [r.receiver for r in alerter.routes_for({"kind": "ops", "severity": "critical"})] == ["ops"]
+
+
+def test_a_receiver_of_type_none_tells_nobody_and_the_alert_is_kept(config, db):
+    # A brandless watch (the default config routes it to "nobody") is recorded but never notified; when it grows
+    # to a warning it is routed like any other, and the alert it was goes with it.
+    alerter = Alerter(config, db)
+    notes = run_day(alerter, lambda now: [event("stray", severity="watch", brand="", when=now)], at(36))
+    assert notes == []
+    assert db["alerting_alerts"].count == 1
+    assert db["alerting_outbox"].count == 0
+    assert db["alerting_groups"].count == 0
+    grown = alerter.submit([event("stray", severity="warning", brand="", when=at(37))], at(37))
+    grown += alerter.flush(at(38))
+    assert [(n.receiver, n.severity, n.kind) for n in grown] == [("console", "warning", "new")]
 
 
 def test_one_flush_after_hours_tells_what_a_flush_every_minute_would(tmp_path, config):

@@ -63,7 +63,7 @@ def test_the_project_loader_gives_the_same_key_path(name):
 
 def test_shipped_config_and_defaults_load():
     config = load_alerting_config(ROOT / "config")
-    assert {r.name for r in config.receivers} == {"console", "digest", "ops", "pager"}
+    assert {r.name for r in config.receivers} == {"console", "digest", "nobody", "ops", "pager"}
     assert AlertingConfig().route.receiver == "console"
 
 

@@ -172,6 +172,7 @@ class Alerter:
         self.hold = mode == "replay" and not config.delivery.send_on_replay
         self._routes = {node.id: node for node in self.route.walk()}
         self._send_resolved = {receiver.name: receiver.send_resolved for receiver in config.receivers}
+        self._silent = frozenset(receiver.name for receiver in config.receivers if receiver.type == "none")
         self._posts_table = False
         self._encoding: dict[str, _Encoded] = {}
         self._inhibited: tuple[_Cache, int, dict[str, bool]] | None = None
@@ -238,11 +239,14 @@ class Alerter:
     def _place(self, alert: Alert, groups: dict[str, Group], now: datetime) -> set[str]:
         """Put the alert into the groups its labels route to, and take it out of those it no longer routes to.
 
-        Returns the keys of the groups it changed.
+        Returns the keys of the groups it changed. A route to a receiver of type ``none`` takes the alert (it
+        stops there, as any route does) into no group: nobody is told.
         """
         keys = set()
         changed = set()
         for route in self.route.match(alert.labels):
+            if route.receiver in self._silent:
+                continue
             key = route.group_key(alert.labels)
             keys.add(key)
             group = groups.get(key)

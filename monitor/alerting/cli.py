@@ -167,6 +167,9 @@ def test_route(labels: tuple[str, ...], config_dir: Path | None) -> None:
     from monitor.alerting.route import build_route
 
     for route in build_route(config.route).match(values):
+        if config.receiver(route.receiver).type == "none":
+            click.echo(f"{route.receiver}  (route {route.id}; a receiver of type none: nobody is told)")
+            continue
         click.echo(
             f"{route.receiver}  (route {route.id}; group_by {','.join(route.group_by) or '-'}; "
             f"wait {format_duration(route.group_wait)}, interval {format_duration(route.group_interval)}, "

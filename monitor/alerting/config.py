@@ -215,6 +215,13 @@ class LogReceiver(_Receiver):
     type: Literal["log"]
 
 
+class NullReceiver(_Receiver):
+    """Sends nothing: alerts routed here are kept (dashboard, ``tingfeng alerts``) and notify no one, like
+    Alertmanager's receiver without integrations."""
+
+    type: Literal["none"]
+
+
 class WebhookReceiver(_SignedReceiver):
     """POSTs the notifications as JSON; with a secret, signs the body (``X-Tingfeng-Signature``)."""
 
@@ -277,6 +284,7 @@ class EmailReceiver(_Receiver):
 ReceiverConfig = Annotated[
     ConsoleReceiver
     | LogReceiver
+    | NullReceiver
     | WebhookReceiver
     | DingTalkReceiver
     | WeComReceiver

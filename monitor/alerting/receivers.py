@@ -34,6 +34,7 @@ from monitor.alerting.config import (
     EmailReceiver,
     FeishuReceiver,
     LogReceiver,
+    NullReceiver,
     ReceiverConfig,
     SlackReceiver,
     WebhookReceiver,
@@ -116,6 +117,8 @@ def send(
         # One line per notification in the log; the whole message only when debugging.
         logger.info("alert to %s: %s", config.name, message.subject(payload))
         logger.debug("%s", message.text(payload))
+    elif isinstance(config, NullReceiver):
+        return  # a message queued before its receiver was made silent: nobody to tell
     elif isinstance(config, WebhookReceiver):
         _webhook(config, payload, http, now, timeout)
     elif isinstance(config, DingTalkReceiver):
