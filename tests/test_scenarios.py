@@ -112,6 +112,18 @@ def test_incidents_sit_in_several_times_more_background(name, scenario):
     assert len(posts - incident_ids) >= BACKGROUND_FACTOR * len(incident_ids)
 
 
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_a_post_says_its_brand_only_as_its_feed_would_tag_it(name, scenario):
+    # The detector must find what a post is about as it would live: a brand's own search tags all it fetches
+    # (homonyms too), and nothing else says which brand a post is about. No answer key rides on the posts.
+    lines, truth = scenario(name)
+    searches = {line["feed"] for line in lines if "brand" in line}
+    assert {f"weibo-search:{incident['brand']}" for incident in truth["incidents"]} <= searches
+    for line in lines:
+        tagged = line.get("feed") in searches
+        assert line.get("brand") == (line["feed"].removeprefix("weibo-search:") if tagged else None), line["id"]
+
+
 def test_default_scenario_has_a_demo_sized_number_of_lines():
     lines = read_lines(DEFAULT_SCENARIO)
     assert DEFAULT_LINES[0] <= len(lines) <= DEFAULT_LINES[1]

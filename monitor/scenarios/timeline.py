@@ -23,6 +23,7 @@ HOURLY_ACTIVITY = (
     1.0, 0.9, 0.82, 0.82, 0.85, 0.88, 0.9, 0.98, 1.1, 1.2, 1.15, 0.85,
 )  # fmt: skip
 _PEAK = max(HOURLY_ACTIVITY)
+BRAND_SEARCH = "weibo-search:"  # a keyword search; one for a brand's own name tags what it fetches
 _B62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -205,12 +206,21 @@ class Timeline:
         """Every first sighting and re-observation, in time order, as contract post objects."""
         events: list[tuple[datetime, int, dict[str, Any]]] = []
         seq = 0
+        # A brand's own keyword search tags everything it fetches with the brand, as a deployment's feeds.toml
+        # would: the posts that use the word in another sense too. Other feeds tag nothing.
+        brand_feeds = {
+            draft.feed
+            for draft in self.drafts
+            if draft.brand and draft.feed == f"{BRAND_SEARCH}{draft.brand}"
+        }
         for draft in self.drafts:
             delay = timedelta(minutes=self.rng.uniform(1, 20))
-            events.append((draft.created_at, seq, self._line(draft, draft.created_at + delay, None)))
+            events.append(
+                (draft.created_at, seq, self._line(draft, draft.created_at + delay, None, brand_feeds))
+            )
             seq += 1
             for observed in self._reobservation_times(draft):
-                events.append((observed, seq, self._line(draft, observed, observed)))
+                events.append((observed, seq, self._line(draft, observed, observed, brand_feeds)))
                 seq += 1
         events.sort(key=lambda event: (event[0], event[1]))
         return [line for _, _, line in events]
@@ -237,7 +247,9 @@ class Timeline:
         share = 1 - math.exp(-elapsed / draft.tau_hours)
         return tuple(int(total * share) for total in draft.final)
 
-    def _line(self, draft: Draft, counted_at: datetime, observed_at: datetime | None) -> dict[str, Any]:
+    def _line(
+        self, draft: Draft, counted_at: datetime, observed_at: datetime | None, brand_feeds: set[str]
+    ) -> dict[str, Any]:
         author = draft.author
         line: dict[str, Any] = {"id": draft.id, "source": draft.source, "text": draft.text}
         if draft.url:
@@ -254,8 +266,8 @@ class Timeline:
             line.update(reposts=reposts, comments=comments, likes=likes)
         if draft.feed:
             line["feed"] = draft.feed
-        if draft.brand:
-            line["brand"] = draft.brand
+        if draft.feed in brand_feeds:
+            line["brand"] = draft.feed.removeprefix(BRAND_SEARCH)
         if draft.extra:
             line.update(draft.extra)
         return line
