@@ -121,7 +121,9 @@ def test_a_post_says_its_brand_only_as_its_feed_would_tag_it(name, scenario):
     assert {f"weibo-search:{incident['brand']}" for incident in truth["incidents"]} <= searches
     for line in lines:
         tagged = line.get("feed") in searches
-        assert line.get("brand") == (line["feed"].removeprefix("weibo-search:") if tagged else None), line["id"]
+        assert line.get("brand") == (line["feed"].removeprefix("weibo-search:") if tagged else None), line[
+            "id"
+        ]
 
 
 def test_default_scenario_has_a_demo_sized_number_of_lines():
