@@ -120,10 +120,8 @@ def test_a_post_says_its_brand_only_as_its_feed_would_tag_it(name, scenario):
     searches = {line["feed"] for line in lines if "brand" in line}
     assert {f"weibo-search:{incident['brand']}" for incident in truth["incidents"]} <= searches
     for line in lines:
-        tagged = line.get("feed") in searches
-        assert line.get("brand") == (line["feed"].removeprefix("weibo-search:") if tagged else None), line[
-            "id"
-        ]
+        expected = line["feed"].removeprefix("weibo-search:") if line.get("feed") in searches else None
+        assert line.get("brand") == expected, line["id"]
 
 
 def test_default_scenario_has_a_demo_sized_number_of_lines():
