@@ -311,7 +311,9 @@ class Grouper:
             if c.status == "resolved" or quiet > grouping.match_window_hours * HOUR:
                 continue
             authors = c.windows["warning"].authors
-            surging = quiet <= grouping.echo_window_hours * HOUR and authors >= grouping.echo_min_authors
+            surging = quiet <= grouping.echo_window_hours * HOUR and _joined_since(
+                c, now - grouping.echo_window_hours * HOUR, grouping.echo_min_authors
+            )
             level = rank(c.severity)
             if level < _WARNING and len(c.author_first) < grouping.echo_min_authors:
                 level = 0  # a watch about one or two accounts is not yet something others echo
@@ -624,3 +626,14 @@ def _samples(keep: Cluster, gone: Cluster, limit: int = 24) -> tuple[list[str], 
                 texts.append(text)
                 authors.append(author)
     return texts, authors
+
+
+def _joined_since(c: Cluster, since: float, least: int) -> bool:
+    """Whether at least ``least`` authors first joined ``c`` at ``since`` or later."""
+    joined = 0
+    for first in c.author_first.values():
+        if first >= since:
+            joined += 1
+            if joined >= least:
+                return True
+    return False

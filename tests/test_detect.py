@@ -346,6 +346,21 @@ def test_short_echoes_without_words_of_their_own_join_the_surging_incident():
     assert len(incidents) == 1 and incidents[0].n_authors == 7
 
 
+def test_a_short_grumble_joins_a_group_only_while_authors_are_joining_it():
+    # Three owners over a morning make a watch, not a surge: a short grumble naming no fault ("西门子客服打不通")
+    # stays out of it. (A brand with dozens of everyday grumbles a day always has such a watch; with the surge
+    # read over the half day, every grumble piled onto it until it warned.)
+    feed = Feed()
+    echo_burst(feed, T0, 3, every_minutes=150)
+    feed.post("西门子，还我钱！！！", T0 + timedelta(hours=5, minutes=30), tags={"brand": "西门子"})
+    assert max(len(c.author_first) for c in feed.detector.clusters.values()) == 3
+    # Three owners within the hour are a surge: the same grumble joins them.
+    feed = Feed()
+    echo_burst(feed, T0, 3, every_minutes=20)
+    feed.post("西门子，还我钱！！！", T0 + timedelta(hours=1, minutes=30), tags={"brand": "西门子"})
+    assert max(len(c.author_first) for c in feed.detector.clusters.values()) == 4
+
+
 def test_a_fresh_incident_does_not_raise_the_usual_level_it_is_measured_against():
     feed = Feed()
     echo_burst(feed, T0, 30, every_minutes=6)
