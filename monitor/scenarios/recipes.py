@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.scenarios.phrasebank import PhraseBank
-from monitor.scenarios.scene import BrandSpec, IncidentPlan, Scene, Scripted, Wave, at
+from monitor.scenarios.scene import BrandSpec, IncidentPlan, Quoted, Scene, Scripted, Wave, at
 from monitor.scenarios.timeline import Author
 
 Recipe = Callable[[int], tuple[list[dict[str, Any]], dict[str, Any]]]
@@ -219,8 +219,20 @@ def ordinary(scene: Scene, followers: int) -> Author:
     )
 
 
-def trickle(scene: Scene, bank: PhraseBank, per_day: float, brand: str, feed: str) -> list[str]:
-    """The same everyday grumble, a few times every day, from different people."""
+def trickle(
+    scene: Scene,
+    bank: PhraseBank,
+    per_day: float,
+    brand: str | None,
+    feed: str,
+    *,
+    keep_out: Callable[[datetime, str], bool] | None = None,
+) -> list[str]:
+    """The same everyday grumble, a few times every day, from different people.
+
+    A post ``keep_out`` answers True for (its time, its text) moves to another time of its day: an everyday
+    grumble that would read as part of an incident if it fell inside it.
+    """
     ids = []
     day = 0
     while scene.timeline.hours(24 * day) < scene.end:
@@ -235,16 +247,10 @@ def trickle(scene: Scene, bank: PhraseBank, per_day: float, brand: str, feed: st
                     bank=bank,
                 )
             )
-            ids.append(
-                scene.timeline.add(
-                    scene.timeline.active_time(low, high),
-                    scene.pool.pick(),
-                    text,
-                    feed=feed,
-                    brand=brand,
-                    heat=0.4,
-                )
-            )
+            when = scene.timeline.active_time(low, high)
+            while keep_out and keep_out(when, text):
+                when = scene.timeline.active_time(low, high)
+            ids.append(scene.timeline.add(when, scene.pool.pick(), text, feed=feed, brand=brand, heat=0.4))
         day += 1
     return ids
 
@@ -473,20 +479,9 @@ def noise_day(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         "positive_viral", "a phone launch going viral: hundreds of excited posts in a few hours", launch
     )
 
-    ranter = ordinary(scene, 37)
-    rants = []
-    for _ in range(20):
-        when = timeline.active_time(timeline.hours(32), timeline.hours(44))
-        rants.append(
-            timeline.add(
-                when,
-                ranter,
-                scene.finish(bank.say(rng, "rant"), "", limit=300),
-                feed="weibo-search:快递",
-                brand="速达快递",
-                heat=0.1,
-            )
-        )
+    rants = repeat_rants(
+        scene, ordinary(scene, 37), bank, "rant", 20, (32, 44), feed="weibo-search:快递", brand="速达快递"
+    )
     scene.decoy("repeat_ranter", "one 37-follower account posting the same anger twenty times", rants)
 
     big = []
@@ -562,14 +557,18 @@ def extra_incident_posts(
     times: list[datetime],
     write: Callable[[datetime], tuple[Author, str, dict[str, Any] | None]],
     *,
-    feed: str,
+    feed: str | Callable[[str, str | None], str],
     brand: str,
 ) -> None:
-    """Add posts about an incident beyond its waves (written by ``write``) and list them in its truth."""
+    """Add posts about an incident beyond its waves (written by ``write``) and list them in its truth.
+
+    ``feed`` is one feed, or a route from a post's text and the id it reposts to the feed that fetched it.
+    """
     for when in sorted(times):
         author, text, extra = write(when)
+        fetched_by = feed(text, (extra or {}).get("repost_of")) if callable(feed) else feed
         truth["post_ids"].append(
-            scene.timeline.add(when, author, text, feed=feed, brand=brand, heat=1.0, extra=extra)
+            scene.timeline.add(when, author, text, feed=fetched_by, brand=brand, heat=1.0, extra=extra)
         )
 
 
@@ -580,15 +579,19 @@ def bursts(scene: Scene, origin: float, count: int, shape: float, scale: float) 
 
 
 def statement_reactions(
-    scene: Scene, bank: PhraseBank, statement: str, slot: str = "apology_reaction"
+    scene: Scene,
+    bank: PhraseBank,
+    statement: str,
+    slot: str = "apology_reaction",
+    repost_slot: str = "apology_repost",
 ) -> Callable[[datetime], tuple[Author, str, dict[str, Any] | None]]:
     """Writes the public's answers to a brand's ``statement``: a third are reposts of it with a few words
-    (``apology_repost``), the rest angry posts from ``slot``, a quarter of them under the topic's hashtag."""
+    (``repost_slot``), the rest angry posts from ``slot``, a quarter of them under the topic's hashtag."""
     rng = scene.rng
 
     def write(when: datetime) -> tuple[Author, str, dict[str, Any] | None]:
         if rng.random() < 0.35:
-            text = scene.finish(bank.say(rng, "apology_repost"), "", limit=300, bank=bank)
+            text = scene.finish(bank.say(rng, repost_slot), "", limit=300, bank=bank)
             return scene.pool.fresh(), text, {"repost_of": statement}
         fixed: dict[str, str] = {}
         text = bank.say(rng, slot, fixed)
@@ -598,6 +601,82 @@ def statement_reactions(
         return scene.pool.fresh(), scene.timeline.unique_text(render), None
 
     return write
+
+
+def news_items(
+    scene: Scene,
+    headlines: tuple[tuple[float, str], ...],
+    *,
+    brand: str,
+    feed: str = "rss:news",
+    site: str = "news.example.cn",
+) -> list[str]:
+    """RSS items, ``(hour, headline)``, from the scene's media accounts in turn; their ids."""
+    ids = []
+    for index, (hour, headline) in enumerate(headlines):
+        when = scene.timeline.hours(hour)
+        ids.append(
+            scene.timeline.add(
+                when,
+                scene.media[index % len(scene.media)],
+                headline,
+                feed=feed,
+                brand=brand,
+                source="rss",
+                url=f"https://{site}/{when:%Y%m%d}/{scene.rng.randint(10_000, 99_999)}.html",
+            )
+        )
+    return ids
+
+
+def repeat_rants(
+    scene: Scene,
+    author: Author,
+    bank: PhraseBank,
+    slot: str,
+    count: int,
+    hours: tuple[float, float],
+    *,
+    feed: str,
+    brand: str,
+) -> list[str]:
+    """One account posting the same anger (``slot``) ``count`` times between two hours of the scene."""
+    timeline = scene.timeline
+    return [
+        timeline.add(
+            timeline.active_time(timeline.hours(hours[0]), timeline.hours(hours[1])),
+            author,
+            scene.finish(bank.say(scene.rng, slot), "", limit=300, bank=bank),
+            feed=feed,
+            brand=brand,
+            heat=0.1,
+        )
+        for _ in range(count)
+    ]
+
+
+def giveaway_entries(
+    scene: Scene, bank: PhraseBank, prize: str, times: list[datetime], *, feed: str, brand: str
+) -> list[str]:
+    """Reposts entering the repost-to-win giveaway ``prize`` (``giveaway_entry``), some tagging two friends."""
+    rng = scene.rng
+    entries = []
+    for when in sorted(times):
+        text = bank.say(rng, "giveaway_entry")
+        if rng.random() < 0.4:
+            text += " @" + rng.choice(scene.pool.users).name + " @" + rng.choice(scene.pool.users).name
+        entries.append(
+            scene.timeline.add(
+                when,
+                scene.pool.pick(),
+                text,
+                feed=feed,
+                brand=brand,
+                heat=0.1,
+                extra={"repost_of": prize},
+            )
+        )
+    return entries
 
 
 def bank_app(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -687,19 +766,9 @@ def bank_app(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         feed=feed,
         brand="华信银行",
     )
-    for index, (hour, headline) in enumerate(BANK_NEWS):
-        when = timeline.hours(hour)
-        truth["post_ids"].append(
-            timeline.add(
-                when,
-                scene.media[index % len(scene.media)],
-                headline,
-                feed="rss:finance",
-                brand="华信银行",
-                source="rss",
-                url=f"https://finance.example.cn/{when:%Y%m%d}/{rng.randint(10_000, 99_999)}.html",
-            )
-        )
+    truth["post_ids"].extend(
+        news_items(scene, BANK_NEWS, brand="华信银行", feed="rss:finance", site="finance.example.cn")
+    )
 
     neutral = [
         timeline.add(timeline.hours(hour), author, text, feed=feed, brand="华信银行", heat=1.0)
@@ -713,18 +782,9 @@ def bank_app(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     scene.decoy(
         "big_account_neutral", "big accounts' neutral posts about the bank's new credit card", neutral
     )
-    ranter = ordinary(scene, 29)
-    rants = [
-        timeline.add(
-            timeline.active_time(timeline.hours(9), timeline.hours(20)),
-            ranter,
-            scene.finish(app.say(rng, "queue_rant"), "", limit=300, bank=app),
-            feed=feed,
-            brand="华信银行",
-            heat=0.1,
-        )
-        for _ in range(16)
-    ]
+    rants = repeat_rants(
+        scene, ordinary(scene, 29), app, "queue_rant", 16, (9, 20), feed=feed, brand="华信银行"
+    )
     scene.decoy(
         "repeat_ranter", "one 29-follower account ranting about the queue at one branch, sixteen times", rants
     )
@@ -856,22 +916,9 @@ def serum(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         launch,
     )
     prize = post(12.0, official, serum_bank.slots["giveaway_post"][0], 4.0)
-    entries = [prize]
-    for when in sorted(bursts(scene, 12.1, 45, 1.2, 10.0)):
-        text = serum_bank.say(rng, "giveaway_entry")
-        if rng.random() < 0.4:
-            text += " @" + rng.choice(scene.pool.users).name + " @" + rng.choice(scene.pool.users).name
-        entries.append(
-            timeline.add(
-                when,
-                scene.pool.pick(),
-                text,
-                feed=SERUM_FEED,
-                brand="初雪",
-                heat=0.1,
-                extra={"repost_of": prize},
-            )
-        )
+    entries = [prize] + giveaway_entries(
+        scene, serum_bank, prize, bursts(scene, 12.1, 45, 1.2, 10.0), feed=SERUM_FEED, brand="初雪"
+    )
     scene.decoy("giveaway", "the brand's launch giveaway and the reposts that enter it", entries)
 
     # 初雪 in its everyday meaning: Beijing's first snow on Friday morning, one photo going viral.
@@ -1003,33 +1050,12 @@ def serum(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         feed=SERUM_FEED,
         brand="初雪",
     )
-    for index, (hour, headline) in enumerate(SERUM_NEWS):
-        when = timeline.hours(hour)
-        truth["post_ids"].append(
-            timeline.add(
-                when,
-                scene.media[index % len(scene.media)],
-                headline,
-                feed="rss:news",
-                brand="初雪",
-                source="rss",
-                url=f"https://news.example.cn/{when:%Y%m%d}/{rng.randint(10_000, 99_999)}.html",
-            )
-        )
+    truth["post_ids"].extend(news_items(scene, SERUM_NEWS, brand="初雪"))
 
     # A 35-follower customer whose pre-sale order has not shipped, the same rant again and again on Friday.
-    ranter = ordinary(scene, 35)
-    rants = [
-        timeline.add(
-            timeline.active_time(timeline.hours(32), timeline.hours(48)),
-            ranter,
-            scene.finish(serum_bank.say(rng, "ship_rant"), "", limit=300, bank=serum_bank),
-            feed=SERUM_FEED,
-            brand="初雪",
-            heat=0.1,
-        )
-        for _ in range(14)
-    ]
+    rants = repeat_rants(
+        scene, ordinary(scene, 35), serum_bank, "ship_rant", 14, (32, 48), feed=SERUM_FEED, brand="初雪"
+    )
     scene.decoy(
         "repeat_ranter",
         "one 35-follower account ranting fourteen times that its pre-sale order has not shipped",
@@ -1083,11 +1109,304 @@ def serum(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return timeline.lines(), truth
 
 
+# --- a mobile network goes down for an evening --------------------------------------------------------------
+
+CARRIER_BRANDS = [
+    BrandSpec(
+        "星讯", ["5G套餐", "宽带", "流量包", "副卡", "家庭套餐", "学生卡"], "星讯移动", "weibo-search:星讯"
+    ),
+    BrandSpec("天联", ["5G套餐", "宽带", "流量包", "副卡"], "天联通信", "weibo-search:运营商"),
+    BrandSpec("蓝湾", ["5G套餐", "流量包", "学生卡"], "蓝湾移动", "weibo-search:运营商"),
+    BrandSpec("中国移动", ["5G套餐", "宽带", "流量包"], "中国移动", "weibo-search:运营商"),
+    BrandSpec("中国联通", ["5G套餐", "宽带", "副卡"], "中国联通", "weibo-search:运营商"),
+    BrandSpec("中国电信", ["5G套餐", "宽带", "家庭套餐"], "中国电信", "weibo-search:运营商"),
+]
+CARRIER = ("common", "modern", "carrier")
+OUTAGE_FEED = "weibo-search:星讯"
+SIGNAL_FEED = "weibo-search:信号"  # a category search: everything that says 信号, whoever it is about
+DOWN = 67.68  # Wednesday 15 May 2024, 19:40: the network goes down in Zhejiang; back at 23:40
+# Everyday grumbles that would read as part of the outage (words in ``outage_like``) keep out of these hours.
+OUTAGE_HOURS = (DOWN - 0.25, DOWN + 4.6)
+# The incident's phases: the first minutes, the surge, after the carrier's fault notice.
+FIRST_MINUTES = {"complaint": 0.55, "echo": 0.45}
+SURGE = {"complaint": 0.28, "echo": 0.3, "repost": 0.14, "onlooker": 0.14, "escalation": 0.08}
+AFTER_NOTICE = {
+    "denial_reaction": 0.26,
+    "escalation": 0.2,
+    "complaint": 0.16,
+    "repost": 0.16,
+    "echo": 0.08,
+    "onlooker": 0.06,
+    "media": 0.05,
+    "kol": 0.03,
+}
+OUTAGE_NEWS = (
+    (
+        DOWN + 1.1,
+        "【星讯移动浙江多地网络故障 大量用户手机无信号、无法通话】今晚7时40分左右起，杭州、宁波、绍兴等地多名星讯用户反映手机显示'无服务'，无法拨打电话、使用移动数据。",
+    ),
+    (DOWN + 4.4, "【星讯：浙江地区网络已全面恢复 补偿方案明日公布】"),
+    (DOWN + 15.4, "【星讯公布断网补偿：1GB流量加5元话费 网友吐槽“抠门”】"),
+    (DOWN + 20.5, "【律师：运营商网络中断致用户损失，可依据服务协议主张赔偿】"),
+    (DOWN + 38.3, "【浙江通信管理局：已要求星讯移动彻查断网原因 依规做好用户补偿】"),
+)
+
+
+def outage(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A carrier's network goes down across a region one weekday evening, amid its own daily grumbles."""
+    bank = PhraseBank.load(*CARRIER)
+    scene = Scene("outage", seed, at(2024, 5, 13), 5, bank, authors=2200)
+    rng = scene.rng
+    timeline = scene.timeline
+    ids = scene.background(CARRIER_BRANDS, BACKGROUND_MODERN, limit=300)
+    scene.decoy("giveaway", "carriers' repost-to-win giveaways", ids["giveaway"])
+    net = PhraseBank.load(*CARRIER, "outage")
+    scene.background(
+        CARRIER_BRANDS,
+        {"grumble": 7, "daily": 6, "unrelated_news": 4},
+        limit=300,
+        everyday_feed=SIGNAL_FEED,
+        bank=bank.with_slots(
+            grumble=net.slots["signal_grumble"],
+            daily=net.slots["signal_daily"],
+            unrelated_news=net.slots["signal_news"],
+        ),
+    )
+    official = scene.official("星讯移动")
+    texts: dict[str, str] = {}
+
+    def route(text: str, root: str | None) -> str:
+        """A keyword search finds a post that says the word, and the reposts of a post that does."""
+        if root is not None and root not in texts:
+            texts.update((draft.id, draft.text) for draft in timeline.drafts)
+        if "星讯" in text or (root is not None and "星讯" in texts[root]):
+            return OUTAGE_FEED
+        return SIGNAL_FEED if "信号" in text else "weibo-timeline"
+
+    def during_outage(when: datetime) -> bool:
+        return timeline.hours(OUTAGE_HOURS[0]) <= when < timeline.hours(OUTAGE_HOURS[1])
+
+    # The carrier's own everyday grumbles, dozens a day, and other carriers' users on poor signal.
+    outage_like = net.slots["outage_like"]
+    own = trickle(
+        scene,
+        net,
+        40,
+        "星讯",
+        OUTAGE_FEED,
+        keep_out=lambda when, text: during_outage(when) and any(word in text for word in outage_like),
+    )
+    scene.decoy(
+        "everyday_trickle",
+        "the carrier's own everyday grumbles, about forty a day: bills, upsold plans, customer-service waits, "
+        "switching carriers, slow data in the subway",
+        own,
+    )
+    names = net.slots["other_names"]
+    others = trickle(
+        scene,
+        net.with_slots(trickle=net.slots["other_trickle"], trickle_feel=net.slots["other_feel"]),
+        12,
+        None,
+        SIGNAL_FEED,
+        keep_out=lambda when, text: during_outage(when) and not any(name in text for name in names),
+    )
+    scene.decoy(
+        "everyday_trickle",
+        "other carriers' users (and unnamed ones) grumbling about poor signal in lifts, garages and tunnels, "
+        "about a dozen a day",
+        others,
+    )
+
+    # Tuesday noon: the new plan and its celebrity ad, reposted by fans thousands of times; its giveaway.
+    star = scene.pool.special("林屿", 8_600_000, True, "kol")
+    ad = timeline.add(
+        timeline.hours(35.5),
+        official,
+        net.slots["launch_official"][0],
+        feed=OUTAGE_FEED,
+        brand="星讯",
+        heat=15.0,
+    )
+    star_text = net.slots["star_post"][0]
+    star_post = timeline.add(
+        timeline.hours(36.0),
+        star,
+        star_text,
+        feed=OUTAGE_FEED,
+        brand="星讯",
+        heat=0.5,
+        extra={"repost_of": ad},
+    )
+    launch = [ad, star_post]
+    for when in sorted(bursts(scene, 36.05, 170, 1.3, 2.0)):
+        text = timeline.unique_text(
+            lambda: scene.finish(net.render(rng, "{fan_lead}{fan_core}{fan_tail}"), "", limit=300, bank=net)
+        )
+        root = None
+        if rng.random() < 0.65:
+            text, root = Scene._repost(text, Quoted(star_post, star.name, star_text, ad), 300)
+        launch.append(
+            timeline.add(
+                when,
+                scene.pool.fresh(),
+                text,
+                feed=route(text, root),
+                brand="星讯",
+                heat=0.3,
+                extra={"repost_of": root} if root else None,
+            )
+        )
+    for _ in range(40):
+        text = timeline.unique_text(
+            lambda: scene.finish(net.say(rng, "launch"), "happy", limit=300, bank=net)
+        )
+        when = timeline.active_time(timeline.hours(36), timeline.hours(60))
+        launch.append(
+            timeline.add(when, scene.pool.pick(), text, feed=route(text, None), brand="星讯", heat=0.6)
+        )
+    scene.decoy(
+        "positive_viral",
+        "the carrier's new 5G plan and its celebrity ad on Tuesday noon: the star's repost, fans' reposts by "
+        "the hundred, happy customers switching plans",
+        launch,
+    )
+    prize = timeline.add(
+        timeline.hours(36.4),
+        official,
+        net.slots["giveaway_post"][0],
+        feed=OUTAGE_FEED,
+        brand="星讯",
+        heat=4.0,
+    )
+    entries = giveaway_entries(
+        scene, net, prize, bursts(scene, 36.5, 45, 1.2, 10.0), feed=OUTAGE_FEED, brand="星讯"
+    )
+    scene.decoy(
+        "giveaway", "the new plan's repost-to-win giveaway and the reposts that enter it", [prize, *entries]
+    )
+
+    # Wednesday evening: the network goes down; the first posts are short, from ordinary accounts.
+    firsts = [ordinary(scene, followers) for followers in (134, 87, 256, 63, 198)]
+    local = scene.pool.special("杭州吃喝玩乐指南", 860_000, True, "kol")
+    seeds = net.slots["seed_posts"]
+    statements = net.slots["official_statements"]
+    plan = IncidentPlan(
+        id="network-outage",
+        brand="星讯",
+        product="移动网络（信号、通话、移动数据）",
+        fault="浙江多地网络中断：手机无服务，打不了电话、上不了网（约四小时）",
+        bank=net,
+        feed=OUTAGE_FEED,
+        waves=[
+            Wave(DOWN + 0.03, 60, FIRST_MINUTES, 1.3, 0.2),
+            Wave(DOWN + 0.2, 200, SURGE, 1.4, 0.45),
+            Wave(DOWN + 1.35, 60, AFTER_NOTICE, 1.4, 0.6),
+        ],
+        scripted=[
+            *(
+                Scripted(DOWN + offset, author, text, heat=1.0)
+                for offset, author, text in zip((0.012, 0.03, 0.05, 0.075, 0.1), firsts, seeds, strict=True)
+            ),
+            Scripted(DOWN + 0.45, local, net.slots["local_post"][0], heat=4.0),
+            Scripted(DOWN + 0.6, firsts[0], net.slots["seed_followup"][0], heat=2.0),
+            Scripted(DOWN + 0.95, scene.media[1], net.slots["media_post"][0], heat=5.0),
+            Scripted(DOWN + 1.3, official, statements[0], part_of_incident=False, heat=3.0),
+            Scripted(DOWN + 4.1, official, statements[1], part_of_incident=False, heat=3.0),
+            Scripted(DOWN + 14.85, official, statements[2], part_of_incident=False, heat=4.0),
+            Scripted(DOWN + 16.2, scene.kols[0], net.slots["kol_next_day"][0], heat=2.0),
+        ],
+        topic_after=DOWN + 0.45,
+        limit=300,
+        route=route,
+    )
+    truth = scene.incident(plan)
+    notice, restored, compensation = truth["brand_statement_ids"]
+    for origin, count, scale, statement, slot, reposts in (
+        (DOWN + 1.32, 30, 0.6, notice, "denial_reaction", "outage_repost"),
+        (DOWN + 4.12, 28, 0.5, restored, "restore_reaction", "restore_repost"),
+        (DOWN + 14.87, 40, 2.5, compensation, "compensation_reaction", "compensation_repost"),
+    ):
+        extra_incident_posts(
+            scene,
+            truth,
+            bursts(scene, origin, count, 1.2, scale),
+            statement_reactions(scene, net, statement, slot, reposts),
+            feed=route,
+            brand="星讯",
+        )
+
+    def looking_back(last_night: str) -> Callable[[datetime], tuple[Author, str, dict[str, Any] | None]]:
+        """The days after: what the evening cost people, threats, waiting for the compensation."""
+
+        def write(when: datetime) -> tuple[Author, str, dict[str, Any] | None]:
+            def render() -> str:
+                fixed = {"last_night": last_night}
+                text = net.render(rng, "{aftermath}", fixed)
+                if rng.random() < 0.2:
+                    text = "#" + net.say(rng, "topic", fixed) + "#" + text
+                return scene.finish(text, "angry", limit=300, bank=net)
+
+            return scene.pool.fresh(), timeline.unique_text(render), None
+
+        return write
+
+    for origin, count, shape, scale, last_night in (
+        (DOWN + 11.5, 30, 2.0, 2.5, "昨晚"),
+        (104.5, 15, 1.6, 3.0, "前天晚上"),
+    ):
+        extra_incident_posts(
+            scene,
+            truth,
+            bursts(scene, origin, count, shape, scale),
+            looking_back(last_night),
+            feed=route,
+            brand="星讯",
+        )
+    truth["post_ids"].extend(news_items(scene, OUTAGE_NEWS, brand="星讯"))
+
+    # One 41-follower customer and the same bill, again and again, all week.
+    rants = repeat_rants(
+        scene, ordinary(scene, 41), net, "bill_rant", 18, (0, 120), feed=OUTAGE_FEED, brand="星讯"
+    )
+    scene.decoy(
+        "repeat_ranter",
+        "one 41-follower account ranting eighteen times, all week, about 38 yuan on its bill",
+        rants,
+    )
+    blogger = scene.kols[2]
+    neutral = timeline.add(
+        timeline.hours(40.3), blogger, net.slots["big_neutral"][0], feed=OUTAGE_FEED, brand="星讯", heat=0.4
+    )
+    scene.decoy(
+        "big_account_neutral", "a tech blogger's neutral post about the carrier's new plan", [neutral]
+    )
+    mild = timeline.add(
+        timeline.hours(21.2), blogger, net.slots["big_mild"][0], feed=OUTAGE_FEED, brand="星讯", heat=0.2
+    )
+    scene.decoy(
+        "big_account_mild",
+        "the same blogger's mild grumble about a forty-minute wait at the carrier's shop, picked up by nobody",
+        [mild],
+    )
+    truth = scene.truth(
+        "运营商网络故障：虚构运营商“星讯移动”平日每天就有几十条自己的吐槽（乱扣费、推销套餐、客服难打、携号转网难、地铁里"
+        "网速慢）。周三晚7点40分左右浙江多地星讯网络中断：手机无服务、打不了电话、上不了网。几个粉丝寥寥的普通用户"
+        "几分钟内先发“没信号了？”“是我一个人断网了吗”，随后几百条短帖涌来：附和（“+1 杭州也是”）、用WiFi发帖、"
+        "玩笑、愤怒、工信部/12300/12315投诉和索赔、携号转网的威胁；约一小时后媒体报道，星讯发“故障说明”，四个小时后"
+        "发恢复公告，次日公布被骂“抠门”的补偿（1GB流量+5元话费），之后两天仍有人算损失。很多帖子不提品牌，来自"
+        "时间线或“信号”分类搜索。诱饵：星讯自己的日常吐槽涓流、其他运营商的信号吐槽、周二的新套餐与明星代言刷屏及"
+        "抽奖、一个小号全周反复骂同一笔话费、数码博主关于星讯的中性帖和无人理会的小抱怨。"
+    )
+    return timeline.lines(), truth
+
+
 RECIPES: dict[str, Recipe] = {
     "bank_app": bank_app,
     "fridge": fridge,
     "grassroots": grassroots,
     "noise_day": noise_day,
+    "outage": outage,
     "serum": serum,
     "slow_burn": slow_burn,
     "traditional": traditional,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -94,6 +95,9 @@ class IncidentPlan:
     # Another bank (e.g. Simplified reposts of a Traditional incident) and the share of posts written from it.
     alt_bank: PhraseBank | None = None
     alt_share: float = 0.0
+    # Which feed fetched a post, from its text and the id of the post it reposts (None for an original post),
+    # when not all of them come from ``feed``: a keyword search only finds the posts that carry its word.
+    route: Callable[[str, str | None], str] | None = None
 
 
 class Scene:
@@ -330,8 +334,9 @@ class Scene:
         topic_from = self.timeline.hours(plan.topic_after) if plan.topic_after is not None else None
         for at, kind, item in slots:
             if item is not None:
+                feed = plan.route(item.text, None) if plan.route else plan.feed
                 post_id = self.timeline.add(
-                    at, item.author, item.text, feed=plan.feed, brand=plan.brand, heat=item.heat
+                    at, item.author, item.text, feed=feed, brand=plan.brand, heat=item.heat
                 )
                 if item.part_of_incident:
                     post_ids.append(post_id)
@@ -352,7 +357,7 @@ class Scene:
                 at,
                 author,
                 text,
-                feed=plan.feed,
+                feed=plan.route(text, root) if plan.route else plan.feed,
                 brand=plan.brand,
                 heat=HEAT[kind],
                 extra={"repost_of": root} if root else None,
