@@ -24,9 +24,10 @@ import logging
 import sys
 import tempfile
 import time
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ class Run:
     """What one replay produced: notifications, each detected incident's posts, the clock of each post."""
 
     firings: list[Firing] = field(default_factory=list)
-    members: dict[str, set[str]] = field(default_factory=dict)
+    members: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)  # (joined at, post id), in order
     first_seen: dict[str, datetime] = field(default_factory=dict)
     observations: int = 0
     seconds: float = 0.0
@@ -81,9 +82,11 @@ def run_pipeline(name: str, config_dir: str | None) -> Run:
         import sqlite_utils
 
         db = sqlite_utils.Database(db_path)
-        for row in db.query("select incident_id, post_id from incident_posts"):
-            run.members.setdefault(row["incident_id"], set()).add(row["post_id"])
+        for row in db.query("select incident_id, post_id, added_at from incident_posts"):
+            run.members.setdefault(row["incident_id"], []).append((parse_time(row["added_at"]), row["post_id"]))
         db.close()
+        for joined in run.members.values():
+            joined.sort()
     _first_seen(name, run)
     return run
 
@@ -140,7 +143,9 @@ def run_detector(name: str, config_dir: str | None) -> Run:
     run.detector_seconds = in_detector
     run.observations = len(posts)
     for cluster_id, cluster in detector.clusters.items():
-        run.members[cluster_id] = {key.split("\x1f", 1)[1] for key in cluster.members}
+        run.members[cluster_id] = sorted(
+            (datetime.fromtimestamp(m.t, UTC), key.split("\x1f", 1)[1]) for key, m in cluster.members.items()
+        )
     _first_seen(name, run)
     return run
 
@@ -163,19 +168,27 @@ def score(name: str, run: Run) -> dict[str, Any]:
     for i, decoy in enumerate(truth.get("decoys", [])):
         for pid in decoy["post_ids"]:
             owner.setdefault(pid, f"decoy:{decoy.get('kind', i)}")
-    # A detected incident stands for the truth group most of its posts belong to (else it is "other").
-    label: dict[str, str] = {}
-    for iid, members in run.members.items():
-        votes = Counter(owner.get(pid, "other") for pid in members)
-        top, n = votes.most_common(1)[0] if votes else ("other", 0)
-        label[iid] = (
-            top if n * 2 > len(members) or top.startswith("incident:") and n * 3 >= len(members) else "other"
-        )
+    # A firing is about the truth group most of its incident's posts belonged to when it fired (else "other"):
+    # a group of everyday grumbles that warned stays a false warning when a real incident later joins it.
+    labels: dict[tuple[str, int], str] = {}
+
+    def label(iid: str, at: datetime) -> str:
+        joined = run.members.get(iid, [])
+        n_joined = bisect_right(joined, (at, "\uffff"))
+        known = labels.get((iid, n_joined))
+        if known is None:
+            votes = Counter(owner.get(pid, "other") for _, pid in joined[:n_joined])
+            top, n = votes.most_common(1)[0] if votes else ("other", 0)
+            known = labels[(iid, n_joined)] = (
+                top if n * 2 > n_joined or top.startswith("incident:") and n * 3 >= n_joined else "other"
+            )
+        return known
+
     first_fire: dict[str, Firing] = {}
     critical: set[str] = set()
     warned_ids: dict[str, set[str]] = defaultdict(set)
     for firing in sorted(run.firings, key=lambda f: f.at):
-        group = label.get(firing.incident_id, "other")
+        group = label(firing.incident_id, firing.at)
         warned_ids[group].add(firing.incident_id)
         first_fire.setdefault(group, firing)
         if firing.severity == "critical":
