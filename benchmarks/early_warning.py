@@ -56,7 +56,9 @@ class Run:
     """What one replay produced: notifications, each detected incident's posts, the clock of each post."""
 
     firings: list[Firing] = field(default_factory=list)
-    members: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)  # (joined at, post id), in order
+    members: dict[str, list[tuple[datetime, str]]] = field(
+        default_factory=dict
+    )  # (joined at, post id), in order
     first_seen: dict[str, datetime] = field(default_factory=dict)
     observations: int = 0
     seconds: float = 0.0
@@ -83,7 +85,9 @@ def run_pipeline(name: str, config_dir: str | None) -> Run:
 
         db = sqlite_utils.Database(db_path)
         for row in db.query("select incident_id, post_id, added_at from incident_posts"):
-            run.members.setdefault(row["incident_id"], []).append((parse_time(row["added_at"]), row["post_id"]))
+            run.members.setdefault(row["incident_id"], []).append(
+                (parse_time(row["added_at"]), row["post_id"])
+            )
         db.close()
         for joined in run.members.values():
             joined.sort()
