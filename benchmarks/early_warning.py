@@ -56,9 +56,8 @@ class Run:
     """What one replay produced: notifications, each detected incident's posts, the clock of each post."""
 
     firings: list[Firing] = field(default_factory=list)
-    members: dict[str, list[tuple[datetime, str]]] = field(
-        default_factory=dict
-    )  # (joined at, post id), in order
+    # Each detected incident's posts as (joined at, post id), in that order.
+    members: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)
     first_seen: dict[str, datetime] = field(default_factory=dict)
     observations: int = 0
     seconds: float = 0.0
