@@ -265,6 +265,8 @@ class Grouper:
                 continue  # a warned incident's fault is known: another kind of fault is another incident
             dot = sum(shared) / c.docs
             score = dot / (post_norm * self.norm(c))
+            if faults and not c.faults and score < grouping.merge_similarity:
+                continue  # a kind of fault does not join, on a word or two, a group that names none
             if short and score < grouping.min_similarity:
                 # A short echo shares few words; it matches when what it has is typical of the incident.
                 contained = _containment(feats, values, post_norm2, c)
