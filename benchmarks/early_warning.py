@@ -28,6 +28,7 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -177,7 +178,7 @@ def score(name: str, run: Run) -> dict[str, Any]:
 
     def label(iid: str, at: datetime) -> str:
         joined = run.members.get(iid, [])
-        n_joined = bisect_right(joined, (at, "\uffff"))
+        n_joined = bisect_right(joined, at, key=itemgetter(0))
         known = labels.get((iid, n_joined))
         if known is None:
             votes = Counter(owner.get(pid, "other") for _, pid in joined[:n_joined])

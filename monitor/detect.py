@@ -74,7 +74,7 @@ class Detector:
         self.clusters: dict[str, Cluster] = {}
         # Ids of the clusters whose state may have changed since ``changed_state`` last gave them out.
         self.touched: set[str] = set()
-        self.grouper = Grouper(self.config, self.clusters, self.vocab, self.touched)
+        self.grouper = Grouper(self.config, self.clusters, self.vocab, self.touched, self._times)
         self.baselines: dict[str, Rate] = {}
         self.pending: deque[list] = deque()  # [t, baseline key, cluster id] not yet in the usual level
         self.next_due: float | None = None
@@ -308,7 +308,7 @@ class Detector:
         self.touched.update((keep.id, gone.id))
         events: list[AlertEvent] = []
         if gone.severity is not None:
-            title, _ = title_summary(self.config, keep, self.vocab, self.grouper.strip_for(keep.brand))
+            title = incident_title(self.config, keep, self.vocab, self.grouper.strip_for(keep.brand))
             gone.reasons = [merged_reason(keep, title)] + gone.reasons
             events.append(self._event(gone, now, "resolved", change="merged"))
         self.grouper.absorb(keep, gone, now, self._fast_rank)
@@ -384,7 +384,8 @@ class Detector:
 
     def _event(self, c: Cluster, now: float, status: str, change: str) -> AlertEvent:
         self.touched.add(c.id)
-        title, summary = title_summary(self.config, c, self.vocab, self.grouper.strip_for(c.brand))
+        start = opener(self.config, c)
+        title, summary = title_summary(self.config, c, self.vocab, self.grouper.strip_for(c.brand), start)
         c.notified_authors = len(c.author_first)
         c.notified_at = now
         stats = dict(c.stats)
@@ -403,7 +404,7 @@ class Detector:
             at=_dt(now),
             title=title,
             summary=summary,
-            post_ids=evidence(c, self.config.notify.max_post_ids, opener(self.config, c)[0]),
+            post_ids=evidence(c, self.config.notify.max_post_ids, start[0]),
             reasons=c.reasons[: self.config.notify.max_reasons],
             labels=labels,
             stats=stats,
@@ -483,7 +484,8 @@ class Detector:
 
     def _snapshot(self, c: Cluster) -> Incident:
         self.touched.add(c.id)
-        title, summary = title_summary(self.config, c, self.vocab, self.grouper.strip_for(c.brand))
+        start = opener(self.config, c)
+        title, summary = title_summary(self.config, c, self.vocab, self.grouper.strip_for(c.brand), start)
         known = c.snapshot_posts
         members = c.members
         for key in members.keys() - known.keys():
@@ -520,7 +522,7 @@ class Detector:
             reach=int(c.stats.get("reach", 0)),
             score=float(c.stats.get("score", 0.0)),
             stats=dict(c.stats),
-            post_ids=evidence(c, self.config.notify.max_post_ids, opener(self.config, c)[0]),
+            post_ids=evidence(c, self.config.notify.max_post_ids, start[0]),
             posts=posts,
             history=list(c.history),
             revision=c.revision,
@@ -537,7 +539,7 @@ class Detector:
             c = Cluster.from_state(self.config, cs)
             self.clusters[c.id] = c
         self.touched.update(self.clusters)  # saved as they are restored, unless a round trip changed them
-        self.grouper = Grouper(self.config, self.clusters, self.vocab, self.touched)
+        self.grouper = Grouper(self.config, self.clusters, self.vocab, self.touched, self._times)
         self.grouper.rebuild(state["authors"])
         self.baselines = {k: Rate.from_state(v) for k, v in state["baselines"].items()}
         self.pending = deque(state["pending"])

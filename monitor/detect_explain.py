@@ -77,9 +77,14 @@ def incident_title(config: DetectionConfig, c: Cluster, vocab: Vocabulary, strip
 
 
 def title_summary(
-    config: DetectionConfig, c: Cluster, vocab: Vocabulary, strip: tuple[str, ...]
+    config: DetectionConfig,
+    c: Cluster,
+    vocab: Vocabulary,
+    strip: tuple[str, ...],
+    start: tuple[Member | None, str | None],
 ) -> tuple[str, str]:
-    """The one-line title ("西门子冰箱门关不上") and the short summary of an incident."""
+    """The one-line title ("西门子冰箱门关不上") and the short summary of an incident whose story ``start``s
+    (``opener``'s answer, which the caller's evidence uses too)."""
     title = incident_title(config, c, vocab, strip)
     words = c.keywords
     subject = "".join(words) if words else "相关投诉"
@@ -90,7 +95,7 @@ def title_summary(
     echoes = int(stats.get("echo_authors", len(c.echo_authors)))
     if echoes:
         parts.append(f"其中 {echoes} 位转发或表示“我也遇到了”")
-    first, told = opener(config, c)
+    first, told = start
     began = datetime.fromtimestamp(first.t if first is not None else c.created, tz=UTC).astimezone(CST)
     who = f"，发帖人 {first.author}（{count(first.followers)} 粉丝）" if first is not None else ""
     # The incident's first post, unless earlier posts of the group do not tell of its fault (see opener).

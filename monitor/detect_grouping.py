@@ -23,8 +23,9 @@ import functools
 import hashlib
 import math
 import re
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from itertools import repeat
 from operator import mul, neg
@@ -69,8 +70,11 @@ class Grouper:
         clusters: dict[str, Cluster],
         vocab: Vocabulary,
         touched: set[str] | None = None,
+        first_times: Callable[[Cluster], list[float]] | None = None,
     ):
         self.config = config
+        # An incident's authors' first posts in it, sorted (the detector keeps them as authors join).
+        self.first_times = first_times or _sorted_first_times
         self.clusters = clusters
         self.vocab = vocab
         self.touched = touched if touched is not None else set()  # ids of clusters changed here (their norm)
@@ -313,9 +317,9 @@ class Grouper:
             if c.status == "resolved" or quiet > grouping.match_window_hours * HOUR:
                 continue
             authors = c.windows["warning"].authors
-            surging = quiet <= grouping.echo_window_hours * HOUR and _joined_since(
-                c, now - grouping.echo_window_hours * HOUR, grouping.echo_min_authors
-            )
+            since = now - grouping.echo_window_hours * HOUR
+            times = self.first_times(c) if c.last_post >= since else ()
+            surging = len(times) - bisect_left(times, since) >= grouping.echo_min_authors
             level = rank(c.severity)
             if level < _WARNING and len(c.author_first) < grouping.echo_min_authors:
                 level = 0  # a watch about one or two accounts is not yet something others echo
@@ -630,12 +634,5 @@ def _samples(keep: Cluster, gone: Cluster, limit: int = 24) -> tuple[list[str], 
     return texts, authors
 
 
-def _joined_since(c: Cluster, since: float, least: int) -> bool:
-    """Whether at least ``least`` authors first joined ``c`` at ``since`` or later."""
-    joined = 0
-    for first in c.author_first.values():
-        if first >= since:
-            joined += 1
-            if joined >= least:
-                return True
-    return False
+def _sorted_first_times(c: Cluster) -> list[float]:
+    return sorted(c.author_first.values())
