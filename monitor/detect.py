@@ -263,6 +263,7 @@ class Detector:
             c.samples.append(text[:160])
             c.sample_authors.append(author)
         c.account(m)
+        c.note_echo(m)
         new_voice = voice(self.config, m.followers, m.verified or m.media, m.high)
         old_voice = c.voice_of.get(author)
         if old_voice is None:

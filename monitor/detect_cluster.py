@@ -158,15 +158,23 @@ class Cluster:
         self.importance: dict[str, tuple[float, float]] = {}
 
     def account(self, m: Member) -> None:
-        """Count one member's author into the reach, verified, escalation and echo tallies."""
+        """Count one member's author into the reach, verified and escalation tallies."""
         if m.followers > self.reach_of.get(m.author, -1):
             self.reach_of[m.author] = m.followers
         if m.verified or m.media:
             self.verified_authors[m.author] = 1
         if m.high:
             self.high_authors[m.author] = 1
-        # A reaction joining an incident that names a kind of fault takes that fault up, as an echo does; short
-        # grumbles piling onto a group that names none (late parcels, a launch) are the everyday level.
+
+    def note_echo(self, m: Member) -> None:
+        """Count a newly joined member's author as an echo if their first post here takes the fault up.
+
+        A repost, a "me too", or a reaction joining an incident that names a kind of fault takes that fault up;
+        short grumbles piling onto a group that names none (late parcels, a launch) are the everyday level. Only an
+        author's first post counts: a follow-up of one's own complaint is nobody else taking it up.
+        """
+        if m.author in self.author_first:
+            return
         if m.how in (HOW_LINK, HOW_ECHO) or m.how == HOW_SURGE and self.faults:
             self.echo_authors[m.author] = 1
 

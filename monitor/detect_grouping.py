@@ -121,14 +121,19 @@ class Grouper:
         """Read a post once: features, the text they came from (a short repost reads what it quotes), faults."""
         grouping = self.config.grouping
         text = text_norm
+        quoted = ""
         if "//@" in post.text and len(text) < grouping.echo_max_chars:
-            quoted = " ".join(link["text"] for link in normalize(post.text).repost_chain)
+            quoted = " ".join(link["text"] for link in normalize(post.text).repost_chain).strip()
             text = f"{text} {quoted}".strip()
         lowered = text.lower()
         own = text_norm.lower()
         faults, companions = self.lexicon.read(lowered)
         echo = self.is_echo(own)
-        reaction = not faults and (echo or len(own) <= grouping.echo_max_chars or self.lexicon.reacts(own))
+        # A short repost of a post no incident holds (a member's repost is linked before this is read) is about
+        # what it quotes: "尖叫！为了她办了张卡//@明星: 新广告片来啦" reacts to an advert, not to the brand's incident.
+        reaction = not faults and not quoted and (
+            echo or len(own) <= grouping.echo_max_chars or self.lexicon.reacts(own)
+        )
         # A companion ("打不通") is a word of its own only in a post naming no kind of fault.
         feats = features(lowered, self._stripper(brand), faults, () if faults else companions)
         return Reading(feats, text, faults, echo, reaction)
@@ -551,6 +556,10 @@ class Grouper:
             self.post_index[m.key] = keep.id
             authors[m.author] = keep.id
             keep.account(m)
+        # Each author's first post decided whether they echo: an author already here keeps keep's answer.
+        for author in gone.echo_authors:
+            if author not in keep.author_first:
+                keep.echo_authors[author] = 1
         for author, v in gone.voice_of.items():
             keep.voice_of[author] = max(v, keep.voice_of.get(author, 0.0))
             keep.author_first[author] = min(gone.author_first[author], keep.author_first.get(author, now))

@@ -361,6 +361,37 @@ def test_a_short_grumble_joins_a_group_only_while_authors_are_joining_it():
     assert max(len(c.author_first) for c in feed.detector.clusters.values()) == 4
 
 
+def test_an_authors_follow_up_of_their_own_complaint_is_not_an_echo():
+    # Owners reporting the fault in their own words: nobody has taken anybody's complaint up yet.
+    feed = Feed()
+    for i, text in enumerate((FRIDGE[0], FRIDGE[4], FRIDGE[5])):
+        feed.post(text, T0 + timedelta(minutes=20 * i), author=f"owner{i}")
+    [c] = feed.detector.clusters.values()
+    assert c.echo_authors == {}
+    first = "owner0"
+    # The first owner's short grumble an hour later (naming no fault) joins their incident as a follow-up ...
+    feed.post("西门子，还我钱！！！", T0 + timedelta(hours=1), author=first, tags={"brand": "西门子"})
+    assert len(c.members) == 4 and len(c.author_first) == 3
+    # ... and is not an echo; a new account saying the same thing is one.
+    assert c.echo_authors == {}
+    feed.post("西门子，还我钱！！！", T0 + timedelta(hours=1, minutes=5), author="newcomer", tags={"brand": "西门子"})
+    assert list(c.echo_authors) == ["newcomer"]
+
+
+def test_a_short_repost_of_an_advert_is_not_a_reaction_to_the_brands_incident():
+    # Owners are surging; a fan's excited repost of the brand's advert (misread as negative: "尖叫") names no fault
+    # and is short, but it is about what it quotes, not about the door.
+    feed = Feed()
+    echo_burst(feed, T0, 3, every_minutes=20)
+    feed.post("尖叫！为了他买了台西门子//@代言人:和西门子一起，新广告片来啦，大家喜欢吗？",
+              T0 + timedelta(hours=1), author="fan", tags={"brand": "西门子"})  # fmt: skip
+    door = max(feed.detector.clusters.values(), key=lambda c: len(c.author_first))
+    assert "fan" not in door.author_first and len(door.author_first) == 3
+    # Without the quote, the same short cry joins the surging incident as a reaction.
+    feed.post("尖叫！为了他买了台西门子", T0 + timedelta(hours=1, minutes=1), author="fan2", tags={"brand": "西门子"})
+    assert "fan2" in door.author_first
+
+
 def test_a_fresh_incident_does_not_raise_the_usual_level_it_is_measured_against():
     feed = Feed()
     echo_burst(feed, T0, 30, every_minutes=6)
