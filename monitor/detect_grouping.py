@@ -131,8 +131,10 @@ class Grouper:
         echo = self.is_echo(own)
         # A short repost of a post no incident holds (a member's repost is linked before this is read) is about
         # what it quotes: "尖叫！为了她办了张卡//@明星: 新广告片来啦" reacts to an advert, not to the brand's incident.
-        reaction = not faults and not quoted and (
-            echo or len(own) <= grouping.echo_max_chars or self.lexicon.reacts(own)
+        reaction = (
+            not faults
+            and not quoted
+            and (echo or len(own) <= grouping.echo_max_chars or self.lexicon.reacts(own))
         )
         # A companion ("打不通") is a word of its own only in a post naming no kind of fault.
         feats = features(lowered, self._stripper(brand), faults, () if faults else companions)

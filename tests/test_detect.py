@@ -374,7 +374,12 @@ def test_an_authors_follow_up_of_their_own_complaint_is_not_an_echo():
     assert len(c.members) == 4 and len(c.author_first) == 3
     # ... and is not an echo; a new account saying the same thing is one.
     assert c.echo_authors == {}
-    feed.post("西门子，还我钱！！！", T0 + timedelta(hours=1, minutes=5), author="newcomer", tags={"brand": "西门子"})
+    feed.post(
+        "西门子，还我钱！！！",
+        T0 + timedelta(hours=1, minutes=5),
+        author="newcomer",
+        tags={"brand": "西门子"},
+    )
     assert list(c.echo_authors) == ["newcomer"]
 
 
@@ -388,7 +393,12 @@ def test_a_short_repost_of_an_advert_is_not_a_reaction_to_the_brands_incident():
     door = max(feed.detector.clusters.values(), key=lambda c: len(c.author_first))
     assert "fan" not in door.author_first and len(door.author_first) == 3
     # Without the quote, the same short cry joins the surging incident as a reaction.
-    feed.post("尖叫！为了他买了台西门子", T0 + timedelta(hours=1, minutes=1), author="fan2", tags={"brand": "西门子"})
+    feed.post(
+        "尖叫！为了他买了台西门子",
+        T0 + timedelta(hours=1, minutes=1),
+        author="fan2",
+        tags={"brand": "西门子"},
+    )
     assert "fan2" in door.author_first
 
 
