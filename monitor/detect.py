@@ -37,7 +37,7 @@ from monitor.detect_grouping import Grouper
 from monitor.detect_lifecycle import FORGET, RESOLVE
 from monitor.detect_severity import assess
 from monitor.detect_severity import stats as severity_stats
-from monitor.detect_spread import HOUR, Rate, rank, voice
+from monitor.detect_spread import HOUR, Rate, Rhythm, decayed, rank, tally_add, voice
 from monitor.detect_text import Vocabulary
 from monitor.events import AlertEvent
 from monitor.post import Post
@@ -46,7 +46,7 @@ __all__ = ["DetectionConfig", "Detector", "Incident", "IncidentPost", "Observati
 
 logger = logging.getLogger(__name__)
 
-STATE_VERSION = 2
+STATE_VERSION = 3
 STATUSES = ("new", "growing", "cooling", "resolved")
 _SAMPLES = 24
 _WARNING = rank("warning")
@@ -76,7 +76,9 @@ class Detector:
         self.touched: set[str] = set()
         self.grouper = Grouper(self.config, self.clusters, self.vocab, self.touched, self._times)
         self.baselines: dict[str, Rate] = {}
-        self.pending: deque[list] = deque()  # [t, baseline key, cluster id] not yet in the usual level
+        # [t, baseline key, cluster id, kinds of fault] of complaints not yet in the usual level
+        self.pending: deque[list] = deque()
+        self.rhythm = Rhythm()
         self.next_due: float | None = None
         self._first_times: dict[str, list[float]] = {}  # cluster id -> its authors' first posts, sorted
         if state is not None:
@@ -95,6 +97,7 @@ class Detector:
             return self._reobserve(c, key, post, now) if c is not None else []
         if key in grouper.post_index:
             return []
+        self.rhythm.post(now)
         brand = grouper.brand_of(post, obs.text_norm, obs.tags)
         reading = grouper.read(post, obs.text_norm, brand)
         feats, text = reading.feats, reading.text
@@ -134,7 +137,7 @@ class Detector:
         if cid is None:
             how = HOW_SEED
         if complaint:
-            self._learn_baseline(f"{feed}\x1f{brand}", c.id, now)
+            self._learn_baseline(f"{feed}\x1f{brand}", c.id, now, reading.faults)
         member = Member(
             key,
             post.author or f"anon:{key}",
@@ -236,6 +239,7 @@ class Detector:
             "clusters": clusters,
             "baselines": {k: r.to_state() for k, r in self.baselines.items()},
             "pending": list(self.pending),
+            "rhythm": self.rhythm.to_state(),
             "next_due": self.next_due,
             "authors": self.grouper.authors,
         }
@@ -319,6 +323,10 @@ class Detector:
         if rank(gone.peak_severity) > rank(keep.peak_severity):
             keep.peak_severity = gone.peak_severity
         keep.ever_alerted = keep.ever_alerted or gone.ever_alerted
+        for kind, tally in gone.learned.items():
+            mine = keep.learned.setdefault(kind, [0.0, tally[1]])
+            at = max(mine[1], tally[1])
+            tally_add(mine, at, self._half_life_h, decayed(tally, at, self._half_life_h))
         lifecycle.set_status(gone, "resolved", now, event=f"merged into {keep.id}")
         gone.resolved_at = now
         gone.severity = None
@@ -349,9 +357,7 @@ class Detector:
         horizon = now - cfg.spread.velocity_window_hours * HOUR
         while c.velocity and c.velocity[0][0] < horizon:
             c.velocity.pop(0)
-        brand = self.baselines.get(f"{c.feed}\x1f{c.brand}")
-        brand_rate = brand.per_hour(now, self._half_life_h) if brand is not None else 0.0
-        a = assess(cfg, c, self._times(c), brand_rate, now)
+        a = assess(cfg, c, self._times(c), self._brand_usual(c, now), now, self.rhythm)
         c.explain = lambda: (severity_stats(cfg, a), reasons(cfg, a))  # replaces any not yet worked out
         if c.status == "resolved":
             if not lifecycle.flares(cfg, c, a.level):
@@ -428,23 +434,29 @@ class Detector:
         del self.clusters[c.id]
 
     # -- helpers --------------------------------------------------------------------------------------
-    def _learn_baseline(self, key: str, cid: str, now: float) -> None:
+    def _learn_baseline(self, key: str, cid: str, now: float, kinds: tuple[str, ...]) -> None:
         """Count a complaint into its feed/brand's usual level once it is ``lag_hours`` old.
 
-        The lag keeps a fresh incident out of the level it is measured against; complaints of incidents that
-        alerted by then are never counted.
+        The lag keeps a fresh incident's first day out of the level; complaints of incidents that warned by then
+        are never counted. Each incident also tallies what of its own was counted, so that it is measured
+        against the brand's *other* complaints (see ``_brand_usual``).
         """
-        self.pending.append([now, key, cid])
+        self.pending.append([now, key, cid, list(kinds)])
         horizon = now - self.config.baseline.lag_hours * HOUR
         pending = self.pending
+        half_life = self._half_life_h
         while pending and pending[0][0] <= horizon:
-            t, bkey, owner = pending.popleft()
+            t, bkey, owner, kinds = pending.popleft()
             c = self.clusters.get(owner)
             while c is not None and c.merged_into is not None:
                 c = self.clusters.get(c.merged_into)
-            if c is not None and c.ever_alerted:
+            if c is not None and rank(c.peak_severity) >= _WARNING:
                 continue
-            self._baseline(bkey).add(t, self._half_life_h)
+            self._baseline(bkey).add(t, half_life, kinds=kinds)
+            if c is not None:
+                self.touched.add(c.id)
+                for kind in ("", *kinds):
+                    tally_add(c.learned.setdefault(kind, [0.0, t]), t, half_life)
 
     def _baseline(self, key: str) -> Rate:
         rate = self.baselines.get(key)
@@ -452,6 +464,41 @@ class Detector:
             base = self.config.baseline
             rate = self.baselines[key] = Rate.prior(base.prior_per_day, base.prior_days)
         return rate
+
+    def _brand_usual(self, c: Cluster, now: float) -> float:
+        """The usual rate (per hour) of complaints like ``c``'s among its feed/brand's other complaints.
+
+        An incident about a kind of fault (most of its posts name one) is measured against the brand's
+        complaints of that kind: an outage at a carrier with forty everyday grumbles a day about bills and plans
+        is new. Any other is measured against ``cluster_share`` of all the brand's complaints. Either way the
+        incident's own complaints are left out, and the level is read as of ``lag_hours`` ago, as far as it has
+        counted.
+        """
+        level = self.baselines.get(f"{c.feed}\x1f{c.brand}")
+        if level is None:
+            return 0.0
+        base = self.config.baseline
+        at = now - base.lag_hours * HOUR
+        half_life = self._half_life_h
+        mine = c.learned
+        share = base.cluster_share
+        kinds = c.kinds()
+        if not kinds:
+            rate = level.per_hour(at, half_life)
+            own = mine.get("")
+            if own is not None:
+                rate -= decayed(own, at, half_life) / level.hours
+            return max(0.0, rate) * share
+        # Before the brand's complaints of a kind are known, they are assumed as rare as one incident's.
+        kind_prior = base.cluster_prior_per_day / base.prior_per_day
+        usual = 0.0
+        for kind in kinds:
+            rate = level.kind_per_hour(kind, kind_prior, at, half_life)
+            own = mine.get(kind)
+            if own is not None:
+                rate -= decayed(own, at, half_life) / level.hours
+            usual = max(usual, rate)
+        return usual
 
     def _times(self, c: Cluster) -> list[float]:
         times = self._first_times.get(c.id)
@@ -544,6 +591,7 @@ class Detector:
         self.grouper.rebuild(state["authors"])
         self.baselines = {k: Rate.from_state(v) for k, v in state["baselines"].items()}
         self.pending = deque(state["pending"])
+        self.rhythm = Rhythm.from_state(state.get("rhythm"))
         self.next_due = state["next_due"]
 
 

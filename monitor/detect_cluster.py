@@ -89,7 +89,7 @@ _MEMBER_FIELDS = attrgetter(*Member.__slots__)
 
 # Fields of Cluster saved as they are (the rest are rebuilt or converted).
 _PLAIN = (
-    "status", "severity", "peak_severity", "ever_alerted", "opened", "last_post", "resolved_at", "reopened",
+    "status", "severity", "peak_severity", "ever_alerted", "learned", "opened", "last_post", "resolved_at", "reopened",
     "terms", "docs", "norm", "voice_of", "author_first", "velocity", "contrary", "samples", "fast_post",
     "notified_authors", "notified_at", "history", "revision", "reasons", "stats", "keywords", "keywords_docs",
     "merged_into", "reach_of", "verified_authors", "high_authors", "echo_authors", "manual", "title", "norm_at",
@@ -108,6 +108,8 @@ class Cluster:
         self.severity: str | None = None
         self.peak_severity: str | None = None
         self.ever_alerted = False
+        # What of its complaints the brand's usual level counted: kind of fault ("" for all) -> [count, as of].
+        self.learned: dict[str, list[float]] = {}
         self.created = now
         self.opened = now
         self.last_post = now
@@ -210,6 +212,11 @@ class Cluster:
         if explain is not None:
             self.explain = None
             self._stats, self._reasons = explain()
+
+    def kinds(self) -> tuple[str, ...]:
+        """The kinds of fault the incident is about: named by at least half of its posts compared by words."""
+        docs = self.docs
+        return tuple(family for family, n in self.faults.items() if 2 * n >= docs) if docs else ()
 
     def main_faults(self) -> set[str]:
         """The fault families most of its posts name (within a third of the commonest); empty when none."""

@@ -110,6 +110,14 @@ REACTION_TERMS: list[str] = [
 ]  # fmt: skip
 
 
+# Mood words people add to any grumble ("无语", "习惯了"): left out of the words incidents are compared by, like
+# complaint language, but they do not make a post a reaction.
+MOOD_TERMS: list[str] = [
+    "无语", "服了", "醉了", "呵呵", "心累", "气死", "烦死了", "习惯了", "绝了", "离谱", "受不了", "无力吐槽", "吐了",
+    "破防", "真的会谢",
+]  # fmt: skip
+
+
 class GroupingConfig(_Section):
     """How complaints are grouped into incidents by text similarity."""
 
@@ -123,6 +131,7 @@ class GroupingConfig(_Section):
     fault_terms: dict[str, list[str]] = FAULT_TERMS
     companion_faults: list[str] = COMPANION_FAULTS
     reaction_terms: list[str] = REACTION_TERMS
+    mood_terms: list[str] = MOOD_TERMS
     echo_max_features: int = Field(8, ge=0)
     echo_min_containment: float = Field(0.6, gt=0, le=1)
     echo_max_chars: int = Field(20, ge=0)

@@ -146,7 +146,7 @@ class Grouper:
         if stripper is None:
             shared = self._shared_strip
             if shared is None:
-                words = (*self.brands.names, *self.lexicon.reactions)
+                words = (*self.brands.names, *self.lexicon.reactions, *self.config.grouping.mood_terms)
                 shared = self._shared_strip = alternation(words) or re.compile("(?!)")
             # A brand named only by its feed (no configured alias) also leaves its own name out.
             own = tuple(

@@ -24,7 +24,7 @@ from operator import itemgetter
 
 from monitor.detect_cluster import Cluster, Member
 from monitor.detect_config import SEVERITY_LEVELS, DetectionConfig
-from monitor.detect_spread import HOUR, LevelReading, rank, read_level
+from monitor.detect_spread import HOUR, LevelReading, Rhythm, rank, read_level
 
 _RULES = (*SEVERITY_LEVELS, "sustained")  # the rules read, in the order of ``Assessment.readings``
 
@@ -63,25 +63,33 @@ class Assessment:
 
 
 def assess(
-    config: DetectionConfig, c: Cluster, first_times: list[float], brand_per_hour: float, now: float
+    config: DetectionConfig,
+    c: Cluster,
+    first_times: list[float],
+    brand_usual: float,
+    now: float,
+    rhythm: Rhythm | None = None,
 ) -> Assessment:
-    """The severity ``c`` has reached at ``now``."""
+    """The severity ``c`` has reached at ``now``; ``brand_usual`` is the brand's usual rate of complaints like
+    it, per hour (``Detector._brand_usual``)."""
     sev = config.severity
     base = config.baseline
     # Each rule's window is read against the authors the usual level would put in it: the incident's own usual
     # rate (its authors before the window over the time before the window, with a small prior) or the brand's
-    # usual complaint rate times ``cluster_share``, the larger. What the rules share is worked out once.
+    # usual rate of complaints like it, the larger. The brand's level is a rate per hour of the day's rhythm (the
+    # window's evening hours hold more of it than its night hours); an incident's own few authors say nothing of
+    # the time of day, so its rate is per clock hour. What the rules share is worked out once.
     prior = base.cluster_prior_per_day * base.cluster_prior_days
     prior_h = base.cluster_prior_days * 24.0
-    brand_usual = brand_per_hour * base.cluster_share
     readings: dict[str, LevelReading] = {}
     for level in _RULES:
         rule = getattr(sev, level)
         hours = rule.window_hours
         start = now - hours * HOUR
         history_h = max(0.0, (start - c.created) / HOUR)
+        active_h = hours if rhythm is None else rhythm.hours(start, now)
         own = (prior + bisect_left(first_times, start)) / (prior_h + history_h)
-        expected = max(own, brand_usual) * hours
+        expected = max(own * hours, brand_usual * active_h)
         readings[level] = read_level(level, rule, c.windows[level], expected / hours)
     velocity = sum(map(itemgetter(1), c.velocity)) / config.spread.velocity_window_hours
     n_authors = len(c.author_first)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from monitor.detect_config import SEVERITY_LEVELS, DetectionConfig, LevelRule
@@ -33,19 +34,45 @@ def voice(config: DetectionConfig, followers: int, verified: bool, high: bool) -
     return weight
 
 
+def decayed(tally: list[float], now: float, half_life_h: float) -> float:
+    """A ``[count, as of]`` tally's count at ``now``, forgetting with the half-life."""
+    if now > tally[1]:
+        return tally[0] * math.exp(-LN2 * (now - tally[1]) / HOUR / half_life_h)
+    return tally[0]
+
+
+def tally_add(tally: list[float], now: float, half_life_h: float, n: float = 1.0) -> None:
+    """Bring a ``[count, as of]`` tally forward to ``now`` and add ``n``."""
+    tally[0] = decayed(tally, now, half_life_h) + n
+    tally[1] = max(tally[1], now)
+
+
 class Rate:
-    """An event rate that forgets with a half-life, starting from a prior (events per hour)."""
+    """An event rate that forgets with a half-life, starting from a prior (events per hour).
 
-    __slots__ = ("count", "hours", "last")
+    It also tallies its events by kind (a complaint's kinds of fault), on the same clock: a kind's rate is its
+    tally plus its share of what is left of the prior, over the same hours.
+    """
 
-    def __init__(self, count: float, hours: float, last: float | None):
+    __slots__ = ("count", "hours", "last", "prior_left", "kinds")
+
+    def __init__(
+        self,
+        count: float,
+        hours: float,
+        last: float | None,
+        prior_left: float = 0.0,
+        kinds: dict[str, list[float]] | None = None,
+    ):
         self.count = count
         self.hours = hours
         self.last = last
+        self.prior_left = prior_left
+        self.kinds = kinds if kinds is not None else {}
 
     @classmethod
     def prior(cls, per_day: float, days: float) -> Rate:
-        return cls(per_day * days, days * 24.0, None)
+        return cls(per_day * days, days * 24.0, None, per_day * days)
 
     def _advance(self, now: float, half_life_h: float) -> None:
         if self.last is not None and now > self.last:
@@ -53,24 +80,106 @@ class Rate:
             keep = math.exp(-LN2 * elapsed / half_life_h)
             # Hours decay like counts, but the elapsed time itself is added (mostly undecayed).
             self.count *= keep
+            self.prior_left *= keep
             self.hours = self.hours * keep + half_life_h / LN2 * (1 - keep)
         if self.last is None or now > self.last:
             self.last = now
 
-    def add(self, now: float, half_life_h: float, n: float = 1.0) -> None:
+    def add(self, now: float, half_life_h: float, n: float = 1.0, kinds: Iterable[str] = ()) -> None:
         self._advance(now, half_life_h)
         self.count += n
+        for kind in kinds:
+            tally_add(self.kinds.setdefault(kind, [0.0, now]), now, half_life_h, n)
 
     def per_hour(self, now: float, half_life_h: float) -> float:
         self._advance(now, half_life_h)
         return self.count / self.hours if self.hours > 0 else 0.0
 
+    def kind_per_hour(self, kind: str, prior_share: float, now: float, half_life_h: float) -> float:
+        """The rate of events of one kind, the prior counting ``prior_share`` of itself toward it."""
+        self._advance(now, half_life_h)
+        tally = self.kinds.get(kind)
+        count = decayed(tally, now, half_life_h) if tally is not None else 0.0
+        return (count + self.prior_left * prior_share) / self.hours if self.hours > 0 else 0.0
+
     def to_state(self) -> list:
-        return [self.count, self.hours, self.last]
+        return [self.count, self.hours, self.last, self.prior_left, self.kinds]
 
     @classmethod
     def from_state(cls, state: list) -> Rate:
         return cls(*state)
+
+
+class Rhythm:
+    """The daily rhythm of posting, learned from every new post: how much of a day's activity falls in a span.
+
+    People post little at 4 a.m. and most in the evening, so twelve evening hours hold far more than half a day's
+    complaints. A brand's usual level is a rate per *activity hour* (a day holds 24 of them, spread as people
+    post): the complaints a window would usually see are the rate times the activity hours in it. Until a whole
+    day has been seen, every hour counts as one. The profile is worked out again at each new hour from the hours
+    before it, smoothed toward an even day by one day's average count per hour.
+    """
+
+    __slots__ = ("counts", "first_hour", "hour", "pending", "_cum")
+
+    def __init__(self, counts: list[float] | None = None, first_hour: int | None = None, hour: int = -1,
+                 pending: float = 0.0):  # fmt: skip
+        self.counts = counts if counts is not None else [0.0] * 24
+        self.first_hour = first_hour  # hours since the epoch of the first post seen
+        self.hour = hour  # the hour being counted (hours since the epoch)
+        self.pending = pending  # posts in that hour, not yet in ``counts``
+        self._cum: list[float] | None = None
+
+    def post(self, now: float) -> None:
+        hour = int(now // HOUR)
+        if hour != self.hour:
+            if self.hour >= 0 and self.pending:
+                self.counts[self.hour % 24] += self.pending
+                self._cum = None
+            if self.first_hour is None:
+                self.first_hour = hour
+            self.hour, self.pending = hour, 0.0
+        self.pending += 1.0
+
+    def _profile(self) -> list[float] | None:
+        """Activity hours before each hour of the day (25 values), or None while the day is not yet seen."""
+        if self._cum is None:
+            if self.first_hour is None or self.hour - self.first_hour < 24:
+                return None
+            counts = self.counts
+            total = sum(counts)
+            days = (self.hour - self.first_hour) / 24.0
+            even = total / 24.0 / days
+            scale = 24.0 / (total + 24.0 * even)
+            cum = [0.0]
+            for n in counts:
+                cum.append(cum[-1] + (n + even) * scale)
+            self._cum = cum
+        return self._cum
+
+    def hours(self, start: float, end: float) -> float:
+        """Activity hours from ``start`` to ``end`` (equal to clock hours before a whole day is seen)."""
+        if end <= start:
+            return 0.0
+        cum = self._profile()
+        if cum is None:
+            return (end - start) / HOUR
+        return _activity(cum, end) - _activity(cum, start)
+
+    def to_state(self) -> list:
+        return [self.counts, self.first_hour, self.hour, self.pending]
+
+    @classmethod
+    def from_state(cls, state: list | None) -> Rhythm:
+        return cls(*state) if state else cls()
+
+
+def _activity(cum: list[float], t: float) -> float:
+    """Activity hours from the epoch to ``t``."""
+    hours = t / HOUR
+    whole = math.floor(hours)
+    day, hour = divmod(whole, 24)
+    return day * 24.0 + cum[hour] + (cum[hour + 1] - cum[hour]) * (hours - whole)
 
 
 class Window:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from monitor.detect import DetectionConfig, Detector, Observation
+from monitor.detect_spread import Rhythm
 from monitor.normalize import normalize
 from monitor.post import Post
 
@@ -798,3 +799,53 @@ def test_a_fault_word_right_after_a_negation_names_no_fault():
     assert lexicon.faults("冰箱不制冷") == ("制冷",)
     assert lexicon.faults("转账到现在都没到账") == ("支付",)
     assert lexicon.faults("热水器不停漏水") == ("漏水",)
+
+
+def test_the_daily_rhythm_weighs_hours_by_how_much_people_post_in_them():
+    rhythm = Rhythm()
+    start = T0.timestamp()
+    hour = 3600.0
+    # Two days of ten posts an hour in the daytime (08:00-20:00) and one an hour at night.
+    for h in range(48):
+        for _ in range(10 if 8 <= h % 24 < 20 else 1):
+            rhythm.post(start + h * hour + 60)
+            if h == 10:
+                # Before a whole day has been seen, every hour counts as one.
+                assert rhythm.hours(start, start + 12 * hour) == 12.0
+    rhythm.post(start + 48 * hour + 60)  # the last hour is counted once the next begins
+    day = start + 2 * 24 * hour
+    assert rhythm.hours(day, day + 24 * hour) == pytest.approx(24.0)
+    daytime = rhythm.hours(day + 8 * hour, day + 20 * hour)
+    assert 18.0 < daytime < 22.0  # ten times the posts, smoothed toward an even day
+    assert rhythm.hours(day + 20 * hour, day + 32 * hour) == pytest.approx(24.0 - daytime)
+    assert Rhythm.from_state(json.loads(json.dumps(rhythm.to_state()))).hours(day, day + 5 * hour) == (
+        rhythm.hours(day, day + 5 * hour)
+    )
+
+
+def test_a_new_kind_of_fault_at_a_busy_brand_is_measured_against_that_kind_of_complaint():
+    # Forty everyday grumbles a day naming no fault (bills, shops, plans) make a busy brand; after three days its
+    # usual level holds them. A leak is new, whatever the brand's everyday volume: its usual level is the brand's
+    # leaks, and four owners within the hour warn.
+    feed = Feed()
+    grumbles = ["西门子的账单看不懂", "西门子营业厅排队一小时", "西门子的会员积分兑换不了", "西门子商城发票开不出来",
+                "西门子促销短信太多", "西门子的延保卖得太贵"]  # fmt: skip
+    for i in range(120):
+        at = T0 + timedelta(minutes=36 * i)
+        feed.post(f"{grumbles[i % len(grumbles)]}，第{i}次了", at, author=f"everyday{i}", escalation="low")
+    leak = ["西门子洗碗机漏水了，厨房地上全是水", "我家西门子洗碗机也是漏水，底下一直滴水",
+            "西门子洗碗机漏水，同款的注意了", "刚买的西门子洗碗机渗水，地板泡了"]  # fmt: skip
+    late = T0 + timedelta(days=3, hours=1)
+    owners = [
+        feed.post(text, late + timedelta(minutes=10 * i), author=f"owner{i}").id
+        for i, text in enumerate(leak)
+    ]
+    warning = next(e for e in feed.events if e.severity in ("warning", "critical"))
+    assert sorted(warning.post_ids) == sorted(owners) and warning.stats["expected"] < 1.0
+    everyday = max(feed.detector.clusters.values(), key=lambda c: len(c.author_first))
+    assert not everyday.kinds() and len(everyday.author_first) >= 10
+    leaky = feed.detector.clusters[warning.incident_id]
+    assert leaky.kinds() == ("漏水",)
+    now = (late + timedelta(hours=1)).timestamp()
+    # Per hour: a quarter of the brand's other grumbles (some forty a day) against the brand's leaks (none yet).
+    assert feed.detector._brand_usual(everyday, now) > 0.2 > 20 * feed.detector._brand_usual(leaky, now)
