@@ -122,8 +122,13 @@ class Rhythm:
 
     __slots__ = ("counts", "first_hour", "hour", "pending", "_cum")
 
-    def __init__(self, counts: list[float] | None = None, first_hour: int | None = None, hour: int = -1,
-                 pending: float = 0.0):  # fmt: skip
+    def __init__(
+        self,
+        counts: list[float] | None = None,
+        first_hour: int | None = None,
+        hour: int = -1,
+        pending: float = 0.0,
+    ):
         self.counts = counts if counts is not None else [0.0] * 24
         self.first_hour = first_hour  # hours since the epoch of the first post seen
         self.hour = hour  # the hour being counted (hours since the epoch)
