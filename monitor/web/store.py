@@ -7,6 +7,7 @@ secret is generated once and kept here, so sessions survive a restart and nothin
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -137,7 +138,7 @@ def verify_login(db: sqlite_utils.Database, username: str, password: str) -> boo
     rows = list(db.query("select password_hash from web_users where username = ?", [username]))
     if not rows:
         # Spend the same time as a real check, so a wrong user name is not told apart by timing.
-        check_password(password, _DUMMY_HASH)
+        check_password(password, _dummy_hash())
         return False
     return check_password(password, rows[0]["password_hash"])
 
@@ -185,4 +186,8 @@ def notes(db: sqlite_utils.Database, incident_id: str) -> list[dict]:
     )
 
 
-_DUMMY_HASH = hash_password("tingfeng-dummy-password", salt=b"\0" * 16)
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check unknown users' passwords against (as slow as a real check); worked out when first needed,
+    not at import: every replay and daemon imports this module for its migrations."""
+    return hash_password("tingfeng-dummy-password", salt=b"\0" * 16)
