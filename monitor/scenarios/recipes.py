@@ -1401,8 +1401,349 @@ def outage(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return timeline.lines(), truth
 
 
+# --- a food-delivery app: a partner kitchen makes people ill ----------------------------------------------
+
+TAKEOUT_FEED = "weibo-search:外卖"  # a category search: everything that says 外卖, whoever it is about
+DELIVERY_FEED = "weibo-search:速食达"
+DELIVERY_BRANDS = [
+    BrandSpec("速食达", ["会员", "超级会员", "红包", "准时宝", "跑腿", "买药"], "速食达外卖", DELIVERY_FEED),
+    BrandSpec("美团外卖", ["会员", "红包", "拼好饭", "跑腿"], "美团外卖", TAKEOUT_FEED),
+    BrandSpec("饿了么", ["会员", "红包", "跑腿"], "饿了么", TAKEOUT_FEED),
+    BrandSpec("快马外卖", ["会员", "红包", "夜宵"], "快马外卖", TAKEOUT_FEED),
+    BrandSpec("食刻到家", ["会员", "红包", "夜宵"], "食刻到家", TAKEOUT_FEED),
+]
+DELIVERY = ("common", "modern", "delivery")
+LUNCH = (
+    59.6  # Wednesday 10 July 2024, 11:36: the first post about a partner kitchen's lunch making people ill
+)
+# The incident's phases: the first people to fall ill, the afternoon, the evening after the local account and
+# the press, the next day's anger and threats.
+FIRST_ILL = {"complaint": 0.6, "echo": 0.4}
+AFTERNOON = {"complaint": 0.3, "echo": 0.32, "repost": 0.14, "onlooker": 0.16, "escalation": 0.08}
+EVENING = {
+    "repost": 0.22,
+    "echo": 0.18,
+    "complaint": 0.18,
+    "onlooker": 0.18,
+    "escalation": 0.14,
+    "media": 0.05,
+    "kol": 0.05,
+}
+NEXT_DAY = {
+    "escalation": 0.3,
+    "repost": 0.22,
+    "onlooker": 0.18,
+    "denial_reaction": 0.1,
+    "media": 0.12,
+    "kol": 0.08,
+}
+DELIVERY_NEWS = (
+    (
+        LUNCH + 8.0,
+        "【南京多名市民吃外卖后上吐下泻 涉事商家为连锁快餐“味禾记”】7月10日下午起，多名网友称中午通过速食达平台点了味禾记的卤肉饭、鸡腿饭后出现腹泻、呕吐、发热等症状，部分人已到医院就诊。",
+    ),
+    (LUNCH + 10.1, "【速食达：已下线南京地区味禾记全部门店 配合市场监管部门调查】"),
+    (LUNCH + 22.3, "【南京市场监管部门通报：味禾记涉事门店及中央厨房暂停经营 留样送检】"),
+    (LUNCH + 24.5, "【速食达公布补偿方案：全额退款加200元红包 网友：误工费呢】"),
+    (LUNCH + 30.2, "【律师：吃外卖致病，消费者可主张赔偿损失及十倍赔偿 平台未尽审核义务须担责】"),
+    (LUNCH + 52.6, "【味禾记中央厨房米饭卤汁检出蜡样芽孢杆菌超标 速食达终止合作】"),
+)
+
+
+def delivery(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A busy food-delivery app: one lunchtime a partner kitchen chain's meals make people ill."""
+    bank = PhraseBank.load(*DELIVERY)
+    scene = Scene("delivery", seed, at(2024, 7, 8), 5, bank, authors=2400)
+    rng = scene.rng
+    timeline = scene.timeline
+    ids = scene.background(DELIVERY_BRANDS, scaled(BACKGROUND_MODERN, 1.1), limit=300)
+    scene.decoy("giveaway", "delivery apps' repost-to-win giveaways", ids["giveaway"])
+    scene.background(
+        DELIVERY_BRANDS,
+        {"grumble": 8, "daily": 10},
+        limit=300,
+        everyday_feed=TAKEOUT_FEED,
+        bank=bank.with_slots(grumble=bank.slots["takeout_grumble"], daily=bank.slots["takeout_daily"]),
+    )
+    official = scene.official("速食达外卖")
+    texts: dict[str, str] = {}
+
+    def route(text: str, root: str | None) -> str:
+        """A keyword search finds a post that says the word, and the reposts of a post that does."""
+        if root is not None and root not in texts:
+            texts.update((draft.id, draft.text) for draft in timeline.drafts)
+        said = text + (texts[root] if root is not None else "")
+        if "速食达" in said:
+            return DELIVERY_FEED
+        return TAKEOUT_FEED if "外卖" in said else "weibo-timeline"
+
+    # The app's own everyday grumbles, about fifty a day; the few that sound like a bad meal keep out of the
+    # incident's days.
+    sick_like = bank.slots["sick_like"]
+    own = []
+    for day in range(5):
+        low, high = timeline.hours(24 * day), timeline.hours(24 * (day + 1))
+        for _ in range(round(50 * rng.uniform(0.8, 1.2))):
+            when = timeline.active_time(low, high)
+            after = when >= timeline.hours(LUNCH - 1)
+
+            def render(after: bool = after) -> str:
+                while True:
+                    text = scene.finish(
+                        bank.say(rng, "trickle") + bank.say(rng, "trickle_feel"), "angry", limit=300
+                    )
+                    if not (after and any(word in text for word in sick_like)):
+                        return text
+
+            text = timeline.unique_text(render)
+            own.append(
+                timeline.add(when, scene.pool.pick(), text, feed=DELIVERY_FEED, brand="速食达", heat=0.4)
+            )
+    scene.decoy(
+        "everyday_trickle",
+        "the app's own everyday grumbles, about fifty a day: late orders, cold food, riders, coupons that do "
+        "not apply, the membership renewing itself, wrong items, slow refunds",
+        own,
+    )
+    # Upset stomachs after other things: other shops, street food, canteens, other apps, leftovers.
+    others = []
+    for day in range(5):
+        low, high = timeline.hours(24 * day), timeline.hours(24 * (day + 1))
+        for _ in range(round(5 * rng.uniform(0.8, 1.2))):
+            text = timeline.unique_text(
+                lambda: scene.finish(
+                    bank.render(rng, "{other_trickle}{other_feel}"), "", limit=300, bank=bank
+                )
+            )
+            when = timeline.active_time(low, high)
+            others.append(
+                timeline.add(when, scene.pool.pick(), text, feed=route(text, None), brand=None, heat=0.4)
+            )
+    scene.decoy(
+        "everyday_trickle",
+        "everyday grumbles about an upset stomach after other shops, street food, canteens, other apps or "
+        "leftovers, about five a day (the category search fetches those that say 外卖)",
+        others,
+    )
+
+    # Tuesday: the 一元午餐节 with a celebrity promo, fans' reposts by the hundred, happy customers; its giveaway.
+    star = scene.pool.special("苏沐", 7_900_000, True, "kol")
+    ad = timeline.add(
+        timeline.hours(34.5),
+        official,
+        bank.slots["launch_official"][0],
+        feed=DELIVERY_FEED,
+        brand="速食达",
+        heat=12.0,
+    )
+    star_text = bank.slots["star_post"][0]
+    star_post = timeline.add(
+        timeline.hours(34.8),
+        star,
+        star_text,
+        feed=DELIVERY_FEED,
+        brand="速食达",
+        heat=0.5,
+        extra={"repost_of": ad},
+    )
+    launch = [ad, star_post]
+    for when in sorted(bursts(scene, 34.85, 165, 1.3, 2.2)):
+        text = timeline.unique_text(
+            lambda: scene.finish(bank.render(rng, "{fan_lead}{fan_core}{fan_tail}"), "", limit=300, bank=bank)
+        )
+        root = None
+        if rng.random() < 0.65:
+            text, root = Scene._repost(text, Quoted(star_post, star.name, star_text, ad), 300)
+        launch.append(
+            timeline.add(
+                when,
+                scene.pool.fresh(),
+                text,
+                feed=route(text, root),
+                brand="速食达",
+                heat=0.3,
+                extra={"repost_of": root} if root else None,
+            )
+        )
+    for _ in range(45):  # the campaign runs three lunchtimes
+        text = timeline.unique_text(
+            lambda: scene.finish(bank.say(rng, "launch"), "happy", limit=300, bank=bank)
+        )
+        when = timeline.active_time(timeline.hours(35), timeline.hours(86))
+        launch.append(
+            timeline.add(when, scene.pool.pick(), text, feed=route(text, None), brand="速食达", heat=0.6)
+        )
+    scene.decoy(
+        "positive_viral",
+        "the app's 一元午餐节 on Tuesday: the celebrity's promo, fans' reposts by the hundred, happy customers "
+        "who got a one-yuan lunch over three days",
+        launch,
+    )
+    prize = timeline.add(
+        timeline.hours(35.2),
+        official,
+        bank.slots["giveaway_post"][0],
+        feed=DELIVERY_FEED,
+        brand="速食达",
+        heat=4.0,
+    )
+    entries = giveaway_entries(
+        scene, bank, prize, bursts(scene, 35.3, 45, 1.2, 10.0), feed=DELIVERY_FEED, brand="速食达"
+    )
+    scene.decoy(
+        "giveaway", "the campaign's repost-to-win giveaway and the reposts that enter it", [prize, *entries]
+    )
+
+    # Wednesday lunchtime: a partner kitchen chain's rice and braising sauce make people ill across Nanjing.
+    firsts = [ordinary(scene, followers) for followers in (186, 94, 341, 1_240, 57)]
+    finder = ordinary(scene, 612)
+    local = scene.pool.special("南京吃喝玩乐", 1_320_000, True, "kol")
+    nurse = scene.pool.special("急诊科的小周护士", 38_600, True, "user")
+    regulator = scene.pool.special("南京市场监管", 420_000, True, "media")
+    seeds = bank.slots["seed_posts"]
+    followups = bank.slots["seed_followup"]
+    statements = bank.slots["official_statements"]
+    plan = IncidentPlan(
+        id="partner-kitchen-food-poisoning",
+        brand="速食达",
+        product="外卖餐品（合作连锁快餐“味禾记”的卤肉饭、鸡腿饭等）",
+        fault="食品安全：南京多家味禾记门店午餐致大量用户腹泻、呕吐、发热（中央厨房米饭卤汁蜡样芽孢杆菌超标），另有异物",
+        bank=bank,
+        feed=DELIVERY_FEED,
+        waves=[
+            Wave(LUNCH + 0.6, 35, FIRST_ILL, 1.6, 1.0),
+            Wave(LUNCH + 1.6, 140, AFTERNOON, 1.5, 1.5),
+            Wave(LUNCH + 6.6, 80, EVENING, 1.4, 1.8),
+            Wave(LUNCH + 21.5, 40, NEXT_DAY, 1.5, 4.0),
+        ],
+        scripted=[
+            *(
+                Scripted(LUNCH + offset, author, text, heat=heat)
+                for offset, author, text, heat in zip(
+                    (0.03, 0.33, 0.9, 1.55, 1.9), firsts, seeds, (1.0, 1.0, 1.5, 2.0, 1.0), strict=True
+                )
+            ),
+            Scripted(LUNCH + 2.4, finder, bank.slots["foreign_object_post"][0], heat=3.0),
+            Scripted(LUNCH + 2.9, firsts[0], followups[0], heat=2.0),
+            Scripted(LUNCH + 4.2, local, bank.slots["local_post"][0], heat=5.0),
+            Scripted(LUNCH + 6.9, nurse, bank.slots["nurse_post"][0], heat=6.0),
+            Scripted(LUNCH + 7.4, scene.media[0], bank.slots["media_post"][0], heat=5.0),
+            Scripted(LUNCH + 9.2, official, statements[0], part_of_incident=False, heat=3.0),
+            Scripted(LUNCH + 11.5, firsts[2], followups[1], heat=1.5),
+            Scripted(LUNCH + 21.9, regulator, bank.slots["regulator_post"][0], heat=4.0),
+            Scripted(LUNCH + 23.4, official, statements[1], part_of_incident=False, heat=4.0),
+            Scripted(LUNCH + 26.4, scene.kols[2], bank.slots["kol_next_day"][0], heat=2.0),
+            Scripted(LUNCH + 51.9, official, statements[2], part_of_incident=False, heat=3.0),
+        ],
+        topic_after=LUNCH + 4.2,
+        limit=300,
+        route=route,
+    )
+    truth = scene.incident(plan)
+    first_notice, compensation, progress = truth["brand_statement_ids"]
+
+    def foreign_objects(when: datetime) -> tuple[Author, str, dict[str, Any] | None]:
+        """Others dig up what they once found in the chain's food."""
+        render = lambda: scene.finish(bank.say(rng, "foreign_object"), "angry", limit=300)  # noqa: E731
+        return scene.pool.fresh(), timeline.unique_text(render), None
+
+    extra_incident_posts(
+        scene, truth, bursts(scene, LUNCH + 2.6, 16, 1.3, 2.0), foreign_objects, feed=route, brand="速食达"
+    )
+    for origin, count, scale, statement, slot, reposts in (
+        (LUNCH + 9.22, 35, 1.0, first_notice, "denial_reaction", "statement_repost"),
+        (LUNCH + 23.42, 45, 2.5, compensation, "compensation_reaction", "compensation_repost"),
+        (LUNCH + 51.92, 20, 2.0, progress, "progress_reaction", "progress_repost"),
+    ):
+        extra_incident_posts(
+            scene,
+            truth,
+            bursts(scene, origin, count, 1.2, scale),
+            statement_reactions(scene, bank, statement, slot, reposts),
+            feed=route,
+            brand="速食达",
+        )
+
+    def looking_back(day: str) -> Callable[[datetime], tuple[Author, str, dict[str, Any] | None]]:
+        """The days after: the night in the bathroom, the bills, threats, the sealed shops."""
+
+        def write(when: datetime) -> tuple[Author, str, dict[str, Any] | None]:
+            def render() -> str:
+                fixed = {"yesterday": day}
+                text = bank.render(rng, "{aftermath}", fixed)
+                if rng.random() < 0.2:
+                    text = "#" + bank.say(rng, "topic", fixed) + "#" + text
+                return scene.finish(text, "angry", limit=300)
+
+            return scene.pool.fresh(), timeline.unique_text(render), None
+
+        return write
+
+    for origin, count, shape, scale, day in (
+        (LUNCH + 19.6, 35, 2.0, 2.0, "昨天"),
+        (105.0, 15, 1.6, 3.0, "前天"),
+    ):
+        extra_incident_posts(
+            scene,
+            truth,
+            bursts(scene, origin, count, shape, scale),
+            looking_back(day),
+            feed=route,
+            brand="速食达",
+        )
+    truth["post_ids"].extend(news_items(scene, DELIVERY_NEWS, brand="速食达"))
+
+    # One 23-follower customer and the membership that renewed itself, again and again, all week.
+    rants = repeat_rants(
+        scene, ordinary(scene, 23), bank, "renewal_rant", 20, (0, 120), feed=DELIVERY_FEED, brand="速食达"
+    )
+    scene.decoy(
+        "repeat_ranter",
+        "one 23-follower account ranting twenty times, all week, about a 15-yuan membership renewal it never "
+        "asked for",
+        rants,
+    )
+    neutral = [
+        timeline.add(
+            timeline.hours(10.3),
+            scene.media[4],
+            bank.slots["big_neutral"][0],
+            feed=DELIVERY_FEED,
+            brand="速食达",
+            heat=0.4,
+        ),
+        timeline.add(
+            timeline.hours(39.0),
+            scene.kols[0],
+            bank.slots["big_neutral"][1],
+            feed=DELIVERY_FEED,
+            brand="速食达",
+            heat=0.4,
+        ),
+    ]
+    scene.decoy(
+        "big_account_neutral",
+        "a business media account's post on the app's quarterly numbers and a food blogger's neutral review of "
+        "the one-yuan lunch",
+        neutral,
+    )
+    mild_big_grumble(scene, 20.2, bank.slots["big_mild"][0], "速食达", DELIVERY_FEED)
+    truth = scene.truth(
+        "外卖平台食品安全：虚构外卖App“速食达”平日每天就有五十条左右自己的吐槽（超时、饭凉、骑手态度、红包用不了、"
+        "会员自动续费、送错、退款慢）。周三中午11点半起，南京多家合作连锁快餐“味禾记”门店的午餐让人腹泻、呕吐、发烧："
+        "先是几个粉丝寥寥的普通用户（“吃完拉肚子了，有人一样吗”），随后附和（“我也是！中午点的…”）、同事群体中招、"
+        "异物照片、本地生活号汇总、急诊护士、本地媒体报道；晚上平台发说明（下线门店、先行赔付订单金额）被骂敷衍，"
+        "次日市场监管通报、平台致歉并公布补偿（退款+200元红包+报销医疗费）引发争论，周五公布检测结果（蜡样芽孢杆菌超标）"
+        "并终止合作。很多帖子不提平台名，来自“外卖”分类搜索或时间线。诱饵：速食达自己的日常吐槽涓流、其他店铺和平台"
+        "的日常闹肚子吐槽、周二明星代言的一元午餐节刷屏及抽奖、一个小号全周反复骂会员自动续费、大号的中性帖和无人理会"
+        "的配送费小抱怨。"
+    )
+    return timeline.lines(), truth
+
+
 RECIPES: dict[str, Recipe] = {
     "bank_app": bank_app,
+    "delivery": delivery,
     "fridge": fridge,
     "grassroots": grassroots,
     "noise_day": noise_day,
