@@ -119,17 +119,21 @@ class Detector:
         else:
             # Not a complaint: a repost of one still spreads it, and so does a post that is not happy and names
             # the fault of, or says "me too" to, the brand's warned incident (a flat "我的转账也卡住了", a news
-            # item); a post that merely reads alike and is happy about it says the group may be a launch or a
-            # fad rather than a fault.
+            # item); a post that reads alike, or reposts a member, and is happy about it says the group may be a
+            # launch or a fad rather than a fault (a celebrity's promo misread as a grumble, and its fans'
+            # "好好看" reposts).
             cid, how = grouper.linked(brand, post, now), HOW_LINK
-            calm = scores.get("positive", 0.0) < rule.max_positive
+            happy = pred.sentiment == "positive"
+            calm = scores.get("positive", 0.0) < rule.max_positive and not (happy and cid is not None)
             if cid is None and calm and brand:
                 cid, how = grouper.about_warned(brand, reading, now)
             if cid is None or not calm:
-                best = grouper.best_match(brand, feats, now) if pred.sentiment == "positive" else None
-                if best is not None:
-                    self.clusters[best[0]].contrary += 1
-                    self.touched.add(best[0])
+                if cid is None and happy:
+                    best = grouper.best_match(brand, feats, now)
+                    cid = best[0] if best is not None else None
+                if cid is not None and happy:
+                    self.clusters[cid].contrary += 1
+                    self.touched.add(cid)
                 return []
             similarity, high = 0.0, False
         feed = obs.tags.get("feed") or post.source

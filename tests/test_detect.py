@@ -849,3 +849,29 @@ def test_a_new_kind_of_fault_at_a_busy_brand_is_measured_against_that_kind_of_co
     now = (late + timedelta(hours=1)).timestamp()
     # Per hour: a quarter of the brand's other grumbles (some forty a day) against the brand's leaks (none yet).
     assert feed.detector._brand_usual(everyday, now) > 0.2 > 20 * feed.detector._brand_usual(leaky, now)
+
+
+def test_happy_reposts_of_a_member_count_against_its_incident_instead_of_spreading_it():
+    # A celebrity's promo the classifier misreads as a grumble joins an incident; its fans' reposts ("好好看！")
+    # are no complaint's echoes: like happy posts alike, they count against the incident, which then never warns.
+    # Fan talk reads happier than anything else, if not clearly happy (below complaint.max_positive).
+    fans = FakePrediction("positive", {"negative": 0.25, "neutral": 0.3, "positive": 0.45}, "low", 0.1)
+    feed = Feed()
+    promo = feed.post("西门子冰箱门关不上，门封条总是弹开？我请大家换新！", T0, author="star", followers=2_000_000,
+                      verified=True, escalation="low")  # fmt: skip
+    [c] = feed.detector.clusters.values()
+    for i in range(12):
+        at = T0 + timedelta(minutes=2 + i)
+        text = f"好好看！支持{i}//@star:西门子冰箱门关不上，门封条总是弹开？我请大家换新！"
+        fan = Post(id=f"f{i}", text=text, author=f"fan{i}", author_followers=50, created_at=at,
+                   extra={"repost_of": promo.id})  # fmt: skip
+        feed.events += feed.detector.observe(Observation(fan, normalize(text).text_norm, fans, at, True, {}))
+    assert len(c.members) == 1 and c.contrary == 12
+    assert not [e for e in feed.events if e.severity in ("warning", "critical")]
+    # The same reposts in a flat voice spread it: they join as echoes.
+    flat = Post(id="n1", text="转发微博", author="neutral1", author_followers=50, created_at=T0 + timedelta(minutes=30),
+                extra={"repost_of": promo.id})  # fmt: skip
+    feed.detector.observe(
+        Observation(flat, "转发微博", predicted("neutral", "low"), flat.created_at, True, {})
+    )
+    assert "neutral1" in c.echo_authors
