@@ -37,7 +37,7 @@ from monitor.detect_grouping import Grouper
 from monitor.detect_lifecycle import FORGET, RESOLVE
 from monitor.detect_severity import assess
 from monitor.detect_severity import stats as severity_stats
-from monitor.detect_spread import HOUR, Rate, Rhythm, decayed, rank, tally_add, voice
+from monitor.detect_spread import HOUR, LN2, Rate, Rhythm, decayed, rank, tally_add, voice
 from monitor.detect_text import Vocabulary
 from monitor.events import AlertEvent
 from monitor.post import Post
@@ -76,7 +76,7 @@ class Detector:
         self.touched: set[str] = set()
         self.grouper = Grouper(self.config, self.clusters, self.vocab, self.touched, self._times)
         self.baselines: dict[str, Rate] = {}
-        # [t, baseline key, cluster id, kinds of fault] of complaints not yet in the usual level
+        # [t, baseline key, post key, kinds of fault] of complaints not yet in the usual level
         self.pending: deque[list] = deque()
         self.rhythm = Rhythm()
         self.next_due: float | None = None
@@ -141,7 +141,7 @@ class Detector:
         if cid is None:
             how = HOW_SEED
         if complaint:
-            self._learn_baseline(f"{feed}\x1f{brand}", c.id, now, reading.faults)
+            self._learn_baseline(f"{feed}\x1f{brand}", key, now, reading.faults)
         member = Member(
             key,
             post.author or f"anon:{key}",
@@ -438,28 +438,30 @@ class Detector:
         del self.clusters[c.id]
 
     # -- helpers --------------------------------------------------------------------------------------
-    def _learn_baseline(self, key: str, cid: str, now: float, kinds: tuple[str, ...]) -> None:
+    def _learn_baseline(self, key: str, post_key: str, now: float, kinds: tuple[str, ...]) -> None:
         """Count a complaint into its feed/brand's usual level once it is ``lag_hours`` old.
 
         The lag keeps a fresh incident's first day out of the level; complaints of incidents that warned by then
         are never counted. Each incident also tallies what of its own was counted, so that it is measured
-        against the brand's *other* complaints (see ``_brand_usual``).
+        against the brand's *other* complaints (see ``_brand_usual``). A complaint's incident is the one that
+        holds it then (merges move posts).
         """
-        self.pending.append([now, key, cid, list(kinds)])
+        self.pending.append([now, key, post_key, list(kinds)])
         horizon = now - self.config.baseline.lag_hours * HOUR
         pending = self.pending
+        post_index = self.grouper.post_index
         half_life = self._half_life_h
         while pending and pending[0][0] <= horizon:
-            t, bkey, owner, kinds = pending.popleft()
-            c = self.clusters.get(owner)
+            t, bkey, member, families = pending.popleft()
+            c = self.clusters.get(post_index.get(member, ""))
             while c is not None and c.merged_into is not None:
                 c = self.clusters.get(c.merged_into)
             if c is not None and rank(c.peak_severity) >= _WARNING:
                 continue
-            self._baseline(bkey).add(t, half_life, kinds=kinds)
+            self._baseline(bkey).add(t, half_life, kinds=families)
             if c is not None:
                 self.touched.add(c.id)
-                for kind in ("", *kinds):
+                for kind in ("", *families):
                     tally_add(c.learned.setdefault(kind, [0.0, t]), t, half_life)
 
     def _baseline(self, key: str) -> Rate:
@@ -472,11 +474,11 @@ class Detector:
     def _brand_usual(self, c: Cluster, now: float) -> float:
         """The usual rate (per hour) of complaints like ``c``'s among its feed/brand's other complaints.
 
-        An incident about a kind of fault (most of its posts name one) is measured against the brand's
-        complaints of that kind: an outage at a carrier with forty everyday grumbles a day about bills and plans
-        is new. Any other is measured against ``cluster_share`` of all the brand's complaints. Either way the
-        incident's own complaints are left out, and the level is read as of ``lag_hours`` ago, as far as it has
-        counted.
+        ``cluster_share`` of all the brand's complaints, since a single fault is at most that share of them; for
+        an incident about a kind of fault (most of its posts name one), no more than the brand's complaints of
+        that kind: at a carrier with forty everyday grumbles a day about bills and plans, a network outage is new.
+        Either way the incident's own complaints are left out, and the level is read as of ``lag_hours`` ago, as
+        far as it has counted.
         """
         level = self.baselines.get(f"{c.feed}\x1f{c.brand}")
         if level is None:
@@ -485,23 +487,17 @@ class Detector:
         at = now - base.lag_hours * HOUR
         half_life = self._half_life_h
         mine = c.learned
-        share = base.cluster_share
-        kinds = c.kinds()
-        if not kinds:
-            rate = level.per_hour(at, half_life)
-            own = mine.get("")
-            if own is not None:
-                rate -= decayed(own, at, half_life) / level.hours
-            return max(0.0, rate) * share
-        # Before the brand's complaints of a kind are known, they are assumed as rare as one incident's.
-        kind_prior = base.cluster_prior_per_day / base.prior_per_day
-        usual = 0.0
-        for kind in kinds:
-            rate = level.kind_per_hour(kind, kind_prior, at, half_life)
+
+        def others(rate: float, kind: str) -> float:
             own = mine.get(kind)
-            if own is not None:
-                rate -= decayed(own, at, half_life) / level.hours
-            usual = max(usual, rate)
+            return max(0.0, rate - decayed(own, at, half_life) / level.hours) if own is not None else rate
+
+        usual = others(level.per_hour(at, half_life), "") * base.cluster_share
+        kinds = c.kinds()
+        if kinds:
+            # Before the brand's complaints of a kind are known, they are assumed as rare as one incident's.
+            prior = base.cluster_prior_per_day * base.prior_days
+            usual = min(usual, max(others(level.kind_per_hour(k, prior, at, half_life), k) for k in kinds))
         return usual
 
     def _times(self, c: Cluster) -> list[float]:
@@ -581,6 +577,8 @@ class Detector:
         )
 
     def _restore(self, state: dict) -> None:
+        if state.get("version") == 2:
+            state = _upgrade_v2(state, self.config)
         if state.get("version") != STATE_VERSION:
             logger.warning(
                 "detector state version %r is not %r: starting afresh", state.get("version"), STATE_VERSION
@@ -595,8 +593,37 @@ class Detector:
         self.grouper.rebuild(state["authors"])
         self.baselines = {k: Rate.from_state(v) for k, v in state["baselines"].items()}
         self.pending = deque(state["pending"])
-        self.rhythm = Rhythm.from_state(state.get("rhythm"))
+        self.rhythm = Rhythm.from_state(state["rhythm"])
         self.next_due = state["next_due"]
+
+
+def _upgrade_v2(state: dict, config: DetectionConfig) -> dict:
+    """A version 2 state as version 3 would have it, as far as it can be told: open incidents carry on.
+
+    Version 3 added each incident's counted complaints (none yet), pending complaints by post rather than by
+    incident (an incident's first member stands for it), a usual level's tallies by kind of fault (none yet, the
+    prior's weight worked out from its hours) and the daily rhythm (learned afresh).
+    """
+    state = dict(state)
+    first_member = {}
+    clusters = []
+    for cs in state["clusters"]:
+        clusters.append({**cs, "learned": {}})
+        if cs["members"]:
+            first_member[cs["id"]] = cs["members"][0][0]
+    state["clusters"] = clusters
+    state["pending"] = [[t, key, first_member.get(cid, ""), []] for t, key, cid in state["pending"]]
+    base = config.baseline
+    prior_h = base.prior_days * 24.0
+    steady = base.half_life_days * 24.0 / LN2  # the hours a rate's evidence tends to
+    baselines = {}
+    for key, (count, hours, last) in state["baselines"].items():
+        weight = (steady - hours) / (steady - prior_h) if steady != prior_h else 0.0
+        baselines[key] = [count, hours, last, min(1.0, max(0.0, weight)), {}]
+    state["baselines"] = baselines
+    state["rhythm"] = Rhythm().to_state()
+    state["version"] = 3
+    return state
 
 
 def _engagement(config: DetectionConfig, post: Post) -> float:

@@ -214,7 +214,12 @@ class Cluster:
             self._stats, self._reasons = explain()
 
     def kinds(self) -> tuple[str, ...]:
-        """The kinds of fault the incident is about: named by at least half of its posts compared by words."""
+        """The kinds of fault the incident is about: named by at least half of its posts compared by words.
+
+        Stricter than ``main_faults`` (any kind named about as often as the commonest), which keeps apart
+        incidents that name different kinds: a group of everyday grumbles a few of whose posts name a kind is not
+        about it, and is measured against the brand's complaints in general (see ``Detector._brand_usual``).
+        """
         docs = self.docs
         return tuple(family for family, n in self.faults.items() if 2 * n >= docs) if docs else ()
 

@@ -113,7 +113,7 @@ REACTION_TERMS: list[str] = [
 # Mood words people add to any grumble ("无语", "习惯了"): left out of the words incidents are compared by, like
 # complaint language, but they do not make a post a reaction.
 MOOD_TERMS: list[str] = [
-    "无语", "服了", "醉了", "呵呵", "心累", "气死", "烦死了", "习惯了", "绝了", "离谱", "受不了", "无力吐槽", "吐了",
+    "无语", "服了", "醉了", "呵呵", "心累", "气死", "烦死了", "习惯了", "绝了", "离谱", "受不了", "无力吐槽",
     "破防", "真的会谢",
 ]  # fmt: skip
 

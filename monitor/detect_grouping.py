@@ -558,10 +558,14 @@ class Grouper:
             self.post_index[m.key] = keep.id
             authors[m.author] = keep.id
             keep.account(m)
-        # Each author's first post decided whether they echo: an author already here keeps keep's answer.
-        for author in gone.echo_authors:
-            if author not in keep.author_first:
-                keep.echo_authors[author] = 1
+        # Each author's first post decided whether they echo: the answer of the side that had it stands.
+        for author, first in gone.author_first.items():
+            mine = keep.author_first.get(author)
+            if mine is None or first < mine:
+                if author in gone.echo_authors:
+                    keep.echo_authors[author] = 1
+                else:
+                    keep.echo_authors.pop(author, None)
         for author, v in gone.voice_of.items():
             keep.voice_of[author] = max(v, keep.voice_of.get(author, 0.0))
             keep.author_first[author] = min(gone.author_first[author], keep.author_first.get(author, now))

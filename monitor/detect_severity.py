@@ -68,7 +68,7 @@ def assess(
     first_times: list[float],
     brand_usual: float,
     now: float,
-    rhythm: Rhythm | None = None,
+    rhythm: Rhythm,
 ) -> Assessment:
     """The severity ``c`` has reached at ``now``; ``brand_usual`` is the brand's usual rate of complaints like
     it, per hour (``Detector._brand_usual``)."""
@@ -87,7 +87,7 @@ def assess(
         hours = rule.window_hours
         start = now - hours * HOUR
         history_h = max(0.0, (start - c.created) / HOUR)
-        active_h = hours if rhythm is None else rhythm.hours(start, now)
+        active_h = rhythm.hours(start, now)
         own = (prior + bisect_left(first_times, start)) / (prior_h + history_h)
         expected = max(own * hours, brand_usual * active_h)
         readings[level] = read_level(level, rule, c.windows[level], expected / hours)

@@ -51,28 +51,29 @@ class Rate:
     """An event rate that forgets with a half-life, starting from a prior (events per hour).
 
     It also tallies its events by kind (a complaint's kinds of fault), on the same clock: a kind's rate is its
-    tally plus its share of what is left of the prior, over the same hours.
+    tally plus a prior of its own, forgotten as the rate's prior is (``prior_weight``: 1 at first), over the
+    same hours.
     """
 
-    __slots__ = ("count", "hours", "last", "prior_left", "kinds")
+    __slots__ = ("count", "hours", "last", "prior_weight", "kinds")
 
     def __init__(
         self,
         count: float,
         hours: float,
         last: float | None,
-        prior_left: float = 0.0,
-        kinds: dict[str, list[float]] | None = None,
+        prior_weight: float,
+        kinds: dict[str, list[float]],
     ):
         self.count = count
         self.hours = hours
         self.last = last
-        self.prior_left = prior_left
-        self.kinds = kinds if kinds is not None else {}
+        self.prior_weight = prior_weight
+        self.kinds = kinds
 
     @classmethod
     def prior(cls, per_day: float, days: float) -> Rate:
-        return cls(per_day * days, days * 24.0, None, per_day * days)
+        return cls(per_day * days, days * 24.0, None, 1.0, {})
 
     def _advance(self, now: float, half_life_h: float) -> None:
         if self.last is not None and now > self.last:
@@ -80,7 +81,7 @@ class Rate:
             keep = math.exp(-LN2 * elapsed / half_life_h)
             # Hours decay like counts, but the elapsed time itself is added (mostly undecayed).
             self.count *= keep
-            self.prior_left *= keep
+            self.prior_weight *= keep
             self.hours = self.hours * keep + half_life_h / LN2 * (1 - keep)
         if self.last is None or now > self.last:
             self.last = now
@@ -95,15 +96,15 @@ class Rate:
         self._advance(now, half_life_h)
         return self.count / self.hours if self.hours > 0 else 0.0
 
-    def kind_per_hour(self, kind: str, prior_share: float, now: float, half_life_h: float) -> float:
-        """The rate of events of one kind, the prior counting ``prior_share`` of itself toward it."""
+    def kind_per_hour(self, kind: str, prior_count: float, now: float, half_life_h: float) -> float:
+        """The rate of events of one kind, with a prior of ``prior_count`` events (weighed as the rate's)."""
         self._advance(now, half_life_h)
         tally = self.kinds.get(kind)
         count = decayed(tally, now, half_life_h) if tally is not None else 0.0
-        return (count + self.prior_left * prior_share) / self.hours if self.hours > 0 else 0.0
+        return (count + prior_count * self.prior_weight) / self.hours if self.hours > 0 else 0.0
 
     def to_state(self) -> list:
-        return [self.count, self.hours, self.last, self.prior_left, self.kinds]
+        return [self.count, self.hours, self.last, self.prior_weight, self.kinds]
 
     @classmethod
     def from_state(cls, state: list) -> Rate:
@@ -175,8 +176,8 @@ class Rhythm:
         return [self.counts, self.first_hour, self.hour, self.pending]
 
     @classmethod
-    def from_state(cls, state: list | None) -> Rhythm:
-        return cls(*state) if state else cls()
+    def from_state(cls, state: list) -> Rhythm:
+        return cls(*state)
 
 
 def _activity(cum: list[float], t: float) -> float:

@@ -825,30 +825,42 @@ def test_the_daily_rhythm_weighs_hours_by_how_much_people_post_in_them():
 
 def test_a_new_kind_of_fault_at_a_busy_brand_is_measured_against_that_kind_of_complaint():
     # Forty everyday grumbles a day naming no fault (bills, shops, plans) make a busy brand; after three days its
-    # usual level holds them. A leak is new, whatever the brand's everyday volume: its usual level is the brand's
-    # leaks, and four owners within the hour warn.
+    # usual level holds them. Four owners about a fee within the hour name no kind of fault either: that level is
+    # theirs, and they do not warn. A leak is new, whatever the brand's everyday volume: its usual level is the
+    # brand's leaks, and four owners within the hour warn.
     feed = Feed()
     grumbles = ["西门子的账单看不懂", "西门子营业厅排队一小时", "西门子的会员积分兑换不了", "西门子商城发票开不出来",
                 "西门子促销短信太多", "西门子的延保卖得太贵"]  # fmt: skip
     for i in range(120):
         at = T0 + timedelta(minutes=36 * i)
         feed.post(f"{grumbles[i % len(grumbles)]}，第{i}次了", at, author=f"everyday{i}", escalation="low")
+    late = T0 + timedelta(days=3, hours=1)
+    first = feed.post("西门子上门师傅收了我两百块检测费，什么都没修", late, author="payer0")
+    feed.post("西门子上门师傅又收两百块检测费，看一眼就走", late + timedelta(minutes=10), author="payer1")
+    for i in (2, 3):  # two reposts of the first: others taking it up
+        text = "太坑了//@payer0:西门子上门师傅收了我两百块检测费，什么都没修"
+        repost = Post(id=f"r{i}", text=text, author=f"payer{i}", author_followers=200,
+                      created_at=late + timedelta(minutes=10 * i), extra={"repost_of": first.id})  # fmt: skip
+        feed.events += feed.detector.observe(
+            Observation(repost, normalize(text).text_norm, predicted(), repost.created_at, True, {})
+        )
+    fee = feed.detector.clusters[feed.detector.grouper.post_index[f"{first.source}\x1f{first.id}"]]
+    assert len(fee.author_first) == 4 and len(fee.echo_authors) == 2 and not fee.kinds()
+    assert not [e for e in feed.events if e.severity in ("warning", "critical")]
     leak = ["西门子洗碗机漏水了，厨房地上全是水", "我家西门子洗碗机也是漏水，底下一直滴水",
             "西门子洗碗机漏水，同款的注意了", "刚买的西门子洗碗机渗水，地板泡了"]  # fmt: skip
-    late = T0 + timedelta(days=3, hours=1)
+    later = late + timedelta(hours=6)
     owners = [
-        feed.post(text, late + timedelta(minutes=10 * i), author=f"owner{i}").id
+        feed.post(text, later + timedelta(minutes=10 * i), author=f"owner{i}").id
         for i, text in enumerate(leak)
     ]
     warning = next(e for e in feed.events if e.severity in ("warning", "critical"))
     assert sorted(warning.post_ids) == sorted(owners) and warning.stats["expected"] < 1.0
-    everyday = max(feed.detector.clusters.values(), key=lambda c: len(c.author_first))
-    assert not everyday.kinds() and len(everyday.author_first) >= 10
     leaky = feed.detector.clusters[warning.incident_id]
     assert leaky.kinds() == ("漏水",)
-    now = (late + timedelta(hours=1)).timestamp()
+    now = (later + timedelta(hours=1)).timestamp()
     # Per hour: a quarter of the brand's other grumbles (some forty a day) against the brand's leaks (none yet).
-    assert feed.detector._brand_usual(everyday, now) > 0.2 > 20 * feed.detector._brand_usual(leaky, now)
+    assert feed.detector._brand_usual(fee, now) > 0.2 > 20 * feed.detector._brand_usual(leaky, now)
 
 
 def test_happy_reposts_of_a_member_count_against_its_incident_instead_of_spreading_it():
@@ -875,3 +887,37 @@ def test_happy_reposts_of_a_member_count_against_its_incident_instead_of_spreadi
         Observation(flat, "转发微博", predicted("neutral", "low"), flat.created_at, True, {})
     )
     assert "neutral1" in c.echo_authors
+
+
+def test_complaints_waiting_to_be_learned_follow_their_posts_into_a_merged_incident():
+    # Two young groups of one brand merge before their complaints are a day old: the complaints counted then are
+    # the surviving incident's own (left out of its bar), not a stranger's.
+    feed = Feed()
+    feed.post("西门子冰箱门关不上，门封条总是弹开", T0, author="a")
+    feed.post("西门子冰箱门关不严，老是自己弹开", T0 + timedelta(minutes=5), author="b")
+    feed.post("西门子洗衣机噪音太大了，晚上根本睡不着", T0 + timedelta(minutes=10), author="c")
+    door, noise = sorted(feed.detector.clusters.values(), key=lambda c: -len(c.members))
+    feed.detector._merge(door, noise, (T0 + timedelta(minutes=20)).timestamp())
+    feed.post(
+        "西门子空调遥控器失灵了", T0 + timedelta(hours=25), author="d"
+    )  # a day on: the three are counted
+    assert door.learned[""][0] == pytest.approx(3.0, rel=0.01)
+
+
+def test_a_saved_state_of_version_2_carries_on_as_version_3():
+    feed = Feed()
+    echo_burst(feed, T0, 6)
+    state = json.loads(json.dumps(feed.detector.state()))
+    [cs] = state["clusters"]
+    # Version 2: no counted complaints per incident, pending complaints by incident, rates of three numbers, no rhythm.
+    old = dict(state, version=2, clusters=[{k: v for k, v in cs.items() if k != "learned"}])
+    old["pending"] = [[t, key, cs["id"]] for t, key, _, _ in state["pending"]]
+    old["baselines"] = {k: r[:3] for k, r in state["baselines"].items()}
+    del old["rhythm"]
+    again = Detector(feed.detector.config, state=old)
+    assert list(again.clusters) == [cs["id"]]  # the open incident carries on
+    first = cs["members"][0][0]
+    assert [p[2:] for p in again.pending] == [[first, []]] * 6
+    late = Post(id="late", text=FRIDGE[0], author="late", created_at=T0 + timedelta(hours=3))
+    again.observe(Observation(late, normalize(late.text).text_norm, predicted(), late.created_at, True, {}))
+    assert f"{late.source}\x1flate" in again.clusters[cs["id"]].members
