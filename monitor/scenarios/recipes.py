@@ -679,6 +679,68 @@ def giveaway_entries(
     return entries
 
 
+def celebrity_launch(
+    scene: Scene,
+    bank: PhraseBank,
+    official: Author,
+    star: Author,
+    *,
+    hours: tuple[float, float],
+    ad_heat: float,
+    fans: tuple[float, int, float, float],
+    happy: tuple[int, float, float],
+    feed: str,
+    brand: str,
+    route: Callable[[str, str | None], str],
+) -> list[str]:
+    """A launch the brand's official account announces (``launch_official``) at ``hours[0]`` and a celebrity
+    reposts (``star_post``) at ``hours[1]``; ``fans`` = (from hour, count, shape, scale) of fans' posts bursting
+    (``fan_lead``/``fan_core``/``fan_tail``), two in three reposting the star; ``happy`` = (count, from hour, to
+    hour) of happy customers (``launch``). The posts' ids, the ad first."""
+    rng, timeline = scene.rng, scene.timeline
+    ad = timeline.add(
+        timeline.hours(hours[0]),
+        official,
+        bank.slots["launch_official"][0],
+        feed=feed,
+        brand=brand,
+        heat=ad_heat,
+    )
+    star_text = bank.slots["star_post"][0]
+    star_post = timeline.add(
+        timeline.hours(hours[1]), star, star_text, feed=feed, brand=brand, heat=0.5, extra={"repost_of": ad}
+    )
+    launch = [ad, star_post]
+    for when in sorted(bursts(scene, *fans)):
+        text = timeline.unique_text(
+            lambda: scene.finish(bank.render(rng, "{fan_lead}{fan_core}{fan_tail}"), "", limit=300, bank=bank)
+        )
+        root = None
+        if rng.random() < 0.65:
+            text, root = Scene._repost(text, Quoted(star_post, star.name, star_text, ad), 300)
+        launch.append(
+            timeline.add(
+                when,
+                scene.pool.fresh(),
+                text,
+                feed=route(text, root),
+                brand=brand,
+                heat=0.3,
+                extra={"repost_of": root} if root else None,
+            )
+        )
+    count, start, end = happy
+    for _ in range(count):
+        text = timeline.unique_text(
+            lambda: scene.finish(bank.say(rng, "launch"), "happy", limit=300, bank=bank)
+        )
+        when = timeline.active_time(timeline.hours(start), timeline.hours(end))
+        launch.append(
+            timeline.add(when, scene.pool.pick(), text, feed=route(text, None), brand=brand, heat=0.6)
+        )
+    return launch
+
+
 def bank_app(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """A bank's app update debits payments twice and leaves transfers "处理中" for a day; a 386-follower start."""
     bank = PhraseBank.load(*BANK)
@@ -1220,51 +1282,19 @@ def outage(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
     # Tuesday noon: the new plan and its celebrity ad, reposted by fans thousands of times; its giveaway.
     star = scene.pool.special("林屿", 8_600_000, True, "kol")
-    ad = timeline.add(
-        timeline.hours(35.5),
+    launch = celebrity_launch(
+        scene,
+        net,
         official,
-        net.slots["launch_official"][0],
-        feed=OUTAGE_FEED,
-        brand="星讯",
-        heat=15.0,
-    )
-    star_text = net.slots["star_post"][0]
-    star_post = timeline.add(
-        timeline.hours(36.0),
         star,
-        star_text,
+        hours=(35.5, 36.0),
+        ad_heat=15.0,
+        fans=(36.05, 170, 1.3, 2.0),
+        happy=(40, 36, 60),
         feed=OUTAGE_FEED,
         brand="星讯",
-        heat=0.5,
-        extra={"repost_of": ad},
+        route=route,
     )
-    launch = [ad, star_post]
-    for when in sorted(bursts(scene, 36.05, 170, 1.3, 2.0)):
-        text = timeline.unique_text(
-            lambda: scene.finish(net.render(rng, "{fan_lead}{fan_core}{fan_tail}"), "", limit=300, bank=net)
-        )
-        root = None
-        if rng.random() < 0.65:
-            text, root = Scene._repost(text, Quoted(star_post, star.name, star_text, ad), 300)
-        launch.append(
-            timeline.add(
-                when,
-                scene.pool.fresh(),
-                text,
-                feed=route(text, root),
-                brand="星讯",
-                heat=0.3,
-                extra={"repost_of": root} if root else None,
-            )
-        )
-    for _ in range(40):
-        text = timeline.unique_text(
-            lambda: scene.finish(net.say(rng, "launch"), "happy", limit=300, bank=net)
-        )
-        when = timeline.active_time(timeline.hours(36), timeline.hours(60))
-        launch.append(
-            timeline.add(when, scene.pool.pick(), text, feed=route(text, None), brand="星讯", heat=0.6)
-        )
     scene.decoy(
         "positive_viral",
         "the carrier's new 5G plan and its celebrity ad on Tuesday noon: the star's repost, fans' reposts by "
@@ -1528,51 +1558,19 @@ def delivery(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
     # Tuesday: the 一元午餐节 with a celebrity promo, fans' reposts by the hundred, happy customers; its giveaway.
     star = scene.pool.special("苏沐", 7_900_000, True, "kol")
-    ad = timeline.add(
-        timeline.hours(34.5),
+    launch = celebrity_launch(
+        scene,
+        bank,
         official,
-        bank.slots["launch_official"][0],
-        feed=DELIVERY_FEED,
-        brand="速食达",
-        heat=12.0,
-    )
-    star_text = bank.slots["star_post"][0]
-    star_post = timeline.add(
-        timeline.hours(34.8),
         star,
-        star_text,
+        hours=(34.5, 34.8),
+        ad_heat=12.0,
+        fans=(34.85, 165, 1.3, 2.2),
+        happy=(45, 35, 86),  # the campaign runs three lunchtimes
         feed=DELIVERY_FEED,
         brand="速食达",
-        heat=0.5,
-        extra={"repost_of": ad},
+        route=route,
     )
-    launch = [ad, star_post]
-    for when in sorted(bursts(scene, 34.85, 165, 1.3, 2.2)):
-        text = timeline.unique_text(
-            lambda: scene.finish(bank.render(rng, "{fan_lead}{fan_core}{fan_tail}"), "", limit=300, bank=bank)
-        )
-        root = None
-        if rng.random() < 0.65:
-            text, root = Scene._repost(text, Quoted(star_post, star.name, star_text, ad), 300)
-        launch.append(
-            timeline.add(
-                when,
-                scene.pool.fresh(),
-                text,
-                feed=route(text, root),
-                brand="速食达",
-                heat=0.3,
-                extra={"repost_of": root} if root else None,
-            )
-        )
-    for _ in range(45):  # the campaign runs three lunchtimes
-        text = timeline.unique_text(
-            lambda: scene.finish(bank.say(rng, "launch"), "happy", limit=300, bank=bank)
-        )
-        when = timeline.active_time(timeline.hours(35), timeline.hours(86))
-        launch.append(
-            timeline.add(when, scene.pool.pick(), text, feed=route(text, None), brand="速食达", heat=0.6)
-        )
     scene.decoy(
         "positive_viral",
         "the app's 一元午餐节 on Tuesday: the celebrity's promo, fans' reposts by the hundred, happy customers "
