@@ -741,6 +741,45 @@ def celebrity_launch(
     return launch
 
 
+def keyword_route(
+    scene: Scene, brand_word: str, brand_feed: str, category_word: str, category_feed: str
+) -> Callable[[str, str | None], str]:
+    """Which keyword search fetched a post: the brand's own when the post or the post it reposts says
+    ``brand_word``, else the category search when either says ``category_word``, else the timeline."""
+    timeline = scene.timeline
+    texts: dict[str, str] = {}
+
+    def route(text: str, root: str | None) -> str:
+        if root is not None and root not in texts:
+            texts.update((draft.id, draft.text) for draft in timeline.drafts)
+        said = text + (texts[root] if root is not None else "")
+        if brand_word in said:
+            return brand_feed
+        return category_feed if category_word in said else "weibo-timeline"
+
+    return route
+
+
+def looking_back(
+    scene: Scene, bank: PhraseBank, fixed_slots: dict[str, str]
+) -> Callable[[datetime], tuple[Author, str, dict[str, Any] | None]]:
+    """Writes posts from the days after an incident (``aftermath``, with ``fixed_slots`` such as the day it
+    happened), a fifth of them under the topic's hashtag."""
+    rng = scene.rng
+
+    def write(when: datetime) -> tuple[Author, str, dict[str, Any] | None]:
+        def render() -> str:
+            fixed = dict(fixed_slots)
+            text = bank.render(rng, "{aftermath}", fixed)
+            if rng.random() < 0.2:
+                text = "#" + bank.say(rng, "topic", fixed) + "#" + text
+            return scene.finish(text, "angry", limit=300, bank=bank)
+
+        return scene.pool.fresh(), scene.timeline.unique_text(render), None
+
+    return write
+
+
 def bank_app(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """A bank's app update debits payments twice and leaves transfers "处理中" for a day; a 386-follower start."""
     bank = PhraseBank.load(*BANK)
@@ -1218,7 +1257,6 @@ def outage(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """A carrier's network goes down across a region one weekday evening, amid its own daily grumbles."""
     bank = PhraseBank.load(*CARRIER)
     scene = Scene("outage", seed, at(2024, 5, 13), 5, bank, authors=2200)
-    rng = scene.rng
     timeline = scene.timeline
     ids = scene.background(CARRIER_BRANDS, BACKGROUND_MODERN, limit=300)
     scene.decoy("giveaway", "carriers' repost-to-win giveaways", ids["giveaway"])
@@ -1366,21 +1404,7 @@ def outage(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             brand="星讯",
         )
 
-    def looking_back(last_night: str) -> Callable[[datetime], tuple[Author, str, dict[str, Any] | None]]:
-        """The days after: what the evening cost people, threats, waiting for the compensation."""
-
-        def write(when: datetime) -> tuple[Author, str, dict[str, Any] | None]:
-            def render() -> str:
-                fixed = {"last_night": last_night}
-                text = net.render(rng, "{aftermath}", fixed)
-                if rng.random() < 0.2:
-                    text = "#" + net.say(rng, "topic", fixed) + "#" + text
-                return scene.finish(text, "angry", limit=300, bank=net)
-
-            return scene.pool.fresh(), timeline.unique_text(render), None
-
-        return write
-
+    # The days after: what the evening cost people, threats, waiting for the compensation.
     for origin, count, shape, scale, last_night in (
         (DOWN + 11.5, 30, 2.0, 2.5, "昨晚"),
         (104.5, 15, 1.6, 3.0, "前天晚上"),
@@ -1389,7 +1413,7 @@ def outage(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             scene,
             truth,
             bursts(scene, origin, count, shape, scale),
-            looking_back(last_night),
+            looking_back(scene, net, {"last_night": last_night}),
             feed=route,
             brand="星讯",
         )
@@ -1496,16 +1520,8 @@ def delivery(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         bank=bank.with_slots(grumble=bank.slots["takeout_grumble"], daily=bank.slots["takeout_daily"]),
     )
     official = scene.official("速食达外卖")
-    texts: dict[str, str] = {}
-
-    def route(text: str, root: str | None) -> str:
-        """A keyword search finds a post that says the word, and the reposts of a post that does."""
-        if root is not None and root not in texts:
-            texts.update((draft.id, draft.text) for draft in timeline.drafts)
-        said = text + (texts[root] if root is not None else "")
-        if "速食达" in said:
-            return DELIVERY_FEED
-        return TAKEOUT_FEED if "外卖" in said else "weibo-timeline"
+    # A keyword search finds a post that says the word, and the reposts of a post that does.
+    route = keyword_route(scene, "速食达", DELIVERY_FEED, "外卖", TAKEOUT_FEED)
 
     # The app's own everyday grumbles, about fifty a day; the few that sound like a bad meal keep out of the
     # incident's days.
@@ -1662,21 +1678,7 @@ def delivery(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             brand="速食达",
         )
 
-    def looking_back(day: str) -> Callable[[datetime], tuple[Author, str, dict[str, Any] | None]]:
-        """The days after: the night in the bathroom, the bills, threats, the sealed shops."""
-
-        def write(when: datetime) -> tuple[Author, str, dict[str, Any] | None]:
-            def render() -> str:
-                fixed = {"yesterday": day}
-                text = bank.render(rng, "{aftermath}", fixed)
-                if rng.random() < 0.2:
-                    text = "#" + bank.say(rng, "topic", fixed) + "#" + text
-                return scene.finish(text, "angry", limit=300)
-
-            return scene.pool.fresh(), timeline.unique_text(render), None
-
-        return write
-
+    # The days after: the night in the bathroom, the bills, threats, the sealed shops.
     for origin, count, shape, scale, day in (
         (LUNCH + 19.6, 35, 2.0, 2.0, "昨天"),
         (105.0, 15, 1.6, 3.0, "前天"),
@@ -1685,7 +1687,7 @@ def delivery(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             scene,
             truth,
             bursts(scene, origin, count, shape, scale),
-            looking_back(day),
+            looking_back(scene, bank, {"yesterday": day}),
             feed=route,
             brand="速食达",
         )
@@ -1739,7 +1741,263 @@ def delivery(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return timeline.lines(), truth
 
 
+# --- a sportswear brand's ad is called out as insulting to women -------------------------------------------
+
+BACKLASH_FEED = "weibo-search:跃动"
+SHOE_FEED = "weibo-search:运动鞋"  # a category search: everything that says 运动鞋, whoever it is about
+SPORTS_BRANDS = [
+    BrandSpec(
+        "跃动", ["跑鞋", "篮球鞋", "卫衣", "运动裤", "瑜伽裤", "板鞋", "飞翎3"], "跃动运动", BACKLASH_FEED
+    ),
+    BrandSpec("安踏", ["跑鞋", "篮球鞋", "羽绒服"], "安踏", SHOE_FEED),
+    BrandSpec("李宁", ["跑鞋", "篮球鞋", "卫衣"], "李宁", SHOE_FEED),
+    BrandSpec("特步", ["跑鞋", "板鞋"], "特步", SHOE_FEED),
+    BrandSpec("耐克", ["跑鞋", "篮球鞋", "运动裤"], "耐克", SHOE_FEED),
+    BrandSpec("阿迪达斯", ["跑鞋", "板鞋", "运动服"], "阿迪达斯", SHOE_FEED),
+]
+SPORTSWEAR = ("common", "modern", "backlash")
+AD_OUT = 66.0  # Wednesday 16 October 2024, 18:00: the brand posts its new women's-line ad
+CALLED_OUT = 68.25  # 20:15: the first post that objects to it
+# The incident's phases: the first objections, the uproar after a blogger's critique, Thursday morning before
+# the apology, after the apology.
+FIRST_OBJECTIONS = {"complaint": 0.55, "echo": 0.45}
+UPROAR = {
+    "complaint": 0.2,
+    "echo": 0.2,
+    "repost": 0.22,
+    "escalation": 0.2,
+    "onlooker": 0.14,
+    "media": 0.02,
+    "kol": 0.02,
+}
+THURSDAY_MORNING = {
+    "escalation": 0.3,
+    "repost": 0.2,
+    "complaint": 0.15,
+    "onlooker": 0.15,
+    "media": 0.1,
+    "kol": 0.1,
+}
+AFTER_APOLOGY = {
+    "denial_reaction": 0.35,
+    "escalation": 0.2,
+    "repost": 0.2,
+    "onlooker": 0.1,
+    "media": 0.08,
+    "kol": 0.07,
+}
+BACKLASH_NEWS = (
+    (82.4, "【跃动新广告被指物化女性 品牌致歉并下架宣传片】"),
+    (86.1, "【跃动广告风波：道歉信被网友指“像AI写的” 多名消费者称已退货】"),
+    (91.2, "【跃动再次致歉：审片负责人停职 线下广告48小时内撤换】"),
+    (99.6, "【律师：广告贬低女性或违反广告法“良好风尚”条款 消费者可向市场监管部门举报】"),
+    (106.3, "【从跃动“轻燃”风波看品牌广告审核：为什么一再翻车】"),
+)
+
+
+def backlash(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A sportswear brand's new ad is called out one evening as objectifying women: boycotts, two apologies."""
+    bank = PhraseBank.load(*SPORTSWEAR)
+    scene = Scene("backlash", seed, at(2024, 10, 14), 5, bank, authors=2000)
+    rng = scene.rng
+    timeline = scene.timeline
+    ids = scene.background(SPORTS_BRANDS, BACKGROUND_MODERN, limit=300)
+    scene.decoy("giveaway", "sportswear brands' repost-to-win giveaways", ids["giveaway"])
+    scene.background(
+        SPORTS_BRANDS,
+        {"daily": 9},
+        limit=300,
+        everyday_feed=SHOE_FEED,
+        bank=bank.with_slots(daily=bank.slots["shoe_daily"]),
+    )
+    official = scene.official("跃动运动")
+    # A keyword search finds a post that says the word, and the reposts of a post that does.
+    route = keyword_route(scene, "跃动", BACKLASH_FEED, "运动鞋", SHOE_FEED)
+
+    own = trickle(scene, bank, 10, "跃动", BACKLASH_FEED)
+    scene.decoy(
+        "everyday_trickle",
+        "the brand's own everyday grumbles, about ten a day: sizing, slow delivery, soles wearing out, "
+        "customer service",
+        own,
+    )
+    others = trickle(
+        scene,
+        bank.with_slots(trickle=bank.slots["other_trickle"], trickle_feel=bank.slots["other_feel"]),
+        6,
+        None,
+        SHOE_FEED,
+    )
+    scene.decoy(
+        "everyday_trickle",
+        "everyday grumbles about other (fictional or unnamed) brands' running shoes in the 运动鞋 search: "
+        "soles, glue, sizes, blisters, about six a day",
+        others,
+    )
+
+    # Monday noon: a new running shoe endorsed by a marathon runner, fans' reposts by the hundred; its giveaway.
+    star = scene.pool.special("何屿川", 3_400_000, True, "kol")
+    launch = celebrity_launch(
+        scene,
+        bank,
+        official,
+        star,
+        hours=(12.0, 12.4),
+        ad_heat=12.0,
+        fans=(12.45, 150, 1.3, 2.0),
+        happy=(36, 13, 60),
+        feed=BACKLASH_FEED,
+        brand="跃动",
+        route=route,
+    )
+    scene.decoy(
+        "positive_viral",
+        "the brand's new running shoe (飞翎3) endorsed by a marathon runner on Monday noon: his repost, fans' "
+        "reposts by the hundred, happy buyers",
+        launch,
+    )
+    prize = timeline.add(
+        timeline.hours(12.9),
+        official,
+        bank.slots["giveaway_post"][0],
+        feed=BACKLASH_FEED,
+        brand="跃动",
+        heat=4.0,
+    )
+    entries = giveaway_entries(
+        scene, bank, prize, bursts(scene, 12.95, 40, 1.2, 10.0), feed=BACKLASH_FEED, brand="跃动"
+    )
+    scene.decoy(
+        "giveaway", "the launch's repost-to-win giveaway and the reposts that enter it", [prize, *entries]
+    )
+
+    # Wednesday 18:00: the ad (the brand's own post, listed nowhere); from 20:15 people object to it.
+    ad_text = bank.slots["ad_post"][0]
+    ad = timeline.add(timeline.hours(AD_OUT), official, ad_text, feed=BACKLASH_FEED, brand="跃动", heat=2.0)
+    firsts = [ordinary(scene, followers) for followers in (212, 87, 534, 1_460)]
+    blogger_name = bank.slots["blogger"][0]
+    blogger = scene.pool.special(blogger_name, 51_800, True, "user")
+    blogger_text = bank.slots["blogger_post"][0]
+    statements = bank.slots["official_statements"]
+    plan = IncidentPlan(
+        id="ad-backlash",
+        brand="跃动",
+        product="“轻燃”女子跑鞋系列的宣传片（广告视频）",
+        fault="广告被指物化女性、制造身材焦虑（辱女）：抵制、退货、两次道歉（不是产品质量问题）",
+        bank=bank,
+        feed=BACKLASH_FEED,
+        waves=[
+            Wave(CALLED_OUT + 0.15, 30, FIRST_OBJECTIONS, 1.5, 0.6),
+            Wave(CALLED_OUT + 1.7, 120, UPROAR, 1.4, 1.3),
+            Wave(79.0, 35, THURSDAY_MORNING, 1.5, 1.3),
+            Wave(81.75, 50, AFTER_APOLOGY, 1.4, 2.5),
+        ],
+        scripted=[
+            *(
+                Scripted(CALLED_OUT + offset, author, text, heat=heat)
+                for offset, author, text, heat in zip(
+                    (0.0, 0.22, 0.5, 0.85),
+                    firsts,
+                    bank.slots["seed_posts"],
+                    (1.0, 1.0, 1.5, 2.0),
+                    strict=True,
+                )
+            ),
+            Scripted(CALLED_OUT + 1.6, blogger, blogger_text, heat=6.0),
+            Scripted(80.6, scene.media[0], bank.slots["media_post"][0], heat=5.0),
+            Scripted(81.67, official, statements[0], part_of_incident=False, heat=3.0),
+            Scripted(83.2, blogger, bank.slots["blogger_followup"][0], heat=3.0),
+            Scripted(90.5, official, statements[1], part_of_incident=False, heat=3.0),
+            Scripted(92.0, scene.kols[0], bank.slots["kol_post"][0], heat=2.0),
+        ],
+        topic_after=CALLED_OUT + 1.6,
+        limit=300,
+        route=route,
+    )
+    truth = scene.incident(plan)
+    first_apology, second_apology = truth["brand_statement_ids"]
+    critique = next(draft.id for draft in timeline.drafts if draft.text == blogger_text)
+
+    def ad_reposts(when: datetime) -> tuple[Author, str, dict[str, Any] | None]:
+        """Reposts of the ad with a few words against it."""
+        render = lambda: scene.finish(bank.say(rng, "ad_comment"), "angry", limit=300)  # noqa: E731
+        return scene.pool.fresh(), timeline.unique_text(render), {"repost_of": ad}
+
+    def defenders(when: datetime) -> tuple[Author, str, dict[str, Any] | None]:
+        """A few people say it is only an ad."""
+        render = lambda: scene.finish(bank.say(rng, "defender"), "neutral", limit=300)  # noqa: E731
+        return scene.pool.fresh(), timeline.unique_text(render), None
+
+    for times, write in (
+        (bursts(scene, CALLED_OUT + 0.1, 22, 1.3, 1.5), ad_reposts),
+        (bursts(scene, CALLED_OUT + 2.5, 16, 1.5, 8.0), defenders),
+        (bursts(scene, 104.0, 22, 1.6, 3.0), looking_back(scene, bank, {"yesterday": "前天"})),
+    ):
+        extra_incident_posts(scene, truth, times, write, feed=route, brand="跃动")
+    for origin, count, scale, post, slot, reposts in (
+        (CALLED_OUT + 1.65, 50, 1.5, critique, "blogger_reaction", "blogger_repost"),
+        (81.69, 40, 2.0, first_apology, "apology_reaction", "apology_repost"),
+        (90.52, 28, 2.5, second_apology, "second_reaction", "second_repost"),
+    ):
+        extra_incident_posts(
+            scene,
+            truth,
+            bursts(scene, origin, count, 1.2, scale),
+            statement_reactions(scene, bank, post, slot, reposts),
+            feed=route,
+            brand="跃动",
+        )
+    truth["post_ids"].extend(news_items(scene, BACKLASH_NEWS, brand="跃动"))
+
+    # One 37-follower customer and a refund that will not come, again and again, all week.
+    rants = repeat_rants(
+        scene, ordinary(scene, 37), bank, "refund_rant", 15, (0, 120), feed=BACKLASH_FEED, brand="跃动"
+    )
+    scene.decoy(
+        "repeat_ranter",
+        "one 37-follower account ranting fifteen times, all week, about a 399-yuan refund that has not come",
+        rants,
+    )
+    # A similar-named (fictional) outdoor brand's new ad that a few people find cringe; nobody picks it up.
+    cringe = [
+        timeline.add(
+            timeline.hours(hour), scene.pool.fresh(), text, feed=route(text, None), brand=None, heat=0.3
+        )
+        for hour, text in zip((37.3, 59.2, 85.6, 111.5), bank.slots["other_ad"], strict=True)
+    ]
+    scene.decoy(
+        "other_brand_mild",
+        "four posts, days apart, finding a similar-named outdoor brand's (跃途, fictional) new jacket ad cringe; "
+        "nobody picks them up",
+        cringe,
+    )
+    neutral = timeline.add(
+        timeline.hours(34.3),
+        scene.media[4],
+        bank.slots["big_neutral"][0],
+        feed=BACKLASH_FEED,
+        brand="跃动",
+        heat=0.4,
+    )
+    scene.decoy(
+        "big_account_neutral", "a business media account's post on the brand's quarterly sales", [neutral]
+    )
+    mild_big_grumble(scene, 21.4, bank.slots["big_mild"][0], "跃动", BACKLASH_FEED)
+    truth = scene.truth(
+        "广告翻车（辱女）：虚构运动品牌“跃动”平日每天有十来条自己的吐槽（鞋码偏小、发货慢、鞋底磨平、客服敷衍）。"
+        "周一中午马拉松运动员代言的新跑鞋首发，粉丝刷屏并抽奖。周三晚6点跃动发布“轻燃”女子系列宣传片，8点15分起"
+        "几个普通用户先发“这广告什么意思？看完很不舒服”，随后附和、转发广告质问；9点50分一位五万粉的跑步博主发逐段"
+        "分析（男款讲突破、女款讲变瘦被看），截图和转发刷屏，很多人说“再也不买了”“已退货”；次日早上媒体报道，9点40分"
+        "官方致歉被骂“像AI写的”，傍晚第二次道歉（承认物化女性、负责人停职、撤广告）后反应分化；也有少数人辩护"
+        "（“一个广告而已”）；周五仍有余波。这不是产品质量问题。约三分之一的帖子不提品牌，来自时间线或“运动鞋”"
+        "分类搜索。诱饵：跃动自己的日常吐槽涓流、其他运动鞋的日常吐槽、代言新品刷屏及抽奖、一个小号全周反复催退款、"
+        "名字相近的户外品牌“跃途”的广告被几个人吐槽尬（无人理会）、财经媒体关于跃动销量的中性帖、大号无人理会的鞋码小抱怨。"
+    )
+    return timeline.lines(), truth
+
+
 RECIPES: dict[str, Recipe] = {
+    "backlash": backlash,
     "bank_app": bank_app,
     "delivery": delivery,
     "fridge": fridge,
