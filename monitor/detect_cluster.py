@@ -257,6 +257,10 @@ class Cluster:
         c.faults = {f[len(FAULT_MARK) :]: n for f, n in c.terms.items() if f.startswith(FAULT_MARK)}
         spans = window_hours(config)
         c.windows = {level: Window.from_state(spans[level], w) for level, w in state["windows"].items()}
+        for level in spans.keys() - c.windows.keys():  # a rule the saved state did not know: read its members
+            c.windows[level] = window = Window(spans[level])
+            for m in c.members.values():
+                window.add(m.t, m.author, c.voice_of)
         return c
 
 
@@ -265,6 +269,7 @@ def window_hours(config: DetectionConfig) -> dict[str, float]:
     sev = config.severity
     spans = {level: getattr(sev, level).window_hours for level in SEVERITY_LEVELS}
     spans["sustained"] = sev.sustained.window_hours
+    spans["burst"] = sev.burst.window_hours
     return spans
 
 

@@ -221,6 +221,7 @@ class SeverityConfig(_Section):
     warning: LevelRule = LevelRule(window_hours=12, min_authors=4, min_voices=4, min_growth=2.5)
     critical: LevelRule = LevelRule(window_hours=24, min_authors=12, min_voices=30, min_growth=4)
     sustained: LevelRule = LevelRule(window_hours=168, min_authors=8, min_voices=8, min_growth=2)
+    burst: LevelRule = LevelRule(window_hours=2, min_authors=6, min_voices=6, min_growth=4)
     min_echo_authors: int = Field(2, ge=0)
     critical_velocity_per_hour: float = Field(3000.0, gt=0)
     critical_velocity_min_authors: int = Field(3, ge=1)

@@ -168,8 +168,14 @@ def reasons(config: DetectionConfig, a: Assessment) -> list[str]:
             f"（平时约 {echo.expected:.1f} 位），约为平时的 {max(1.0, echo.growth):.1f} 倍"
         )
         (first if echo.met else rest).append(line)
+    burst = a.readings["burst"]
+    if burst.met and not echo.met:
+        first.append(
+            f"{_hours(burst.rule.window_hours)} 小时内 {burst.authors} 位不同用户集中发布相似投诉"
+            f"（平时约 {burst.expected:.1f} 位），约为平时的 {burst.growth:.1f} 倍，正在爆发"
+        )
     week = a.readings["sustained"]
-    if week.met and not echo.met:
+    if week.met and not echo.met and not burst.met:
         first.append(
             f"近 {_days(week.rule.window_hours)} 天 {week.authors} 位不同用户反映同一问题"
             f"（平时约 {week.expected:.1f} 位），约为平时的 {week.growth:.1f} 倍，持续增多"

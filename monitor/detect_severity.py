@@ -3,7 +3,8 @@
 Pure function of an incident's tallies, the usual level and the clock (``assess``). The routes to each level:
 
 - **watch**: a few authors more than usual within ``severity.watch``'s window.
-- **warning**: within ``severity.warning``'s window (hours) or ``severity.sustained``'s (days), enough authors
+- **warning**: within ``severity.warning``'s window (hours), ``severity.burst``'s (two hours: a storm over an
+  evening) or ``severity.sustained``'s (days), enough authors
   and voices, growing against the usual level, *and* other people taking it up: at least ``min_echo_authors``
   authors repost, quote or say "me too". Parallel grumbles that nobody echoes are the everyday level.
   Or the fast path: a big account's escalating complaint.
@@ -26,7 +27,7 @@ from monitor.detect_cluster import Cluster, Member
 from monitor.detect_config import SEVERITY_LEVELS, DetectionConfig
 from monitor.detect_spread import HOUR, LevelReading, Rhythm, rank, read_level
 
-_RULES = (*SEVERITY_LEVELS, "sustained")  # the rules read, in the order of ``Assessment.readings``
+_RULES = (*SEVERITY_LEVELS, "sustained", "burst")  # the rules read, in the order of ``Assessment.readings``
 
 
 @dataclass(slots=True)
@@ -101,7 +102,7 @@ def assess(
 
     reached: str | None = "watch" if readings["watch"].met else None
     if trusted and taken_up:
-        if readings["warning"].met or readings["sustained"].met:
+        if readings["warning"].met or readings["burst"].met or readings["sustained"].met:
             reached = "warning"
         if readings["critical"].met:
             reached = "critical"
@@ -154,7 +155,12 @@ def stats(config: DetectionConfig, a: Assessment) -> dict[str, float]:
 
 def _stats(config, facts, readings, velocity, echoes, complaint_share, now) -> dict[str, float]:
     n_authors = facts.authors
-    warning, day, week = readings["warning"], readings["critical"], readings["sustained"]
+    warning, day, week, burst = (
+        readings["warning"],
+        readings["critical"],
+        readings["sustained"],
+        readings["burst"],
+    )
     stats = {
         "posts": float(facts.posts),
         "authors": float(n_authors),
@@ -168,6 +174,8 @@ def _stats(config, facts, readings, velocity, echoes, complaint_share, now) -> d
         "week_authors": float(week.authors),
         "week_expected": round(week.expected, 3),
         "week_growth": round(week.growth, 3),
+        "burst_authors": float(burst.authors),
+        "burst_growth": round(burst.growth, 3),
         "voices": round(day.voices, 2),
         "reach": float(facts.reach),
         "max_followers": float(facts.max_followers),

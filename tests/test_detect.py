@@ -823,17 +823,49 @@ def test_the_daily_rhythm_weighs_hours_by_how_much_people_post_in_them():
     )
 
 
-def test_a_new_kind_of_fault_at_a_busy_brand_is_measured_against_that_kind_of_complaint():
-    # Forty everyday grumbles a day naming no fault (bills, shops, plans) make a busy brand; after three days its
-    # usual level holds them. Four owners about a fee within the hour name no kind of fault either: that level is
-    # theirs, and they do not warn. A leak is new, whatever the brand's everyday volume: its usual level is the
-    # brand's leaks, and four owners within the hour warn.
+def busy_brand() -> Feed:
+    """Three days of forty everyday grumbles a day naming no fault (bills, shops, plans) about 西门子."""
     feed = Feed()
     grumbles = ["西门子的账单看不懂", "西门子营业厅排队一小时", "西门子的会员积分兑换不了", "西门子商城发票开不出来",
                 "西门子促销短信太多", "西门子的延保卖得太贵"]  # fmt: skip
     for i in range(120):
         at = T0 + timedelta(minutes=36 * i)
         feed.post(f"{grumbles[i % len(grumbles)]}，第{i}次了", at, author=f"everyday{i}", escalation="low")
+    return feed
+
+
+def test_a_storm_over_one_evening_warns_at_a_busy_brand_before_half_a_days_level_would():
+    # Eight people within eighty minutes about an insulting advert name no kind of fault; against a quarter of
+    # the brand's forty everyday grumbles a day over twelve hours that is nothing (8 against about 5), but within
+    # two hours it is a storm (severity.burst).
+    feed = busy_brand()
+    late = T0 + timedelta(days=3, hours=1)
+    first = feed.post("西门子新广告什么意思？看完很不舒服，太不尊重女性了", late, author="viewer0")
+    for i in range(1, 8):
+        if i % 3:
+            feed.post(f"西门子这个新广告太不尊重女性了，看完很不舒服{'！' * i}", late + timedelta(minutes=10 * i),
+                      author=f"viewer{i}")  # fmt: skip
+        else:
+            text = f"同感{i}//@viewer0:西门子新广告什么意思？看完很不舒服，太不尊重女性了"
+            repost = Post(id=f"v{i}", text=text, author=f"viewer{i}", author_followers=200,
+                          created_at=late + timedelta(minutes=10 * i), extra={"repost_of": first.id})  # fmt: skip
+            feed.events += feed.detector.observe(
+                Observation(repost, normalize(text).text_norm, predicted(), repost.created_at, True, {})
+            )
+    warning = next(e for e in feed.events if e.severity in ("warning", "critical"))
+    assert (
+        warning.stats["expected"] > 3.0
+        and warning.stats["window_authors"] / (1 + warning.stats["expected"]) < 2.5
+    )
+    assert "正在爆发" in " ".join(warning.reasons) and warning.stats["burst_authors"] >= 6
+
+
+def test_a_new_kind_of_fault_at_a_busy_brand_is_measured_against_that_kind_of_complaint():
+    # Forty everyday grumbles a day naming no fault (bills, shops, plans) make a busy brand; after three days its
+    # usual level holds them. Four owners about a fee within the hour name no kind of fault either: that level is
+    # theirs, and they do not warn. A leak is new, whatever the brand's everyday volume: its usual level is the
+    # brand's leaks, and four owners within the hour warn.
+    feed = busy_brand()
     late = T0 + timedelta(days=3, hours=1)
     first = feed.post("西门子上门师傅收了我两百块检测费，什么都没修", late, author="payer0")
     feed.post("西门子上门师傅又收两百块检测费，看一眼就走", late + timedelta(minutes=10), author="payer1")
@@ -910,12 +942,16 @@ def test_a_saved_state_of_version_2_carries_on_as_version_3():
     state = json.loads(json.dumps(feed.detector.state()))
     [cs] = state["clusters"]
     # Version 2: no counted complaints per incident, pending complaints by incident, rates of three numbers, no rhythm.
-    old = dict(state, version=2, clusters=[{k: v for k, v in cs.items() if k != "learned"}])
+    windows = {level: w for level, w in cs["windows"].items() if level != "burst"}  # no burst rule then
+    old = dict(
+        state, version=2, clusters=[{**{k: v for k, v in cs.items() if k != "learned"}, "windows": windows}]
+    )
     old["pending"] = [[t, key, cs["id"]] for t, key, _, _ in state["pending"]]
     old["baselines"] = {k: r[:3] for k, r in state["baselines"].items()}
     del old["rhythm"]
     again = Detector(feed.detector.config, state=old)
     assert list(again.clusters) == [cs["id"]]  # the open incident carries on
+    assert again.clusters[cs["id"]].windows["burst"].authors == 6
     first = cs["members"][0][0]
     assert [p[2:] for p in again.pending] == [[first, []]] * 6
     late = Post(id="late", text=FRIDGE[0], author="late", created_at=T0 + timedelta(hours=3))
