@@ -37,7 +37,7 @@ from monitor.detect_grouping import Grouper
 from monitor.detect_lifecycle import FORGET, RESOLVE
 from monitor.detect_severity import assess
 from monitor.detect_severity import stats as severity_stats
-from monitor.detect_spread import HOUR, LN2, Rate, Rhythm, decayed, rank, tally_add, voice
+from monitor.detect_spread import HOUR, Rate, Rhythm, decayed, rank, tally_add, voice
 from monitor.detect_text import Vocabulary
 from monitor.events import AlertEvent
 from monitor.post import Post
@@ -124,17 +124,14 @@ class Detector:
             # "好好看" reposts).
             cid, how = grouper.linked(brand, post, now), HOW_LINK
             happy = pred.sentiment == "positive"
-            calm = scores.get("positive", 0.0) < rule.max_positive and not (happy and cid is not None)
+            if cid is not None and happy:
+                return self._contrary(cid)
+            calm = scores.get("positive", 0.0) < rule.max_positive
             if cid is None and calm and brand:
                 cid, how = grouper.about_warned(brand, reading, now)
             if cid is None or not calm:
-                if cid is None and happy:
-                    best = grouper.best_match(brand, feats, now)
-                    cid = best[0] if best is not None else None
-                if cid is not None and happy:
-                    self.clusters[cid].contrary += 1
-                    self.touched.add(cid)
-                return []
+                best = grouper.best_match(brand, feats, now) if happy else None
+                return self._contrary(best[0]) if best is not None else []
             similarity, high = 0.0, False
         feed = obs.tags.get("feed") or post.source
         c = self.clusters[cid] if cid is not None else self._open(key, brand, feed, obs.tags, now)
@@ -337,6 +334,12 @@ class Detector:
         if not gone.ever_alerted:
             del self.clusters[gone.id]
         return events
+
+    def _contrary(self, cid: str) -> list[AlertEvent]:
+        """Count a happy post about incident ``cid`` against it (see ``spread.min_complaint_share``)."""
+        self.clusters[cid].contrary += 1
+        self.touched.add(cid)
+        return []
 
     def _reobserve(self, c: Cluster, key: str, post: Post, now: float) -> list[AlertEvent]:
         m = c.members.get(key)
@@ -614,13 +617,10 @@ def _upgrade_v2(state: dict, config: DetectionConfig) -> dict:
     state["clusters"] = clusters
     state["pending"] = [[t, key, first_member.get(cid, ""), []] for t, key, cid in state["pending"]]
     base = config.baseline
-    prior_h = base.prior_days * 24.0
-    steady = base.half_life_days * 24.0 / LN2  # the hours a rate's evidence tends to
-    baselines = {}
-    for key, (count, hours, last) in state["baselines"].items():
-        weight = (steady - hours) / (steady - prior_h) if steady != prior_h else 0.0
-        baselines[key] = [count, hours, last, min(1.0, max(0.0, weight)), {}]
-    state["baselines"] = baselines
+    state["baselines"] = {
+        key: Rate.from_v2_state(v2, base.half_life_days * 24.0, base.prior_days * 24.0).to_state()
+        for key, v2 in state["baselines"].items()
+    }
     state["rhythm"] = Rhythm().to_state()
     state["version"] = 3
     return state

@@ -110,6 +110,16 @@ class Rate:
     def from_state(cls, state: list) -> Rate:
         return cls(*state)
 
+    @classmethod
+    def from_v2_state(cls, state: list, half_life_h: float, prior_h: float) -> Rate:
+        """A rate saved before kinds were tallied (``[count, hours, last]``): none tallied yet, and the prior's
+        weight worked out from the hours, which ``_advance`` moves from ``prior_h`` toward ``half_life_h / LN2``
+        by the same factor as it forgets the prior."""
+        count, hours, last = state
+        steady = half_life_h / LN2
+        weight = (steady - hours) / (steady - prior_h) if steady != prior_h else 0.0
+        return cls(count, hours, last, min(1.0, max(0.0, weight)), {})
+
 
 class Rhythm:
     """The daily rhythm of posting, learned from every new post: how much of a day's activity falls in a span.

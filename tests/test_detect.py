@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from monitor.detect import DetectionConfig, Detector, Observation
-from monitor.detect_spread import Rhythm
+from monitor.detect_spread import Rate, Rhythm
 from monitor.normalize import normalize
 from monitor.post import Post
 
@@ -957,3 +957,12 @@ def test_a_saved_state_of_version_2_carries_on_as_version_3():
     late = Post(id="late", text=FRIDGE[0], author="late", created_at=T0 + timedelta(hours=3))
     again.observe(Observation(late, normalize(late.text).text_norm, predicted(), late.created_at, True, {}))
     assert f"{late.source}\x1flate" in again.clusters[cs["id"]].members
+
+
+def test_a_version_2_rate_tells_how_much_of_its_prior_is_left_from_its_hours():
+    rate = Rate.prior(4.0, 1.0)
+    for i in range(30):
+        rate.add(T0.timestamp() + i * 5 * 3600, 7 * 24.0)
+    assert 0.2 < rate.prior_weight < 0.9
+    old = Rate.from_v2_state([rate.count, rate.hours, rate.last], 7 * 24.0, 24.0)
+    assert old.prior_weight == pytest.approx(rate.prior_weight) and old.kinds == {}

@@ -572,6 +572,50 @@ def extra_incident_posts(
         )
 
 
+def statement_waves(
+    scene: Scene,
+    truth: dict[str, Any],
+    bank: PhraseBank,
+    waves: tuple[tuple[float, int, float, str, str, str], ...],
+    *,
+    feed: str | Callable[[str, str | None], str],
+    brand: str,
+) -> None:
+    """For each (origin hour, count, scale, statement id, slot, repost slot): a burst of reactions to one of the
+    brand's statements, as ``statement_reactions`` writes them, added to the incident."""
+    for origin, count, scale, statement, slot, reposts in waves:
+        extra_incident_posts(
+            scene,
+            truth,
+            bursts(scene, origin, count, 1.2, scale),
+            statement_reactions(scene, bank, statement, slot, reposts),
+            feed=feed,
+            brand=brand,
+        )
+
+
+def aftermath_waves(
+    scene: Scene,
+    truth: dict[str, Any],
+    bank: PhraseBank,
+    waves: tuple[tuple[float, int, float, float, dict[str, str]], ...],
+    *,
+    feed: str | Callable[[str, str | None], str],
+    brand: str,
+) -> None:
+    """For each (origin hour, count, shape, scale, fixed slots): a burst of posts from the days after the
+    incident, as ``looking_back`` writes them, added to the incident."""
+    for origin, count, shape, scale, fixed in waves:
+        extra_incident_posts(
+            scene,
+            truth,
+            bursts(scene, origin, count, shape, scale),
+            looking_back(scene, bank, fixed),
+            feed=feed,
+            brand=brand,
+        )
+
+
 def bursts(scene: Scene, origin: float, count: int, shape: float, scale: float) -> list[datetime]:
     """``count`` times from a gamma-shaped burst ``origin`` hours in (fewer when the burst runs past the end)."""
     times = [scene.timeline.burst_time(scene.timeline.hours(origin), shape, scale) for _ in range(count)]
@@ -778,6 +822,31 @@ def looking_back(
         return scene.pool.fresh(), scene.timeline.unique_text(render), None
 
     return write
+
+
+def official_giveaway(
+    scene: Scene,
+    bank: PhraseBank,
+    official: Author,
+    hour: float,
+    entries: tuple[float, int],
+    *,
+    feed: str,
+    brand: str,
+) -> list[str]:
+    """The brand's repost-to-win giveaway (``giveaway_post``) at ``hour`` and ``entries`` = (from hour, count)
+    reposts entering it over the next day or so: the giveaway's id first."""
+    timeline = scene.timeline
+    prize = timeline.add(
+        timeline.hours(hour), official, bank.slots["giveaway_post"][0], feed=feed, brand=brand, heat=4.0
+    )
+    origin, count = entries
+    return [
+        prize,
+        *giveaway_entries(
+            scene, bank, prize, bursts(scene, origin, count, 1.2, 10.0), feed=feed, brand=brand
+        ),
+    ]
 
 
 def bank_app(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -1016,10 +1085,7 @@ def serum(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         "the serum's launch buzz: a livestream sell-out on Thursday evening, paid posts, happy first impressions",
         launch,
     )
-    prize = post(12.0, official, serum_bank.slots["giveaway_post"][0], 4.0)
-    entries = [prize] + giveaway_entries(
-        scene, serum_bank, prize, bursts(scene, 12.1, 45, 1.2, 10.0), feed=SERUM_FEED, brand="初雪"
-    )
+    entries = official_giveaway(scene, serum_bank, official, 12.0, (12.1, 45), feed=SERUM_FEED, brand="初雪")
     scene.decoy("giveaway", "the brand's launch giveaway and the reposts that enter it", entries)
 
     # 初雪 in its everyday meaning: Beijing's first snow on Friday morning, one photo going viral.
@@ -1339,20 +1405,8 @@ def outage(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         "the hundred, happy customers switching plans",
         launch,
     )
-    prize = timeline.add(
-        timeline.hours(36.4),
-        official,
-        net.slots["giveaway_post"][0],
-        feed=OUTAGE_FEED,
-        brand="星讯",
-        heat=4.0,
-    )
-    entries = giveaway_entries(
-        scene, net, prize, bursts(scene, 36.5, 45, 1.2, 10.0), feed=OUTAGE_FEED, brand="星讯"
-    )
-    scene.decoy(
-        "giveaway", "the new plan's repost-to-win giveaway and the reposts that enter it", [prize, *entries]
-    )
+    entries = official_giveaway(scene, net, official, 36.4, (36.5, 45), feed=OUTAGE_FEED, brand="星讯")
+    scene.decoy("giveaway", "the new plan's repost-to-win giveaway and the reposts that enter it", entries)
 
     # Wednesday evening: the network goes down; the first posts are short, from ordinary accounts.
     firsts = [ordinary(scene, followers) for followers in (134, 87, 256, 63, 198)]
@@ -1390,33 +1444,31 @@ def outage(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     )
     truth = scene.incident(plan)
     notice, restored, compensation = truth["brand_statement_ids"]
-    for origin, count, scale, statement, slot, reposts in (
-        (DOWN + 1.32, 30, 0.6, notice, "denial_reaction", "outage_repost"),
-        (DOWN + 4.12, 28, 0.5, restored, "restore_reaction", "restore_repost"),
-        (DOWN + 14.87, 40, 2.5, compensation, "compensation_reaction", "compensation_repost"),
-    ):
-        extra_incident_posts(
-            scene,
-            truth,
-            bursts(scene, origin, count, 1.2, scale),
-            statement_reactions(scene, net, statement, slot, reposts),
-            feed=route,
-            brand="星讯",
-        )
+    statement_waves(
+        scene,
+        truth,
+        net,
+        (
+            (DOWN + 1.32, 30, 0.6, notice, "denial_reaction", "outage_repost"),
+            (DOWN + 4.12, 28, 0.5, restored, "restore_reaction", "restore_repost"),
+            (DOWN + 14.87, 40, 2.5, compensation, "compensation_reaction", "compensation_repost"),
+        ),
+        feed=route,
+        brand="星讯",
+    )
 
     # The days after: what the evening cost people, threats, waiting for the compensation.
-    for origin, count, shape, scale, last_night in (
-        (DOWN + 11.5, 30, 2.0, 2.5, "昨晚"),
-        (104.5, 15, 1.6, 3.0, "前天晚上"),
-    ):
-        extra_incident_posts(
-            scene,
-            truth,
-            bursts(scene, origin, count, shape, scale),
-            looking_back(scene, net, {"last_night": last_night}),
-            feed=route,
-            brand="星讯",
-        )
+    aftermath_waves(
+        scene,
+        truth,
+        net,
+        (
+            (DOWN + 11.5, 30, 2.0, 2.5, {"last_night": "昨晚"}),
+            (104.5, 15, 1.6, 3.0, {"last_night": "前天晚上"}),
+        ),
+        feed=route,
+        brand="星讯",
+    )
     truth["post_ids"].extend(news_items(scene, OUTAGE_NEWS, brand="星讯"))
 
     # One 41-follower customer and the same bill, again and again, all week.
@@ -1593,20 +1645,8 @@ def delivery(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         "who got a one-yuan lunch over three days",
         launch,
     )
-    prize = timeline.add(
-        timeline.hours(35.2),
-        official,
-        bank.slots["giveaway_post"][0],
-        feed=DELIVERY_FEED,
-        brand="速食达",
-        heat=4.0,
-    )
-    entries = giveaway_entries(
-        scene, bank, prize, bursts(scene, 35.3, 45, 1.2, 10.0), feed=DELIVERY_FEED, brand="速食达"
-    )
-    scene.decoy(
-        "giveaway", "the campaign's repost-to-win giveaway and the reposts that enter it", [prize, *entries]
-    )
+    entries = official_giveaway(scene, bank, official, 35.2, (35.3, 45), feed=DELIVERY_FEED, brand="速食达")
+    scene.decoy("giveaway", "the campaign's repost-to-win giveaway and the reposts that enter it", entries)
 
     # Wednesday lunchtime: a partner kitchen chain's rice and braising sauce make people ill across Nanjing.
     firsts = [ordinary(scene, followers) for followers in (186, 94, 341, 1_240, 57)]
@@ -1664,33 +1704,28 @@ def delivery(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     extra_incident_posts(
         scene, truth, bursts(scene, LUNCH + 2.6, 16, 1.3, 2.0), foreign_objects, feed=route, brand="速食达"
     )
-    for origin, count, scale, statement, slot, reposts in (
-        (LUNCH + 9.22, 35, 1.0, first_notice, "denial_reaction", "statement_repost"),
-        (LUNCH + 23.42, 45, 2.5, compensation, "compensation_reaction", "compensation_repost"),
-        (LUNCH + 51.92, 20, 2.0, progress, "progress_reaction", "progress_repost"),
-    ):
-        extra_incident_posts(
-            scene,
-            truth,
-            bursts(scene, origin, count, 1.2, scale),
-            statement_reactions(scene, bank, statement, slot, reposts),
-            feed=route,
-            brand="速食达",
-        )
+    statement_waves(
+        scene,
+        truth,
+        bank,
+        (
+            (LUNCH + 9.22, 35, 1.0, first_notice, "denial_reaction", "statement_repost"),
+            (LUNCH + 23.42, 45, 2.5, compensation, "compensation_reaction", "compensation_repost"),
+            (LUNCH + 51.92, 20, 2.0, progress, "progress_reaction", "progress_repost"),
+        ),
+        feed=route,
+        brand="速食达",
+    )
 
     # The days after: the night in the bathroom, the bills, threats, the sealed shops.
-    for origin, count, shape, scale, day in (
-        (LUNCH + 19.6, 35, 2.0, 2.0, "昨天"),
-        (105.0, 15, 1.6, 3.0, "前天"),
-    ):
-        extra_incident_posts(
-            scene,
-            truth,
-            bursts(scene, origin, count, shape, scale),
-            looking_back(scene, bank, {"yesterday": day}),
-            feed=route,
-            brand="速食达",
-        )
+    aftermath_waves(
+        scene,
+        truth,
+        bank,
+        ((LUNCH + 19.6, 35, 2.0, 2.0, {"yesterday": "昨天"}), (105.0, 15, 1.6, 3.0, {"yesterday": "前天"})),
+        feed=route,
+        brand="速食达",
+    )
     truth["post_ids"].extend(news_items(scene, DELIVERY_NEWS, brand="速食达"))
 
     # One 23-follower customer and the membership that renewed itself, again and again, all week.
@@ -1856,20 +1891,8 @@ def backlash(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         "reposts by the hundred, happy buyers",
         launch,
     )
-    prize = timeline.add(
-        timeline.hours(12.9),
-        official,
-        bank.slots["giveaway_post"][0],
-        feed=BACKLASH_FEED,
-        brand="跃动",
-        heat=4.0,
-    )
-    entries = giveaway_entries(
-        scene, bank, prize, bursts(scene, 12.95, 40, 1.2, 10.0), feed=BACKLASH_FEED, brand="跃动"
-    )
-    scene.decoy(
-        "giveaway", "the launch's repost-to-win giveaway and the reposts that enter it", [prize, *entries]
-    )
+    entries = official_giveaway(scene, bank, official, 12.9, (12.95, 40), feed=BACKLASH_FEED, brand="跃动")
+    scene.decoy("giveaway", "the launch's repost-to-win giveaway and the reposts that enter it", entries)
 
     # Wednesday 18:00: the ad (the brand's own post, listed nowhere); from 20:15 people object to it.
     ad_text = bank.slots["ad_post"][0]
@@ -1934,19 +1957,18 @@ def backlash(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         (bursts(scene, 104.0, 22, 1.6, 3.0), looking_back(scene, bank, {"yesterday": "前天"})),
     ):
         extra_incident_posts(scene, truth, times, write, feed=route, brand="跃动")
-    for origin, count, scale, post, slot, reposts in (
-        (CALLED_OUT + 1.65, 50, 1.5, critique, "blogger_reaction", "blogger_repost"),
-        (81.69, 40, 2.0, first_apology, "apology_reaction", "apology_repost"),
-        (90.52, 28, 2.5, second_apology, "second_reaction", "second_repost"),
-    ):
-        extra_incident_posts(
-            scene,
-            truth,
-            bursts(scene, origin, count, 1.2, scale),
-            statement_reactions(scene, bank, post, slot, reposts),
-            feed=route,
-            brand="跃动",
-        )
+    statement_waves(
+        scene,
+        truth,
+        bank,
+        (
+            (CALLED_OUT + 1.65, 50, 1.5, critique, "blogger_reaction", "blogger_repost"),
+            (81.69, 40, 2.0, first_apology, "apology_reaction", "apology_repost"),
+            (90.52, 28, 2.5, second_apology, "second_reaction", "second_repost"),
+        ),
+        feed=route,
+        brand="跃动",
+    )
     truth["post_ids"].extend(news_items(scene, BACKLASH_NEWS, brand="跃动"))
 
     # One 37-follower customer and a refund that will not come, again and again, all week.
