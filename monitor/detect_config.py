@@ -87,6 +87,9 @@ FAULT_TERMS: dict[str, list[str]] = {
         "不发货", "没发货", "丢件", "快递丢了", "包裹丢了", "物流不动", "物流停滞", "物流没更新", "没收到货",
         "收不到货", "还没到货", "送错", "快递延误", "物流延误", "配送延误", "超时未送达", "不派送", "虚假签收",
     ],
+    # What the brand says rather than what it sells: an advert, a promo film, a poster or its copy, called
+    # offensive or misleading (a backlash names no product fault, only the ad).
+    "广告": ["广告", "宣传片", "广告片", "文案", "海报"],
     # Companions (grouping.companion_faults): they go with any fault.
     "客服": [
         "打不通", "没人接", "无人接听", "坐席忙", "联系不上", "打唔通", "搵唔到人", "转人工", "客服不理", "不回复",

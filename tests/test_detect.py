@@ -710,6 +710,30 @@ def test_one_kind_of_service_failure_worded_differently_is_one_incident():
     assert all(i.n_authors < len(wordings) for i in run(unaware))
 
 
+def test_complaints_about_one_advert_worded_differently_are_one_incident():
+    # A backlash names no product fault: the ad is what the complaints share, each told in its own words.
+    wordings = [
+        "家人们，跃动新广告是谁审的！！！恶心",
+        "跃动运动那个宣传片在制造身材焦虑，看完很不舒服",
+        "跃动这文案写的什么东西，女孩子跑步就是为了瘦？",
+        "地铁站跃动的海报也换成这套了，真的下头",
+    ]
+
+    def run(config):
+        feed = Feed(config)
+        for i, text in enumerate(wordings):
+            feed.post(text, T0 + timedelta(hours=6 * i), tags={"brand": "跃动"})
+        return feed.detector.incidents()
+
+    [incident] = run(DetectionConfig(brands=BRANDS))
+    assert incident.n_authors == len(wordings)
+    families = DetectionConfig().grouping.fault_terms
+    unaware = DetectionConfig(
+        brands=BRANDS, grouping={"fault_terms": {k: v for k, v in families.items() if k != "广告"}}
+    )
+    assert all(i.n_authors < len(wordings) for i in run(unaware))
+
+
 @pytest.mark.parametrize(
     ("author", "official"),
     [
@@ -835,18 +859,18 @@ def busy_brand() -> Feed:
 
 
 def test_a_storm_over_one_evening_warns_at_a_busy_brand_before_half_a_days_level_would():
-    # Eight people within eighty minutes about an insulting advert name no kind of fault; against a quarter of
-    # the brand's forty everyday grumbles a day over twelve hours that is nothing (8 against about 5), but within
-    # two hours it is a storm (severity.burst).
+    # Eight people within eighty minutes about an insulting remark at a launch name no kind of fault; against a
+    # quarter of the brand's forty everyday grumbles a day over twelve hours that is nothing (8 against about 5),
+    # but within two hours it is a storm (severity.burst).
     feed = busy_brand()
     late = T0 + timedelta(days=3, hours=1)
-    first = feed.post("西门子新广告什么意思？看完很不舒服，太不尊重女性了", late, author="viewer0")
+    first = feed.post("西门子发布会上那句话什么意思？听完很不舒服，太不尊重女性了", late, author="viewer0")
     for i in range(1, 8):
         if i % 3:
-            feed.post(f"西门子这个新广告太不尊重女性了，看完很不舒服{'！' * i}", late + timedelta(minutes=10 * i),
+            feed.post(f"西门子发布会上那句话太不尊重女性了，听完很不舒服{'！' * i}", late + timedelta(minutes=10 * i),
                       author=f"viewer{i}")  # fmt: skip
         else:
-            text = f"同感{i}//@viewer0:西门子新广告什么意思？看完很不舒服，太不尊重女性了"
+            text = f"同感{i}//@viewer0:西门子发布会上那句话什么意思？听完很不舒服，太不尊重女性了"
             repost = Post(id=f"v{i}", text=text, author=f"viewer{i}", author_followers=200,
                           created_at=late + timedelta(minutes=10 * i), extra={"repost_of": first.id})  # fmt: skip
             feed.events += feed.detector.observe(

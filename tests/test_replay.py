@@ -22,7 +22,7 @@ def _alerts(db_path):
 
 
 def test_a_replay_killed_before_its_final_flush_sends_it_when_run_again(tmp_path):
-    source = scenario_path("grassroots")  # its final flush sends a notification (asserted below)
+    source = scenario_path("serum")  # its final flush sends a notification (asserted below)
     whole = replay(source, tmp_path / "whole.db", tmp_path / "whole.jsonl")
     pipe = Pipeline.open(None, tmp_path / "killed.db", mode="replay")
 
