@@ -2018,6 +2018,300 @@ def backlash(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return timeline.lines(), truth
 
 
+# --- a ride-hailing app's prices: the same trip costs its old users more (大数据杀熟) ---------------------------
+
+PRICING_FEED = "weibo-search:行途"
+SHASHU_FEED = (
+    "weibo-search:大数据杀熟"  # a category search: everything that says 大数据杀熟, whoever it is about
+)
+TAXI_FEED = "weibo-search:打车"  # a category search: everything that says 打车, whoever it is about
+TRAVEL_BRANDS = [
+    BrandSpec("行途", ["快车", "专车", "顺风车", "特惠快车", "拼车"], "行途出行", PRICING_FEED),
+    BrandSpec("滴滴出行", ["快车", "专车", "顺风车", "代驾"], "滴滴出行", TAXI_FEED),
+    BrandSpec("高德打车", ["特惠快车", "聚合打车"], "高德地图", TAXI_FEED),
+    BrandSpec("曹操出行", ["专车", "快车"], "曹操出行", TAXI_FEED),
+    BrandSpec("T3出行", ["快车", "专车"], "T3出行", TAXI_FEED),
+    BrandSpec("快马打车", ["快车", "拼车"], "快马打车", TAXI_FEED),
+]
+PRICING = ("common", "modern", "pricing")
+COMPARED = 45.2  # Tuesday 17 December 2024, 21:12: a user finds her trip costs 27 yuan more than her friend's
+TESTED = 60.67  # Wednesday 12:40: a blogger's five-phone test and its table
+DENIED = 67.5  # Wednesday 19:30: the app says there is no 大数据杀熟 (coupons, supply and demand)
+ADMITTED = 88.0  # Thursday 16:00: a coupon-distribution "bug", refunds of the difference
+# The incident's phases: the first comparisons that night, the next morning, after the blogger's table, after
+# the denial, Thursday morning.
+FIRST_COMPARISONS = {"complaint": 0.5, "echo": 0.35, "repost": 0.15}
+NEXT_MORNING = {"complaint": 0.35, "echo": 0.3, "repost": 0.15, "onlooker": 0.15, "escalation": 0.05}
+AFTER_TEST = {
+    "complaint": 0.22,
+    "echo": 0.22,
+    "repost": 0.2,
+    "onlooker": 0.14,
+    "escalation": 0.16,
+    "media": 0.03,
+    "kol": 0.03,
+}
+AFTER_DENIAL = {
+    "denial_reaction": 0.3,
+    "escalation": 0.22,
+    "repost": 0.16,
+    "complaint": 0.12,
+    "echo": 0.08,
+    "onlooker": 0.06,
+    "media": 0.03,
+    "kol": 0.03,
+}
+THURSDAY = {"escalation": 0.3, "repost": 0.2, "complaint": 0.15, "onlooker": 0.15, "media": 0.1, "kol": 0.1}
+PRICING_NEWS = (
+    (
+        TESTED + 3.2,
+        "【网友实测：同一行程不同手机打车价最多差22元 行途回应：与优惠券、实时供需有关】有网友发帖称，与朋友同时用行途叫车，自己的老会员账号比朋友的新账号贵了27元；一位博主用五台手机实测，老账号预估价普遍更高。",
+    ),
+    (DENIED + 0.8, "【行途否认“大数据杀熟”：价格差异来自优惠券和实时供需】"),
+    (80.4, "【“老用户更贵”引质疑 市场监管部门：已关注行途价格投诉 将约谈平台】"),
+    (ADMITTED + 0.6, "【行途再回应：优惠券发放系统存在技术故障 将退还差价】"),
+    (93.2, "【律师：平台利用算法对老用户差别定价 涉嫌违反个人信息保护法】"),
+    (109.5, "【从行途“杀熟”风波看算法定价：技术故障还是商业选择？】"),
+)
+
+
+def keywords_route(scene: Scene, searches: tuple[tuple[str, str], ...]) -> Callable[[str, str | None], str]:
+    """Which keyword search fetched a post: the first of ``searches`` (word, feed) whose word the post or the
+    post it reposts says, else the timeline."""
+    timeline = scene.timeline
+    texts: dict[str, str] = {}
+
+    def route(text: str, root: str | None) -> str:
+        if root is not None and root not in texts:
+            texts.update((draft.id, draft.text) for draft in timeline.drafts)
+        said = text + (texts[root] if root is not None else "")
+        return next((feed for word, feed in searches if word in said), "weibo-timeline")
+
+    return route
+
+
+def pricing(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A ride-hailing app charges its old members more than new users for the same trip (大数据杀熟)."""
+    bank = PhraseBank.load(*PRICING)
+    scene = Scene("pricing", seed, at(2024, 12, 16), 5, bank, authors=2300)
+    rng = scene.rng
+    timeline = scene.timeline
+    ids = scene.background(TRAVEL_BRANDS, scaled(BACKGROUND_MODERN, 1.1), limit=300)
+    scene.decoy("giveaway", "ride-hailing apps' repost-to-win giveaways", ids["giveaway"])
+    scene.background(
+        TRAVEL_BRANDS,
+        {"grumble": 6, "daily": 8},
+        limit=300,
+        everyday_feed=TAXI_FEED,
+        bank=bank.with_slots(grumble=bank.slots["taxi_grumble"], daily=bank.slots["taxi_daily"]),
+    )
+    official = scene.official("行途出行")
+    # A keyword search finds a post that says the word, and the reposts of a post that does.
+    route = keywords_route(scene, (("行途", PRICING_FEED), ("大数据杀熟", SHASHU_FEED), ("打车", TAXI_FEED)))
+
+    own = trickle(scene, bank, 40, "行途", PRICING_FEED)
+    scene.decoy(
+        "everyday_trickle",
+        "the app's own everyday grumbles, about forty a day: late or cancelling drivers, detours, slow refunds, "
+        "customer-service bots, pop-up ads, surge pricing at rush hour and in the snow, cancellation fees",
+        own,
+    )
+    shashu = trickle(
+        scene,
+        bank.with_slots(trickle=bank.slots["shashu_trickle"], trickle_feel=bank.slots["shashu_feel"]),
+        5,
+        None,
+        SHASHU_FEED,
+    )
+    scene.decoy(
+        "everyday_trickle",
+        "everyday talk in the 大数据杀熟 search about other things (plane tickets, video memberships, shops, "
+        "supermarket apps), tips and explainers, about five a day",
+        shashu,
+    )
+    # The brand's search also finds 行途 inside 旅行途中 (on a trip).
+    trips = []
+    for day in range(5):
+        low, high = timeline.hours(24 * day), timeline.hours(24 * (day + 1))
+        for _ in range(round(3 * rng.uniform(0.8, 1.2))):
+            text = timeline.unique_text(
+                lambda: scene.finish(bank.say(rng, "homonym"), "happy", limit=300, bank=bank)
+            )
+            trips.append(
+                timeline.add(
+                    timeline.active_time(low, high),
+                    scene.pool.pick(),
+                    text,
+                    feed=PRICING_FEED,
+                    brand="行途",
+                    heat=0.4,
+                )
+            )
+    scene.decoy(
+        "homonym", "posts about being on a trip (旅行途中) that the brand's search (行途) fetches", trips
+    )
+
+    # Monday noon: the year-end travel festival with a celebrity, fans' reposts by the hundred; its giveaway.
+    star = scene.pool.special("沈星禾", 6_200_000, True, "kol")
+    launch = celebrity_launch(
+        scene,
+        bank,
+        official,
+        star,
+        hours=(12.0, 12.3),
+        ad_heat=12.0,
+        fans=(12.35, 160, 1.3, 2.2),
+        happy=(45, 13, 110),  # the festival's coupons run all week
+        feed=PRICING_FEED,
+        brand="行途",
+        route=route,
+    )
+    scene.decoy(
+        "positive_viral",
+        "the app's 年终出行节 on Monday noon: the celebrity's repost, fans' reposts by the hundred, happy "
+        "customers using the festival's coupons through the week",
+        launch,
+    )
+    entries = official_giveaway(scene, bank, official, 12.8, (12.85, 45), feed=PRICING_FEED, brand="行途")
+    scene.decoy("giveaway", "the festival's repost-to-win giveaway and the reposts that enter it", entries)
+
+    # Tuesday 21:12: the same trip costs an old member on an iPhone 27 yuan more than a friend's new Android.
+    first = ordinary(scene, 438)
+    others = [ordinary(scene, followers) for followers in (156, 73, 1_120)]
+    blogger_name = bank.slots["blogger"][0]
+    blogger = scene.pool.special(blogger_name, 68_400, True, "user")
+    test_text = bank.slots["blogger_post"][0]
+    seeds = bank.slots["seed_posts"]
+    followups = bank.slots["seed_followups"]
+    statements = bank.slots["official_statements"]
+    plan = IncidentPlan(
+        id="old-user-pricing",
+        brand="行途",
+        product="打车（及酒店）预估价：老用户、会员、iPhone 账号比新用户、安卓账号贵",
+        fault="大数据杀熟：同一行程、同一时间，不同账号 / 手机价格不同，老会员更贵（不是产品故障，是定价公平问题）",
+        bank=bank,
+        feed=PRICING_FEED,
+        waves=[
+            Wave(COMPARED + 0.2, 35, FIRST_COMPARISONS, 1.5, 0.9),
+            Wave(55.0, 40, NEXT_MORNING, 1.5, 2.0),
+            Wave(TESTED + 0.1, 130, AFTER_TEST, 1.4, 1.6),
+            Wave(DENIED + 0.1, 50, AFTER_DENIAL, 1.4, 2.0),
+            Wave(79.0, 35, THURSDAY, 1.5, 1.5),
+        ],
+        scripted=[
+            Scripted(COMPARED, first, seeds[0], heat=3.0),
+            *(
+                Scripted(COMPARED + offset, author, text, heat=heat)
+                for offset, author, text, heat in zip(
+                    (0.35, 0.7, 1.4), others, seeds[1:], (1.0, 1.0, 1.5), strict=True
+                )
+            ),
+            Scripted(COMPARED + 2.1, first, followups[0], heat=2.0),
+            Scripted(TESTED, blogger, test_text, heat=6.0),
+            Scripted(64.3, scene.media[0], bank.slots["media_post"][0], heat=5.0),
+            Scripted(DENIED, official, statements[0], part_of_incident=False, heat=3.0),
+            Scripted(69.7, blogger, bank.slots["blogger_followup"][0], heat=4.0),
+            Scripted(81.6, scene.kols[2], bank.slots["lawyer_post"][0], heat=3.0),
+            Scripted(ADMITTED, official, statements[1], part_of_incident=False, heat=3.0),
+            Scripted(90.5, scene.kols[0], bank.slots["kol_after"][0], heat=2.0),
+            Scripted(110.2, first, followups[1], heat=1.5),
+        ],
+        topic_after=TESTED,
+        limit=300,
+        route=route,
+    )
+    truth = scene.incident(plan)
+    denial, admission = truth["brand_statement_ids"]
+    test = next(draft.id for draft in timeline.drafts if draft.text == test_text)
+
+    def from_abroad(when: datetime) -> tuple[Author, str, dict[str, Any] | None]:
+        """Hong Kong and Taiwan onlookers, in Traditional Chinese."""
+        render = lambda: scene.finish(  # noqa: E731
+            bank.say(rng, "trad_onlooker"), "neutral", limit=300, traditional=True
+        )
+        return scene.pool.fresh(), timeline.unique_text(render), None
+
+    extra_incident_posts(
+        scene, truth, bursts(scene, 62.0, 12, 1.5, 8.0), from_abroad, feed=route, brand="行途"
+    )
+    statement_waves(
+        scene,
+        truth,
+        bank,
+        (
+            (TESTED + 0.05, 35, 1.5, test, "blogger_reaction", "blogger_repost"),
+            (DENIED + 0.02, 35, 1.2, denial, "denial_reaction", "denial_repost"),
+            (ADMITTED + 0.02, 40, 2.0, admission, "bugfix_reaction", "bugfix_repost"),
+        ),
+        feed=route,
+        brand="行途",
+    )
+    # The days after: comparing prices before every ride, refunds of a few yuan, memberships cancelled.
+    aftermath_waves(
+        scene,
+        truth,
+        bank,
+        (
+            (ADMITTED + 3.0, 25, 1.8, 2.0, {"first_day": "前天", "statement_day": "今天"}),
+            (104.0, 30, 1.6, 3.0, {"first_day": "周二", "statement_day": "昨天"}),
+        ),
+        feed=route,
+        brand="行途",
+    )
+    truth["post_ids"].extend(news_items(scene, PRICING_NEWS, brand="行途"))
+
+    # One 42-follower customer and a hotel refund that will not come, again and again, all week.
+    rants = repeat_rants(
+        scene, ordinary(scene, 42), bank, "refund_rant", 17, (0, 120), feed=PRICING_FEED, brand="行途"
+    )
+    scene.decoy(
+        "repeat_ranter",
+        "one 42-follower account ranting seventeen times, all week, about a 286-yuan hotel refund",
+        rants,
+    )
+    # Another (fictional) travel app's small pricing grumbles, days apart; nobody picks them up.
+    other_app = [
+        timeline.add(
+            timeline.hours(hour), scene.pool.fresh(), text, feed=route(text, None), brand=None, heat=0.3
+        )
+        for hour, text in zip((14.6, 39.3, 110.8), bank.slots["other_app"], strict=True)
+    ]
+    scene.decoy(
+        "other_brand_mild",
+        "three posts, days apart, about another travel app's (云程旅行, fictional) hotel and ticket prices going "
+        "up; nobody picks them up",
+        other_app,
+    )
+    neutral = [
+        timeline.add(timeline.hours(hour), author, text, feed=PRICING_FEED, brand="行途", heat=0.4)
+        for hour, author, text in zip(
+            (33.7, 18.4), (scene.media[4], scene.kols[0]), bank.slots["big_neutral"], strict=True
+        )
+    ]
+    scene.decoy(
+        "big_account_neutral",
+        "a business media account's post on the app's quarterly results and an industry commentator's neutral "
+        "look at the festival's coupons",
+        neutral,
+    )
+    mild_big_grumble(scene, 20.3, bank.slots["big_mild"][0], "行途", PRICING_FEED)
+    truth = scene.truth(
+        "大数据杀熟（定价公平，不是产品故障）：虚构出行App“行途”（打车、酒店）平日每天就有四十条左右自己的吐槽（司机迟到、"
+        "绕路、退款慢、客服机器人、开屏广告、高峰和雨雪天加价、取消费）。周一中午明星代言的“年终出行节”发券刷屏并抽奖。"
+        "周二晚9点12分，一位四百多粉丝的普通用户发帖：和闺蜜同时叫车，同一个行程，自己用了五年的老会员账号、iPhone"
+        "比闺蜜新注册的安卓号贵了27块（截图）；当晚几个普通用户晒出自己的比价（“我也试了，老用户贵了十几块”“三台手机"
+        "三个价”），次日中午一位六万多粉的测评博主用五台手机实测并发表格（最多差22.4元），随后转发、比价、退会员、"
+        "卸载、12315和市场监管投诉、价格法/消费者权益保护法/个人信息保护法的讨论，媒体报道；周三晚行途否认"
+        "（“不存在大数据杀熟，差异来自优惠券和实时供需”）被嘲，博主不用券再测仍是老账号最贵；周四市场监管部门表示将约谈，"
+        "下午行途改口称“优惠券发放系统技术故障”，道歉并退还差价、加发20元券、第三方审计，反应不一；周五仍有余波，港台"
+        "网友也有零星繁体评论。很多帖子不提品牌，来自“大数据杀熟”“打车”分类搜索或时间线。诱饵：行途自己的日常吐槽涓流、"
+        "“大数据杀熟”搜索里关于机票、视频会员等的日常吐槽、品牌搜索抓到的“旅行途中”、年终出行节明星代言刷屏及抽奖、"
+        "一个小号全周反复催酒店退款、另一家旅行App（云程旅行）无人理会的涨价小抱怨、财经媒体和行业博主的中性帖、大号无人"
+        "理会的开屏广告小抱怨。"
+    )
+    return timeline.lines(), truth
+
+
 RECIPES: dict[str, Recipe] = {
     "backlash": backlash,
     "bank_app": bank_app,
@@ -2026,6 +2320,7 @@ RECIPES: dict[str, Recipe] = {
     "grassroots": grassroots,
     "noise_day": noise_day,
     "outage": outage,
+    "pricing": pricing,
     "serum": serum,
     "slow_burn": slow_burn,
     "traditional": traditional,
