@@ -11,6 +11,7 @@ day, and the throughput in post observations per second (in ``--mode detector`` 
     python -m benchmarks.early_warning                 # the whole pipeline (store, classify, detect, alert)
     python -m benchmarks.early_warning --mode detector # normalize + classifier + Detector only, no store
     python -m benchmarks.early_warning fridge grassroots
+    python -m benchmarks.early_warning backlash --trace 40  # its incidents' first 40 posts, one line each
 
 Targets (issue 5): every incident warned before 5% of its posts appeared and reaching critical, by one alerted
 incident; no decoy warned; at most one other warning per four simulated days per scenario; ≥ 3,000
@@ -26,6 +27,7 @@ import tempfile
 import time
 from bisect import bisect_right
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -95,8 +97,13 @@ def run_pipeline(name: str, config_dir: str | None) -> Run:
     return run
 
 
-def run_detector(name: str, config_dir: str | None) -> Run:
-    """Normalize, classify (in batches, once per post) and detect, without the store or alerting."""
+def run_detector(
+    name: str, config_dir: str | None, watch: Callable[[Any, Any, list], None] | None = None
+) -> Run:
+    """Normalize, classify (in batches, once per post) and detect, without the store or alerting.
+
+    ``watch(detector, observation, events)`` is called after each observation (``--trace``).
+    """
     from classifiers import load_model
     from monitor.config import load_config
     from monitor.detect import Detector, Observation
@@ -140,6 +147,8 @@ def run_detector(name: str, config_dir: str | None) -> Run:
             events = detector.observe(observation)
             events += detector.tick(clock)
             in_detector += clock_now() - entered
+            if watch is not None:
+                watch(detector, observation, events)
             for event in events:
                 if event.severity in WARN and event.status == "firing":
                     run.firings.append(Firing(event.incident_id, event.severity, event.at))
@@ -227,6 +236,53 @@ def score(name: str, run: Run) -> dict[str, Any]:
     }
 
 
+def trace(name: str, config_dir: str | None, limit: int) -> list[str]:
+    """Each truth incident's first ``limit`` posts as the detector took them, and the warnings in between.
+
+    One line a post: when, the author's followers, the classifier's reading (sentiment, P(negative),
+    P(positive)), the detected incident it ended in (id, brand, authors, severity) and how it joined, its text.
+    A post that is in no incident was not read as a complaint, or was a statement, or was dropped.
+    """
+    truth = load_truth(name)
+    wanted = {pid: incident["id"] for incident in truth.get("incidents", []) for pid in incident["post_ids"]}
+    incidents = set(wanted.values())
+    shown: Counter[str] = Counter()
+    lines: list[str] = []
+
+    def watch(detector: Any, obs: Any, events: list) -> None:
+        post = obs.post
+        incident = wanted.get(post.id)
+        if obs.is_new and incident is not None and shown[incident] < limit:
+            shown[incident] += 1
+            key = f"{post.source}\x1f{post.id}"
+            c = detector.clusters.get(detector.grouper.post_index.get(key, ""))
+            while c is not None and c.merged_into is not None:
+                c = detector.clusters.get(c.merged_into)
+            pred = obs.prediction
+            scores = pred.sentiment_scores
+            where = "-"
+            if c is not None:
+                member = c.members.get(key)
+                where = (
+                    f"{c.id[-6:]} {c.brand or '(no brand)'} {len(c.author_first)}a {c.severity or '-'}"
+                    f" {member.how if member else 'context'}"
+                )
+            lines.append(
+                f"{incident} #{shown[incident]:<3} {obs.now:%m-%d %H:%M} {post.author_followers or 0:>8} "
+                f"{pred.sentiment[:3]} n{scores['negative']:.2f} p{scores['positive']:.2f} {where:<34} "
+                f"{post.text[:60]!r}"
+            )
+        if all(shown[i] >= limit for i in incidents):
+            return  # every incident's first posts shown: what fires later is not part of the trace
+        for event in events:
+            if event.severity in WARN and event.status == "firing":
+                moment = event.at.astimezone(obs.now.tzinfo)
+                lines.append(f"    {moment:%m-%d %H:%M} {event.incident_id[-6:]} {event.severity} fired")
+
+    run_detector(name, config_dir, watch)
+    return lines
+
+
 def table(results: list[dict[str, Any]]) -> str:
     """The results as a markdown table, one row per incident (decoy and noise figures on each scenario's first)."""
     lines = [
@@ -299,9 +355,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--mode", choices=("pipeline", "detector"), default="pipeline")
     parser.add_argument("--config", help="config directory (default: the shipped config/)")
+    parser.add_argument(
+        "--trace",
+        type=int,
+        metavar="N",
+        help="print each incident's first N posts as the detector took them (detector mode), not the table",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     names = args.scenarios or SCENARIOS
+    if args.trace:
+        for name in names:
+            print(f"## {name}")
+            print("\n".join(trace(name, args.config, args.trace)))
+        return 0
     runner = run_pipeline if args.mode == "pipeline" else run_detector
     if args.mode == "pipeline":
         # What a process does once (imports, the tokenizers' dictionaries) stays out of the first scenario's

@@ -36,3 +36,13 @@ def test_a_group_that_warned_before_the_incident_joined_it_is_a_false_warning(mo
     # Labelled by its final members alone, the day-1 warning would have passed for an early warning of the outage.
     run.firings = [ew.Firing("inc-a", "warning", at(49))]
     assert ew.score("synthetic", run)["decoys_alerted"] == []
+
+
+def test_trace_shows_an_incidents_first_posts_and_the_warnings_among_them():
+    # fridge warns by its seventh post (1.7% of 405): a trace of ten shows the warning between the posts.
+    lines = ew.trace("fridge", None, 10)
+    posts = [line for line in lines if line.startswith("fridge-door #")]
+    assert len(posts) == 10 and posts[0].startswith("fridge-door #1 ")
+    assert " seed " in posts[0] and "冰箱门关不上" in posts[0]  # where it went, how, and its text
+    fired = [i for i, line in enumerate(lines) if line.endswith(" fired")]
+    assert fired and 0 < fired[0] < len(lines) - 1
