@@ -153,7 +153,10 @@ class Detector:
             _engagement(self.config, post),
             how,
         )
-        return self._join(c, member, () if how == HOW_SURGE else feats, text, now)
+        events = self._join(c, member, () if how == HOW_SURGE else feats, text, now)
+        if brand and not c.brand and how == HOW_LINK and c.merged_into is None:
+            events += self._vote_brand(c, brand, feed, member.author, now)
+        return events
 
     def tick(self, now: datetime) -> list[AlertEvent]:
         """Let time pass to ``now``: incidents cool, resolve, and unalerted candidates are forgotten."""
@@ -334,6 +337,24 @@ class Detector:
         if not gone.ever_alerted:
             del self.clusters[gone.id]
         return events
+
+    def _vote_brand(self, c: Cluster, brand: str, feed: str, author: str, now: float) -> list[AlertEvent]:
+        """A repost or mention naming ``brand`` joined ``c``, which names none: from ``brand_from_reposts`` such
+        authors (and none naming another brand), a storm is the brand's, measured against ``feed``'s level of it."""
+        voters = c.brand_votes.setdefault(brand, [])
+        if author not in voters:
+            voters.append(author)
+        wanted = self.config.grouping.brand_from_reposts
+        if not wanted or len(c.brand_votes) > 1 or len(voters) < wanted:
+            return []
+        if len(c.author_first) - c.windows["warning"].authors >= self.config.severity.watch.min_authors:
+            return []  # a group before the storm: everyday talk that its reposts joined, not the storm's own
+        self.grouper.adopt(c, brand)
+        c.feed = feed
+        c.learned = {}  # what the unbranded level counted of it: the brand's level counted none of it
+        self.touched.add(c.id)
+        c, events = self._maybe_merge(c, now)  # the brand may already have this incident
+        return events + self._evaluate(c, now)
 
     def _contrary(self, cid: str) -> list[AlertEvent]:
         """Count a happy post about incident ``cid`` against it (see ``spread.min_complaint_share``)."""

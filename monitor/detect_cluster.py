@@ -130,6 +130,8 @@ class Cluster:
         self.contrary = 0.0
         self.samples: list[str] = []  # texts of the posts that describe the fault, for titles: one per author
         self.sample_authors: list[str] = []  # who wrote each of ``samples``
+        # An incident naming no brand: brand -> the authors who joined it by a repost or mention naming that brand.
+        self.brand_votes: dict[str, list[str]] = {}
         # Keys of the brand's own statements about this incident: not members, but their reposts join it.
         self.context: list[str] = []
         self.fast_post: str | None = None
@@ -241,6 +243,7 @@ class Cluster:
             created=self.created,
             members=[m.to_state() for m in self.members.values()],
             sample_authors=self.sample_authors,
+            brand_votes=self.brand_votes,
             context=self.context,
             windows={level: w.to_state() for level, w in self.windows.items()},
         )
@@ -253,6 +256,7 @@ class Cluster:
             setattr(c, name, state[name])
         c.members = {row[0]: Member(*row) for row in state["members"]}
         c.sample_authors = list(state.get("sample_authors", ()))
+        c.brand_votes = {brand: list(names) for brand, names in state.get("brand_votes", {}).items()}
         c.context = list(state.get("context", ()))
         c.faults = {f[len(FAULT_MARK) :]: n for f, n in c.terms.items() if f.startswith(FAULT_MARK)}
         spans = window_hours(config)

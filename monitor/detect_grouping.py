@@ -554,6 +554,9 @@ class Grouper:
         for key in gone.context:
             self.post_index[key] = keep.id
         keep.context = keep.context + gone.context
+        for brand, names in gone.brand_votes.items():
+            votes = keep.brand_votes.setdefault(brand, [])
+            votes.extend(name for name in names if name not in votes)
         for m in gone.members.values():
             self.post_index[m.key] = keep.id
             authors[m.author] = keep.id
@@ -591,6 +594,21 @@ class Grouper:
         keep.no_keywords = None  # other samples now, however many
         keep.revision += 1
         gone.merged_into = keep.id
+
+    def adopt(self, c: Cluster, brand: str) -> None:
+        """``c``, an incident naming no brand, becomes ``brand``'s."""
+        self.unindex(c)
+        unbranded = self.authors.get(c.brand, {})
+        c.brand = brand
+        self.brand_ids.setdefault(brand, set()).add(c.id)
+        index = self.index.setdefault(brand, {})
+        for feat in c.terms:
+            index.setdefault(feat, set()).add(c.id)
+        authors = self.authors.setdefault(brand, {})
+        for author in c.author_first:
+            if unbranded.get(author) == c.id:
+                del unbranded[author]
+            authors.setdefault(author, c.id)
 
     def unindex(self, c: Cluster) -> None:
         ids = self.brand_ids.get(c.brand)

@@ -418,6 +418,62 @@ def test_complaints_naming_no_brand_stay_on_watch():
     assert feed.severities() and set(feed.severities()) == {"watch"}
 
 
+COMPARISONS = [  # a storm from a category search: the same trip dearer for old accounts, no brand named
+    "同一个行程，老用户比新用户贵了27块，打车软件杀熟",
+    "打车软件杀熟，同一个行程老用户贵了十几块",
+    "我也试了，同一个行程老用户比新用户贵，杀熟实锤",
+    "老用户比新用户贵，同一个行程去机场贵8块，打车软件杀熟",
+    "打车软件老用户贵了，同一个行程三台手机三个价",
+    "同一个行程老用户比新用户贵11块，这就是杀熟",
+]
+
+
+def repost(feed: Feed, of: Post, text: str, at: datetime, author: str) -> None:
+    post = Post(id=f"r-{author}", text=text, author=author, author_followers=200, created_at=at,
+                extra={"repost_of": of.id})  # fmt: skip
+    feed.events += feed.detector.observe(
+        Observation(post, normalize(text).text_norm, predicted(), at, True, {})
+    )
+
+
+def test_a_storm_naming_no_brand_becomes_the_brands_once_reposts_naming_it_join():
+    # Most of a storm's posts may come from a category search and name no brand; its reposts that name the
+    # brand say whose it is. From the second such author the incident is the brand's, and can warn.
+    feed = Feed()
+    start = T0 + timedelta(days=2)
+    first = feed.post(COMPARISONS[0], start, author="owner0")
+    for i, text in enumerate(COMPARISONS[1:], 1):
+        feed.post(text, start + timedelta(minutes=8 * i), author=f"owner{i}")
+    [storm] = feed.detector.incidents()
+    assert not storm.brand and set(feed.severities()) == {"watch"}
+    repost(feed, first, "西门子+1，我也贵了十几块", start + timedelta(minutes=60), "fan1")
+    assert not feed.detector.incidents()[0].brand  # one repost is one account's say
+    repost(feed, first, "西门子出来解释", start + timedelta(minutes=65), "fan2")
+    [storm] = feed.detector.incidents()
+    assert storm.brand == "siemens" and storm.n_authors == len(COMPARISONS) + 2
+    assert "warning" in feed.severities() or "critical" in feed.severities()
+    # brand_from_reposts = 0: never.
+    feed = Feed(DetectionConfig(brands=BRANDS, grouping={"brand_from_reposts": 0}))
+    first = feed.post(COMPARISONS[0], start, author="owner0")
+    for i, text in enumerate(COMPARISONS[1:], 1):
+        feed.post(text, start + timedelta(minutes=8 * i), author=f"owner{i}")
+    for i in (1, 2, 3):
+        repost(feed, first, "西门子+1，我也贵了十几块", start + timedelta(minutes=60 + i), f"fan{i}")
+    assert not any(i.brand for i in feed.detector.incidents()) and set(feed.severities()) == {"watch"}
+
+
+def test_an_everyday_group_naming_no_brand_does_not_become_the_brands_through_a_storms_reposts():
+    # A group of everyday talk from the days before is not the storm's own, whatever reposts join it later.
+    feed = Feed()
+    for day in range(3):
+        for i, text in enumerate(COMPARISONS[:3]):
+            feed.post(text, T0 + timedelta(days=day, hours=3 * i), author=f"day{day}-{i}")
+    first = feed.post(COMPARISONS[3], T0 + timedelta(days=3), author="owner")
+    for i in (1, 2, 3):
+        repost(feed, first, "西门子+1，我也贵了", T0 + timedelta(days=3, minutes=10 * i), f"fan{i}")
+    assert not any(i.brand for i in feed.detector.incidents())
+
+
 def test_a_repost_of_a_member_joins_its_incident_even_without_words_of_its_own():
     feed = Feed()
     first = feed.post(FRIDGE[0], T0)
