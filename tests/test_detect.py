@@ -589,18 +589,21 @@ HEATER = [  # one fault, told in each owner's own words
 ]
 
 
-def test_one_kind_of_fault_worded_differently_is_one_incident():
-    def run(config):
-        feed = Feed(config)
-        for i, text in enumerate(HEATER):
-            feed.post(text, T0 + timedelta(days=i), tags={"brand": "澜川"})
-        return feed.detector.incidents()
+def incidents_of(config: DetectionConfig, texts: list[str], tags: dict, every: timedelta) -> list:
+    """The incidents ``texts`` make, one author each, ``every`` apart."""
+    feed = Feed(config)
+    for i, text in enumerate(texts):
+        feed.post(text, T0 + every * i, tags=tags)
+    return feed.detector.incidents()
 
-    [incident] = run(DetectionConfig(brands=BRANDS))
+
+def test_one_kind_of_fault_worded_differently_is_one_incident():
+    tags, every = {"brand": "澜川"}, timedelta(days=1)
+    [incident] = incidents_of(DetectionConfig(brands=BRANDS), HEATER, tags, every)
     assert incident.n_authors == len(HEATER)
     # Without the fault families the same four posts share too few words to be one fault.
     unaware = DetectionConfig(brands=BRANDS, grouping={"fault_terms": {}})
-    assert all(i.n_authors < len(HEATER) for i in run(unaware))
+    assert all(i.n_authors < len(HEATER) for i in incidents_of(unaware, HEATER, tags, every))
 
 
 def test_two_kinds_of_fault_of_one_brand_never_merge_however_alike_the_rest():
@@ -754,16 +757,11 @@ def test_one_kind_of_service_failure_worded_differently_is_one_incident():
         "给家里转的生活费，对方说没收到",
     ]
 
-    def run(config):
-        feed = Feed(config)
-        for i, text in enumerate(wordings):
-            feed.post(f"华信银行{text}", T0 + timedelta(days=i), tags=BANK)
-        return feed.detector.incidents()
-
-    [incident] = run(DetectionConfig(brands=BRANDS))
+    texts = [f"华信银行{text}" for text in wordings]
+    [incident] = incidents_of(DetectionConfig(brands=BRANDS), texts, BANK, timedelta(days=1))
     assert incident.n_authors == len(wordings)
     unaware = DetectionConfig(brands=BRANDS, grouping={"fault_terms": {}})
-    assert all(i.n_authors < len(wordings) for i in run(unaware))
+    assert all(i.n_authors < len(wordings) for i in incidents_of(unaware, texts, BANK, timedelta(days=1)))
 
 
 def test_complaints_about_one_advert_worded_differently_are_one_incident():
@@ -775,19 +773,14 @@ def test_complaints_about_one_advert_worded_differently_are_one_incident():
         "地铁站跃动的海报也换成这套了，真的下头",
     ]
 
-    def run(config):
-        feed = Feed(config)
-        for i, text in enumerate(wordings):
-            feed.post(text, T0 + timedelta(hours=6 * i), tags={"brand": "跃动"})
-        return feed.detector.incidents()
-
-    [incident] = run(DetectionConfig(brands=BRANDS))
+    tags, every = {"brand": "跃动"}, timedelta(hours=6)
+    [incident] = incidents_of(DetectionConfig(brands=BRANDS), wordings, tags, every)
     assert incident.n_authors == len(wordings)
     families = DetectionConfig().grouping.fault_terms
     unaware = DetectionConfig(
         brands=BRANDS, grouping={"fault_terms": {k: v for k, v in families.items() if k != "广告"}}
     )
-    assert all(i.n_authors < len(wordings) for i in run(unaware))
+    assert all(i.n_authors < len(wordings) for i in incidents_of(unaware, wordings, tags, every))
 
 
 @pytest.mark.parametrize(
