@@ -252,7 +252,8 @@ def trace(name: str, config_dir: str | None, limit: int) -> list[str]:
     def watch(detector: Any, obs: Any, events: list) -> None:
         post = obs.post
         incident = wanted.get(post.id)
-        if obs.is_new and incident is not None and shown[incident] < limit:
+        shown_now = obs.is_new and incident is not None and shown[incident] < limit
+        if shown_now:
             shown[incident] += 1
             key = f"{post.source}\x1f{post.id}"
             c = detector.clusters.get(detector.grouper.post_index.get(key, ""))
@@ -272,7 +273,7 @@ def trace(name: str, config_dir: str | None, limit: int) -> list[str]:
                 f"{pred.sentiment[:3]} n{scores['negative']:.2f} p{scores['positive']:.2f} {where:<34} "
                 f"{post.text[:60]!r}"
             )
-        if all(shown[i] >= limit for i in incidents):
+        if not shown_now and all(shown[i] >= limit for i in incidents):
             return  # every incident's first posts shown: what fires later is not part of the trace
         for event in events:
             if event.severity in WARN and event.status == "firing":

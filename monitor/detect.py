@@ -14,7 +14,7 @@ phrases) and ``detect_explain`` (titles, summaries, reasons and evidence a PR pe
 from __future__ import annotations
 
 import logging
-from bisect import insort
+from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -154,8 +154,11 @@ class Detector:
             how,
         )
         events = self._join(c, member, () if how == HOW_SURGE else feats, text, now)
-        if brand and not c.brand and how == HOW_LINK and c.merged_into is None:
-            events += self._vote_brand(c, brand, feed, member.author, now)
+        if brand and not c.brand and how == HOW_LINK:
+            while c.merged_into is not None:  # joining may have merged it
+                c = self.clusters[c.merged_into]
+            if not c.brand:
+                events += self._vote_brand(c, brand, feed, member.author, now)
         return events
 
     def tick(self, now: datetime) -> list[AlertEvent]:
@@ -320,6 +323,8 @@ class Detector:
             title = incident_title(self.config, keep, self.vocab, self.grouper.strip_for(keep.brand))
             gone.reasons = [merged_reason(keep, title)] + gone.reasons
             events.append(self._event(gone, now, "resolved", change="merged"))
+        if gone.brand and not keep.brand:
+            self._adopt(keep, gone.brand, gone.feed)  # two parts of a storm, one already the brand's
         self.grouper.absorb(keep, gone, now, self._fast_rank)
         times = self._first_times.pop(gone.id, None)
         self._first_times[keep.id] = sorted(keep.author_first.values())
@@ -339,22 +344,27 @@ class Detector:
         return events
 
     def _vote_brand(self, c: Cluster, brand: str, feed: str, author: str, now: float) -> list[AlertEvent]:
-        """A repost or mention naming ``brand`` joined ``c``, which names none: from ``brand_from_reposts`` such
-        authors (and none naming another brand), a storm is the brand's, measured against ``feed``'s level of it."""
+        """A repost naming ``brand`` joined ``c``, which names none: from ``brand_from_reposts`` such authors (and
+        none naming another brand), a storm is the brand's, measured against ``feed``'s level of it."""
         voters = c.brand_votes.setdefault(brand, [])
         if author not in voters:
             voters.append(author)
         wanted = self.config.grouping.brand_from_reposts
-        if not wanted or len(c.brand_votes) > 1 or len(voters) < wanted:
+        if not wanted or len(c.brand_votes) > 1 or len(voters) < wanted or c.status == "resolved":
             return []
-        if len(c.author_first) - c.windows["warning"].authors >= self.config.severity.watch.min_authors:
-            return []  # a group before the storm: everyday talk that its reposts joined, not the storm's own
-        self.grouper.adopt(c, brand)
-        c.feed = feed
-        c.learned = {}  # what the unbranded level counted of it: the brand's level counted none of it
-        self.touched.add(c.id)
+        start = now - self.config.severity.warning.window_hours * HOUR
+        if bisect_left(self._times(c), start) >= self.config.severity.watch.min_authors:
+            return []  # a group from before the storm: everyday talk its reposts joined, not the storm's own
+        self._adopt(c, brand, feed)
         c, events = self._maybe_merge(c, now)  # the brand may already have this incident
         return events + self._evaluate(c, now)
+
+    def _adopt(self, c: Cluster, brand: str, feed: str) -> None:
+        """``c``, naming no brand, becomes ``brand``'s, measured against ``feed``'s level of the brand."""
+        self.grouper.adopt(c, brand)
+        c.feed = feed
+        c.learned = {}  # tallies of the level of complaints naming no brand (see _learn_baseline)
+        self.touched.add(c.id)
 
     def _contrary(self, cid: str) -> list[AlertEvent]:
         """Count a happy post about incident ``cid`` against it (see ``spread.min_complaint_share``)."""
@@ -483,7 +493,7 @@ class Detector:
             if c is not None and rank(c.peak_severity) >= _WARNING:
                 continue
             self._baseline(bkey).add(t, half_life, kinds=families)
-            if c is not None:
+            if c is not None and bkey == f"{c.feed}\x1f{c.brand}":  # else another level counted it
                 self.touched.add(c.id)
                 for kind in ("", *families):
                     tally_add(c.learned.setdefault(kind, [0.0, t]), t, half_life)

@@ -425,16 +425,23 @@ class Grouper:
     def new_id(self, key: str) -> str:
         return "inc-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
 
+    @staticmethod
+    def homes(c: Cluster) -> tuple[str, ...]:
+        """The brands under which ``c`` is found: its own, and for a brand's incident that holds a storm naming no
+        brand (one adopted, see ``Detector._vote_brand``), also none: that storm's next posts still name none."""
+        return (c.brand, "") if c.brand and c.brand_votes else (c.brand,)
+
     def add_member(self, c: Cluster, m: Member) -> None:
         self.post_index[m.key] = c.id
-        self.authors.setdefault(c.brand, {})[m.author] = c.id
-        self.brand_ids.setdefault(c.brand, set()).add(c.id)
+        for home in self.homes(c):
+            self.authors.setdefault(home, {})[m.author] = c.id
+            self.brand_ids.setdefault(home, set()).add(c.id)
 
     def add_terms(self, c: Cluster, feats: tuple[str, ...]) -> None:
         """Add one word-matched post's features to the incident's profile."""
         if not feats:
             return
-        index = self.index.setdefault(c.brand, {})
+        indexes = [self.index.setdefault(home, {}) for home in self.homes(c)]
         terms = c.terms
         for feat in feats:
             n = terms.get(feat)
@@ -443,7 +450,8 @@ class Grouper:
                 if len(terms) >= self.config.grouping.max_terms and not fault:
                     continue
                 terms[feat] = n = 0
-                index.setdefault(feat, set()).add(c.id)
+                for index in indexes:
+                    index.setdefault(feat, set()).add(c.id)
             terms[feat] = n + 1
             if fault:
                 c.faults[feat[1:]] = n + 1
@@ -538,28 +546,31 @@ class Grouper:
     def absorb(self, keep: Cluster, gone: Cluster, now: float, fast_rank: Any) -> None:
         """Move everything of ``gone`` into ``keep``; ``gone`` stays only as a pointer."""
         self.unindex(gone)
-        index = self.index.setdefault(keep.brand, {})
+        for brand, names in gone.brand_votes.items():
+            votes = keep.brand_votes.setdefault(brand, [])
+            votes.extend(name for name in names if name not in votes)
+        homes = self.homes(keep)
         for feat, n in gone.terms.items():
             if feat in keep.terms:
                 keep.terms[feat] += n
             elif len(keep.terms) < self.config.grouping.max_terms or feat[0] == FAULT_MARK:
                 keep.terms[feat] = n
-                index.setdefault(feat, set()).add(keep.id)
+        self._index(
+            keep
+        )  # gone's words, and all of keep's under a home it may have gained (a storm's "none")
         for family, n in gone.faults.items():
             keep.faults[family] = keep.faults.get(family, 0) + n
         keep.docs += gone.docs
         merged = sorted([*keep.members.values(), *gone.members.values()], key=lambda m: m.t)
         keep.members = {m.key: m for m in merged}
-        authors = self.authors.setdefault(keep.brand, {})
+        authors = [self.authors.setdefault(home, {}) for home in homes]
         for key in gone.context:
             self.post_index[key] = keep.id
         keep.context = keep.context + gone.context
-        for brand, names in gone.brand_votes.items():
-            votes = keep.brand_votes.setdefault(brand, [])
-            votes.extend(name for name in names if name not in votes)
         for m in gone.members.values():
             self.post_index[m.key] = keep.id
-            authors[m.author] = keep.id
+            for table in authors:
+                table[m.author] = keep.id
             keep.account(m)
         # Each author's first post decided whether they echo: the answer of the side that had it stands.
         for author, first in gone.author_first.items():
@@ -596,31 +607,35 @@ class Grouper:
         gone.merged_into = keep.id
 
     def adopt(self, c: Cluster, brand: str) -> None:
-        """``c``, an incident naming no brand, becomes ``brand``'s."""
-        self.unindex(c)
-        unbranded = self.authors.get(c.brand, {})
+        """``c``, an incident naming no brand that reposts naming ``brand`` joined (``c.brand_votes``), becomes
+        ``brand``'s; it is still found under no brand too (``homes``)."""
         c.brand = brand
-        self.brand_ids.setdefault(brand, set()).add(c.id)
-        index = self.index.setdefault(brand, {})
-        for feat in c.terms:
-            index.setdefault(feat, set()).add(c.id)
+        c.brand_votes.setdefault(brand, [])  # what makes it found under no brand too (homes)
+        self._index(c)
         authors = self.authors.setdefault(brand, {})
         for author in c.author_first:
-            if unbranded.get(author) == c.id:
-                del unbranded[author]
             authors.setdefault(author, c.id)
 
+    def _index(self, c: Cluster) -> None:
+        """Index ``c`` and its words under each of its homes."""
+        for home in self.homes(c):
+            self.brand_ids.setdefault(home, set()).add(c.id)
+            index = self.index.setdefault(home, {})
+            for feat in c.terms:
+                index.setdefault(feat, set()).add(c.id)
+
     def unindex(self, c: Cluster) -> None:
-        ids = self.brand_ids.get(c.brand)
-        if ids is not None:
-            ids.discard(c.id)
-        index = self.index.get(c.brand, {})
-        for feat in c.terms:
-            ids = index.get(feat)
+        for home in self.homes(c):
+            ids = self.brand_ids.get(home)
             if ids is not None:
                 ids.discard(c.id)
-                if not ids:
-                    del index[feat]
+            index = self.index.get(home, {})
+            for feat in c.terms:
+                ids = index.get(feat)
+                if ids is not None:
+                    ids.discard(c.id)
+                    if not ids:
+                        del index[feat]
 
     def forget(self, c: Cluster) -> None:
         """Drop a cluster and every index entry that still points at it."""
@@ -628,10 +643,11 @@ class Grouper:
         for key in [*c.members, *c.context]:
             if self.post_index.get(key) == c.id:
                 del self.post_index[key]
-        authors = self.authors.get(c.brand, {})
-        for author in c.author_first:
-            if authors.get(author) == c.id:
-                del authors[author]
+        for home in self.homes(c):
+            authors = self.authors.get(home, {})
+            for author in c.author_first:
+                if authors.get(author) == c.id:
+                    del authors[author]
 
     def rebuild(self, authors: dict[str, dict[str, str]]) -> None:
         """Rebuild the indexes from the clusters and the saved author map (after restoring a saved state)."""
@@ -639,10 +655,7 @@ class Grouper:
         for c in self.clusters.values():
             if c.merged_into is not None:
                 continue
-            self.brand_ids.setdefault(c.brand, set()).add(c.id)
-            index = self.index.setdefault(c.brand, {})
-            for feat in c.terms:
-                index.setdefault(feat, set()).add(c.id)
+            self._index(c)
             for key in [*c.context, *c.members]:
                 self.post_index[key] = c.id
 

@@ -452,6 +452,18 @@ def test_a_storm_naming_no_brand_becomes_the_brands_once_reposts_naming_it_join(
     [storm] = feed.detector.incidents()
     assert storm.brand == "siemens" and storm.n_authors == len(COMPARISONS) + 2
     assert "warning" in feed.severities() or "critical" in feed.severities()
+    # The storm's next posts still name no brand: they join it, not a new group.
+    feed.post(COMPARISONS[2], start + timedelta(minutes=70), author="late")
+    [storm] = feed.detector.incidents()
+    assert storm.n_authors == len(COMPARISONS) + 3
+    # Reposts naming two brands say nothing of whose it is.
+    feed = Feed(DetectionConfig(brands={**BRANDS, "haier": {"aliases": ["海尔"]}}))
+    first = feed.post(COMPARISONS[0], start, author="owner0")
+    for i, text in enumerate(COMPARISONS[1:], 1):
+        feed.post(text, start + timedelta(minutes=8 * i), author=f"owner{i}")
+    for i, brand in enumerate(["西门子", "海尔", "西门子", "海尔"]):
+        repost(feed, first, f"{brand}+1，我也贵了十几块", start + timedelta(minutes=60 + i), f"fan{i}")
+    assert not any(i.brand for i in feed.detector.incidents())
     # brand_from_reposts = 0: never.
     feed = Feed(DetectionConfig(brands=BRANDS, grouping={"brand_from_reposts": 0}))
     first = feed.post(COMPARISONS[0], start, author="owner0")
