@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -262,12 +262,56 @@ def mild_big_grumble(scene: Scene, hour: float, text: str, brand: str, feed: str
     scene.decoy("big_account_mild", "a big account's mild grumble that nobody picks up", [post_id])
 
 
+def brand_background(
+    scene: Scene, brands: list[BrandSpec], per_day: dict[str, float], whose: str = "brands'"
+) -> None:
+    """The brands' background talk of the 2020s (posts up to 300 characters), their repost-to-win giveaways
+    listed as a decoy ("``whose`` repost-to-win giveaways")."""
+    ids = scene.background(brands, per_day, limit=300)
+    scene.decoy("giveaway", f"{whose} repost-to-win giveaways", ids["giveaway"])
+
+
+def everyday_trickle(
+    scene: Scene,
+    bank: PhraseBank,
+    per_day: float,
+    brand: str | None,
+    feed: str,
+    description: str,
+    *,
+    slots: tuple[str, str] | None = None,
+    keep_out: Callable[[datetime, str], bool] | None = None,
+) -> None:
+    """A ``trickle`` listed as an ``everyday_trickle`` decoy; ``slots`` = (grumble, feeling) names the bank's
+    slots to write it from in place of ``trickle`` and ``trickle_feel``."""
+    if slots is not None:
+        bank = bank.with_slots(trickle=bank.slots[slots[0]], trickle_feel=bank.slots[slots[1]])
+    ids = trickle(scene, bank, per_day, brand, feed, keep_out=keep_out)
+    scene.decoy("everyday_trickle", description, ids)
+
+
+def repeat_ranter(
+    scene: Scene,
+    followers: int,
+    bank: PhraseBank,
+    slot: str,
+    count: int,
+    hours: tuple[float, float],
+    description: str,
+    *,
+    feed: str,
+    brand: str,
+) -> None:
+    """An ordinary account with ``followers`` posting ``repeat_rants``, listed as a ``repeat_ranter`` decoy."""
+    rants = repeat_rants(scene, ordinary(scene, followers), bank, slot, count, hours, feed=feed, brand=brand)
+    scene.decoy("repeat_ranter", description, rants)
+
+
 def grassroots(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """A phone battery swells; the first post has 312 followers and only the echoes give it away."""
     bank = PhraseBank.load(*GADGET)
     scene = Scene("grassroots", seed, at(2023, 6, 5), 4, bank, authors=1500)
-    ids = scene.background(PHONE_BRANDS, BACKGROUND_MODERN, limit=300)
-    scene.decoy("giveaway", "brands' repost-to-win giveaways", ids["giveaway"])
+    brand_background(scene, PHONE_BRANDS, BACKGROUND_MODERN)
     phone = PhraseBank.load(*GADGET, "phone")
     first = ordinary(scene, 312)
     blogger = scene.pool.mid_size(40_000, 90_000)
@@ -308,8 +352,7 @@ def two_faults(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """One car maker, two faults at once: the screen goes black, and the car will not charge."""
     bank = PhraseBank.load(*GADGET)
     scene = Scene("two_faults", seed, at(2024, 3, 11), 5, bank, authors=1800)
-    ids = scene.background(CAR_BRANDS, scaled(BACKGROUND_MODERN, 1.3), limit=300)
-    scene.decoy("giveaway", "brands' repost-to-win giveaways", ids["giveaway"])
+    brand_background(scene, CAR_BRANDS, scaled(BACKGROUND_MODERN, 1.3))
     official = scene.official("澜行汽车")
     for incident_id, fault, bank_name, start, statement_at, first_reach in (
         ("ev-screen", "中控屏黑屏", "ev_screen", 33.2, 70.0, 2_400),
@@ -357,11 +400,14 @@ def slow_burn(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """A water heater that leaks: a handful of posts a week at first, dozens a day four weeks later."""
     bank = PhraseBank.load("common", "modern", "consumer")
     scene = Scene("slow_burn", seed, at(2022, 11, 1), 28, bank, authors=2500)
-    ids = scene.background(HEATER_BRANDS, scaled(BACKGROUND_MODERN, 0.42), limit=300)
-    scene.decoy("giveaway", "brands' repost-to-win giveaways", ids["giveaway"])
-    courier = trickle(scene, bank, 12, "速达快递", "weibo-search:快递")
-    scene.decoy(
-        "everyday_trickle", "a steady dozen complaints a day about a late courier, every day", courier
+    brand_background(scene, HEATER_BRANDS, scaled(BACKGROUND_MODERN, 0.42))
+    everyday_trickle(
+        scene,
+        bank,
+        12,
+        "速达快递",
+        "weibo-search:快递",
+        "a steady dozen complaints a day about a late courier, every day",
     )
     heater = PhraseBank.load("common", "modern", "consumer", "water_heater")
     first = ordinary(scene, 146)
@@ -455,8 +501,7 @@ def noise_day(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Two days with nothing to page about and every kind of decoy (the second day is 15 March)."""
     bank = PhraseBank.load(*GADGET, "noise")
     scene = Scene("noise_day", seed, at(2023, 3, 14), 2, bank, authors=1500)
-    ids = scene.background(PHONE_BRANDS, BACKGROUND_MODERN, limit=300)
-    scene.decoy("giveaway", "brands' repost-to-win giveaways", ids["giveaway"])
+    brand_background(scene, PHONE_BRANDS, BACKGROUND_MODERN)
     rng = scene.rng
     timeline = scene.timeline
 
@@ -479,10 +524,17 @@ def noise_day(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         "positive_viral", "a phone launch going viral: hundreds of excited posts in a few hours", launch
     )
 
-    rants = repeat_rants(
-        scene, ordinary(scene, 37), bank, "rant", 20, (32, 44), feed="weibo-search:快递", brand="速达快递"
+    repeat_ranter(
+        scene,
+        37,
+        bank,
+        "rant",
+        20,
+        (32, 44),
+        "one 37-follower account posting the same anger twenty times",
+        feed="weibo-search:快递",
+        brand="速达快递",
     )
-    scene.decoy("repeat_ranter", "one 37-follower account posting the same anger twenty times", rants)
 
     big = []
     for index in range(8):
@@ -492,8 +544,9 @@ def noise_day(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         big.append(timeline.add(when, author, text, feed="weibo-search:锐思", brand="锐思", heat=1.0))
     scene.decoy("big_account_neutral", "big accounts' neutral posts mentioning a brand", big)
 
-    courier = trickle(scene, bank, 14, "速达快递", "weibo-search:快递")
-    scene.decoy("everyday_trickle", "the everyday trickle of late-courier grumbles", courier)
+    everyday_trickle(
+        scene, bank, 14, "速达快递", "weibo-search:快递", "the everyday trickle of late-courier grumbles"
+    )
 
     consumer_day = []
     for index in range(70):
@@ -723,7 +776,7 @@ def giveaway_entries(
     return entries
 
 
-def celebrity_launch(
+def celebrity_campaign(
     scene: Scene,
     bank: PhraseBank,
     official: Author,
@@ -733,14 +786,19 @@ def celebrity_launch(
     ad_heat: float,
     fans: tuple[float, int, float, float],
     happy: tuple[int, float, float],
+    giveaway: tuple[float, tuple[float, int]],
     feed: str,
     brand: str,
     route: Callable[[str, str | None], str],
-) -> list[str]:
+    viral: str,
+    entered: str,
+) -> None:
     """A launch the brand's official account announces (``launch_official``) at ``hours[0]`` and a celebrity
     reposts (``star_post``) at ``hours[1]``; ``fans`` = (from hour, count, shape, scale) of fans' posts bursting
     (``fan_lead``/``fan_core``/``fan_tail``), two in three reposting the star; ``happy`` = (count, from hour, to
-    hour) of happy customers (``launch``). The posts' ids, the ad first."""
+    hour) of happy customers (``launch``): a ``positive_viral`` decoy (``viral`` describes it), the ad first.
+    Then the brand's ``official_giveaway`` = (hour, (entries from hour, count)): a ``giveaway`` decoy
+    (``entered``)."""
     rng, timeline = scene.rng, scene.timeline
     ad = timeline.add(
         timeline.hours(hours[0]),
@@ -782,14 +840,16 @@ def celebrity_launch(
         launch.append(
             timeline.add(when, scene.pool.pick(), text, feed=route(text, None), brand=brand, heat=0.6)
         )
-    return launch
+    scene.decoy("positive_viral", viral, launch)
+    hour, entries = giveaway
+    scene.decoy(
+        "giveaway", entered, official_giveaway(scene, bank, official, hour, entries, feed=feed, brand=brand)
+    )
 
 
-def keyword_route(
-    scene: Scene, brand_word: str, brand_feed: str, category_word: str, category_feed: str
-) -> Callable[[str, str | None], str]:
-    """Which keyword search fetched a post: the brand's own when the post or the post it reposts says
-    ``brand_word``, else the category search when either says ``category_word``, else the timeline."""
+def keywords_route(scene: Scene, searches: tuple[tuple[str, str], ...]) -> Callable[[str, str | None], str]:
+    """Which keyword search fetched a post: the first of ``searches`` (word, feed) whose word the post or the
+    post it reposts says, else the timeline."""
     timeline = scene.timeline
     texts: dict[str, str] = {}
 
@@ -797,11 +857,17 @@ def keyword_route(
         if root is not None and root not in texts:
             texts.update((draft.id, draft.text) for draft in timeline.drafts)
         said = text + (texts[root] if root is not None else "")
-        if brand_word in said:
-            return brand_feed
-        return category_feed if category_word in said else "weibo-timeline"
+        return next((feed for word, feed in searches if word in said), "weibo-timeline")
 
     return route
+
+
+def keyword_route(
+    scene: Scene, brand_word: str, brand_feed: str, category_word: str, category_feed: str
+) -> Callable[[str, str | None], str]:
+    """Which keyword search fetched a post: the brand's own when the post or the post it reposts says
+    ``brand_word``, else the category search when either says ``category_word``, else the timeline."""
+    return keywords_route(scene, ((brand_word, brand_feed), (category_word, category_feed)))
 
 
 def looking_back(
@@ -849,18 +915,127 @@ def official_giveaway(
     ]
 
 
+def category_background(
+    scene: Scene, brands: list[BrandSpec], feed: str, bank: PhraseBank, **kinds: tuple[float, str]
+) -> None:
+    """Background posts a category search (``feed``) fetches: for each kind, (so many a day, the bank's slot to
+    write them from), e.g. ``daily=(9, "shoe_daily")``."""
+    scene.background(
+        brands,
+        {kind: per_day for kind, (per_day, _) in kinds.items()},
+        limit=300,
+        everyday_feed=feed,
+        bank=bank.with_slots(**{kind: bank.slots[slot] for kind, (_, slot) in kinds.items()}),
+    )
+
+
+def scripted_series(
+    origin: float,
+    offsets: tuple[float, ...],
+    authors: list[Author],
+    texts: list[str],
+    heats: tuple[float, ...] | float = 1.0,
+) -> list[Scripted]:
+    """The first posts of an incident: the n-th author posts the n-th text ``offsets[n]`` hours after ``origin``
+    (with ``heats[n]``, or one heat for all)."""
+    if not isinstance(heats, tuple):
+        heats = (heats,) * len(offsets)
+    return [
+        Scripted(origin + offset, author, text, heat=heat)
+        for offset, author, text, heat in zip(offsets, authors, texts, heats, strict=True)
+    ]
+
+
+def fresh_voices(
+    scene: Scene,
+    bank: PhraseBank,
+    slot: str,
+    mood: str,
+    *,
+    repost_of: str | None = None,
+    traditional: bool = False,
+) -> Callable[[datetime], tuple[Author, str, dict[str, Any] | None]]:
+    """Writes posts from new accounts, each a fresh text from ``slot`` in ``mood`` (reposts of ``repost_of``
+    when given)."""
+    rng = scene.rng
+
+    def write(when: datetime) -> tuple[Author, str, dict[str, Any] | None]:
+        render = lambda: scene.finish(  # noqa: E731
+            bank.say(rng, slot), mood, limit=300, traditional=traditional
+        )
+        author = scene.pool.fresh()  # before the text, as the recipes have always drawn them
+        text = scene.timeline.unique_text(render)
+        return author, text, {"repost_of": repost_of} if repost_of is not None else None
+
+    return write
+
+
+def incident_follow_up(
+    scene: Scene,
+    truth: dict[str, Any],
+    bank: PhraseBank,
+    *,
+    statements: tuple[tuple[float, int, float, str, str, str], ...],
+    aftermath: tuple[tuple[float, int, float, float, dict[str, str]], ...] = (),
+    news: tuple[tuple[float, str], ...],
+    feed: str | Callable[[str, str | None], str],
+    brand: str,
+) -> None:
+    """What follows an incident, added to it: the reactions to the brand's ``statements`` (``statement_waves``),
+    the days after (``aftermath_waves``), then the ``news`` items (RSS)."""
+    statement_waves(scene, truth, bank, statements, feed=feed, brand=brand)
+    aftermath_waves(scene, truth, bank, aftermath, feed=feed, brand=brand)
+    truth["post_ids"].extend(news_items(scene, news, brand=brand))
+
+
+def other_brand_mild(
+    scene: Scene,
+    hours: tuple[float, ...],
+    texts: list[str],
+    route: Callable[[str, str | None], str],
+    description: str,
+) -> None:
+    """A few posts from new accounts, days apart, about another brand (none tagged): an ``other_brand_mild``
+    decoy nobody picks up."""
+    timeline = scene.timeline
+    ids = [
+        timeline.add(
+            timeline.hours(hour), scene.pool.fresh(), text, feed=route(text, None), brand=None, heat=0.3
+        )
+        for hour, text in zip(hours, texts, strict=True)
+    ]
+    scene.decoy("other_brand_mild", description, ids)
+
+
+def big_account_neutral(
+    scene: Scene,
+    posts: Iterable[tuple[float, Author, str]],
+    description: str,
+    *,
+    feed: str,
+    brand: str,
+    heat: float = 0.4,
+) -> None:
+    """Big accounts' neutral posts about the brand, (hour, author, text): a ``big_account_neutral`` decoy."""
+    timeline = scene.timeline
+    ids = [
+        timeline.add(timeline.hours(hour), author, text, feed=feed, brand=brand, heat=heat)
+        for hour, author, text in posts
+    ]
+    scene.decoy("big_account_neutral", description, ids)
+
+
 def bank_app(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """A bank's app update debits payments twice and leaves transfers "处理中" for a day; a 386-follower start."""
     bank = PhraseBank.load(*BANK)
     scene = Scene("bank_app", seed, at(2024, 9, 9), 4, bank, authors=2000)
+    brand_background(scene, BANK_BRANDS, scaled(BACKGROUND_MODERN, 1.15), "banks'")
     rng = scene.rng
     timeline = scene.timeline
-    ids = scene.background(BANK_BRANDS, scaled(BACKGROUND_MODERN, 1.15), limit=300)
     trad = PhraseBank.load("common", "modern", "consumer", "trad")
     scene.background(
         BANK_BRANDS, {"grumble": 5, "daily": 5, "unrelated_news": 2}, limit=300, bank=trad, traditional=True
     )
-    scene.decoy("giveaway", "banks' repost-to-win giveaways", ids["giveaway"])
 
     app = PhraseBank.load(*BANK, "bank_app")
     hong_kong = app.with_slots(
@@ -940,23 +1115,29 @@ def bank_app(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         news_items(scene, BANK_NEWS, brand="华信银行", feed="rss:finance", site="finance.example.cn")
     )
 
-    neutral = [
-        timeline.add(timeline.hours(hour), author, text, feed=feed, brand="华信银行", heat=1.0)
-        for hour, author, text in zip(
+    big_account_neutral(
+        scene,
+        zip(
             (13.5, 39.5, 74.0),
             (scene.kols[0], scene.media[1], scene.kols[2]),
             app.slots["card_neutral"],
             strict=True,
-        )
-    ]
-    scene.decoy(
-        "big_account_neutral", "big accounts' neutral posts about the bank's new credit card", neutral
+        ),
+        "big accounts' neutral posts about the bank's new credit card",
+        feed=feed,
+        brand="华信银行",
+        heat=1.0,
     )
-    rants = repeat_rants(
-        scene, ordinary(scene, 29), app, "queue_rant", 16, (9, 20), feed=feed, brand="华信银行"
-    )
-    scene.decoy(
-        "repeat_ranter", "one 29-follower account ranting about the queue at one branch, sixteen times", rants
+    repeat_ranter(
+        scene,
+        29,
+        app,
+        "queue_rant",
+        16,
+        (9, 20),
+        "one 29-follower account ranting about the queue at one branch, sixteen times",
+        feed=feed,
+        brand="华信银行",
     )
     mild_big_grumble(
         scene,
@@ -1047,10 +1228,9 @@ def serum(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """A skincare brand called 初雪 ("first snow"): its new serum hurts people's skin the week Beijing sees snow."""
     bank = PhraseBank.load(*SKIN)
     scene = Scene("serum", seed, at(2023, 11, 30), 5, bank, authors=2200)
+    brand_background(scene, SKINCARE_BRANDS, scaled(BACKGROUND_MODERN, 1.1))
     rng = scene.rng
     timeline = scene.timeline
-    ids = scene.background(SKINCARE_BRANDS, scaled(BACKGROUND_MODERN, 1.1), limit=300)
-    scene.decoy("giveaway", "brands' repost-to-win giveaways", ids["giveaway"])
     serum_bank = PhraseBank.load(*SKIN, "serum")
     snow = PhraseBank.load("common", "modern", "first_snow")
     official = scene.official("初雪护肤")
@@ -1220,17 +1400,23 @@ def serum(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     truth["post_ids"].extend(news_items(scene, SERUM_NEWS, brand="初雪"))
 
     # A 35-follower customer whose pre-sale order has not shipped, the same rant again and again on Friday.
-    rants = repeat_rants(
-        scene, ordinary(scene, 35), serum_bank, "ship_rant", 14, (32, 48), feed=SERUM_FEED, brand="初雪"
-    )
-    scene.decoy(
-        "repeat_ranter",
+    repeat_ranter(
+        scene,
+        35,
+        serum_bank,
+        "ship_rant",
+        14,
+        (32, 48),
         "one 35-follower account ranting fourteen times that its pre-sale order has not shipped",
-        rants,
+        feed=SERUM_FEED,
+        brand="初雪",
     )
-    neutral = post(35.0, scene.media[0], serum_bank.slots["big_neutral"][0], 0.4)
-    scene.decoy(
-        "big_account_neutral", "a media account's neutral post about the brand's new serum", [neutral]
+    big_account_neutral(
+        scene,
+        [(35.0, scene.media[0], serum_bank.slots["big_neutral"][0])],
+        "a media account's neutral post about the brand's new serum",
+        feed=SERUM_FEED,
+        brand="初雪",
     )
     mild = post(39.2, scene.kols[3], serum_bank.slots["big_mild"][0], 0.2)
     scene.decoy(
@@ -1323,9 +1509,8 @@ def outage(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """A carrier's network goes down across a region one weekday evening, amid its own daily grumbles."""
     bank = PhraseBank.load(*CARRIER)
     scene = Scene("outage", seed, at(2024, 5, 13), 5, bank, authors=2200)
+    brand_background(scene, CARRIER_BRANDS, BACKGROUND_MODERN, "carriers'")
     timeline = scene.timeline
-    ids = scene.background(CARRIER_BRANDS, BACKGROUND_MODERN, limit=300)
-    scene.decoy("giveaway", "carriers' repost-to-win giveaways", ids["giveaway"])
     net = PhraseBank.load(*CARRIER, "outage")
     scene.background(
         CARRIER_BRANDS,
@@ -1354,59 +1539,47 @@ def outage(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
     # The carrier's own everyday grumbles, dozens a day, and other carriers' users on poor signal.
     outage_like = net.slots["outage_like"]
-    own = trickle(
+    everyday_trickle(
         scene,
         net,
         40,
         "星讯",
         OUTAGE_FEED,
-        keep_out=lambda when, text: during_outage(when) and any(word in text for word in outage_like),
-    )
-    scene.decoy(
-        "everyday_trickle",
         "the carrier's own everyday grumbles, about forty a day: bills, upsold plans, customer-service waits, "
         "switching carriers, slow data in the subway",
-        own,
+        keep_out=lambda when, text: during_outage(when) and any(word in text for word in outage_like),
     )
     names = net.slots["other_names"]
-    others = trickle(
+    everyday_trickle(
         scene,
-        net.with_slots(trickle=net.slots["other_trickle"], trickle_feel=net.slots["other_feel"]),
+        net,
         12,
         None,
         SIGNAL_FEED,
-        keep_out=lambda when, text: during_outage(when) and not any(name in text for name in names),
-    )
-    scene.decoy(
-        "everyday_trickle",
         "other carriers' users (and unnamed ones) grumbling about poor signal in lifts, garages and tunnels, "
         "about a dozen a day",
-        others,
+        slots=("other_trickle", "other_feel"),
+        keep_out=lambda when, text: during_outage(when) and not any(name in text for name in names),
     )
 
     # Tuesday noon: the new plan and its celebrity ad, reposted by fans thousands of times; its giveaway.
-    star = scene.pool.special("林屿", 8_600_000, True, "kol")
-    launch = celebrity_launch(
+    celebrity_campaign(
         scene,
         net,
         official,
-        star,
+        scene.pool.special("林屿", 8_600_000, True, "kol"),
         hours=(35.5, 36.0),
         ad_heat=15.0,
         fans=(36.05, 170, 1.3, 2.0),
         happy=(40, 36, 60),
+        giveaway=(36.4, (36.5, 45)),
         feed=OUTAGE_FEED,
         brand="星讯",
         route=route,
+        viral="the carrier's new 5G plan and its celebrity ad on Tuesday noon: the star's repost, fans' reposts "
+        "by the hundred, happy customers switching plans",
+        entered="the new plan's repost-to-win giveaway and the reposts that enter it",
     )
-    scene.decoy(
-        "positive_viral",
-        "the carrier's new 5G plan and its celebrity ad on Tuesday noon: the star's repost, fans' reposts by "
-        "the hundred, happy customers switching plans",
-        launch,
-    )
-    entries = official_giveaway(scene, net, official, 36.4, (36.5, 45), feed=OUTAGE_FEED, brand="星讯")
-    scene.decoy("giveaway", "the new plan's repost-to-win giveaway and the reposts that enter it", entries)
 
     # Wednesday evening: the network goes down; the first posts are short, from ordinary accounts.
     firsts = [ordinary(scene, followers) for followers in (134, 87, 256, 63, 198)]
@@ -1426,10 +1599,7 @@ def outage(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             Wave(DOWN + 1.35, 60, AFTER_NOTICE, 1.4, 0.6),
         ],
         scripted=[
-            *(
-                Scripted(DOWN + offset, author, text, heat=1.0)
-                for offset, author, text in zip((0.012, 0.03, 0.05, 0.075, 0.1), firsts, seeds, strict=True)
-            ),
+            *scripted_series(DOWN, (0.012, 0.03, 0.05, 0.075, 0.1), firsts, seeds),
             Scripted(DOWN + 0.45, local, net.slots["local_post"][0], heat=4.0),
             Scripted(DOWN + 0.6, firsts[0], net.slots["seed_followup"][0], heat=2.0),
             Scripted(DOWN + 0.95, scene.media[1], net.slots["media_post"][0], heat=5.0),
@@ -1444,48 +1614,44 @@ def outage(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     )
     truth = scene.incident(plan)
     notice, restored, compensation = truth["brand_statement_ids"]
-    statement_waves(
+    incident_follow_up(
         scene,
         truth,
         net,
-        (
+        statements=(
             (DOWN + 1.32, 30, 0.6, notice, "denial_reaction", "outage_repost"),
             (DOWN + 4.12, 28, 0.5, restored, "restore_reaction", "restore_repost"),
             (DOWN + 14.87, 40, 2.5, compensation, "compensation_reaction", "compensation_repost"),
         ),
-        feed=route,
-        brand="星讯",
-    )
-
-    # The days after: what the evening cost people, threats, waiting for the compensation.
-    aftermath_waves(
-        scene,
-        truth,
-        net,
-        (
+        # The days after: what the evening cost people, threats, waiting for the compensation.
+        aftermath=(
             (DOWN + 11.5, 30, 2.0, 2.5, {"last_night": "昨晚"}),
             (104.5, 15, 1.6, 3.0, {"last_night": "前天晚上"}),
         ),
+        news=OUTAGE_NEWS,
         feed=route,
         brand="星讯",
     )
-    truth["post_ids"].extend(news_items(scene, OUTAGE_NEWS, brand="星讯"))
 
     # One 41-follower customer and the same bill, again and again, all week.
-    rants = repeat_rants(
-        scene, ordinary(scene, 41), net, "bill_rant", 18, (0, 120), feed=OUTAGE_FEED, brand="星讯"
-    )
-    scene.decoy(
-        "repeat_ranter",
+    repeat_ranter(
+        scene,
+        41,
+        net,
+        "bill_rant",
+        18,
+        (0, 120),
         "one 41-follower account ranting eighteen times, all week, about 38 yuan on its bill",
-        rants,
+        feed=OUTAGE_FEED,
+        brand="星讯",
     )
     blogger = scene.kols[2]
-    neutral = timeline.add(
-        timeline.hours(40.3), blogger, net.slots["big_neutral"][0], feed=OUTAGE_FEED, brand="星讯", heat=0.4
-    )
-    scene.decoy(
-        "big_account_neutral", "a tech blogger's neutral post about the carrier's new plan", [neutral]
+    big_account_neutral(
+        scene,
+        [(40.3, blogger, net.slots["big_neutral"][0])],
+        "a tech blogger's neutral post about the carrier's new plan",
+        feed=OUTAGE_FEED,
+        brand="星讯",
     )
     mild = timeline.add(
         timeline.hours(21.2), blogger, net.slots["big_mild"][0], feed=OUTAGE_FEED, brand="星讯", heat=0.2
@@ -1560,16 +1726,16 @@ def delivery(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """A busy food-delivery app: one lunchtime a partner kitchen chain's meals make people ill."""
     bank = PhraseBank.load(*DELIVERY)
     scene = Scene("delivery", seed, at(2024, 7, 8), 5, bank, authors=2400)
+    brand_background(scene, DELIVERY_BRANDS, scaled(BACKGROUND_MODERN, 1.1), "delivery apps'")
     rng = scene.rng
     timeline = scene.timeline
-    ids = scene.background(DELIVERY_BRANDS, scaled(BACKGROUND_MODERN, 1.1), limit=300)
-    scene.decoy("giveaway", "delivery apps' repost-to-win giveaways", ids["giveaway"])
-    scene.background(
+    category_background(
+        scene,
         DELIVERY_BRANDS,
-        {"grumble": 8, "daily": 10},
-        limit=300,
-        everyday_feed=TAKEOUT_FEED,
-        bank=bank.with_slots(grumble=bank.slots["takeout_grumble"], daily=bank.slots["takeout_daily"]),
+        TAKEOUT_FEED,
+        bank,
+        grumble=(8, "takeout_grumble"),
+        daily=(10, "takeout_daily"),
     )
     official = scene.official("速食达外卖")
     # A keyword search finds a post that says the word, and the reposts of a post that does.
@@ -1625,28 +1791,23 @@ def delivery(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     )
 
     # Tuesday: the 一元午餐节 with a celebrity promo, fans' reposts by the hundred, happy customers; its giveaway.
-    star = scene.pool.special("苏沐", 7_900_000, True, "kol")
-    launch = celebrity_launch(
+    celebrity_campaign(
         scene,
         bank,
         official,
-        star,
+        scene.pool.special("苏沐", 7_900_000, True, "kol"),
         hours=(34.5, 34.8),
         ad_heat=12.0,
         fans=(34.85, 165, 1.3, 2.2),
         happy=(45, 35, 86),  # the campaign runs three lunchtimes
+        giveaway=(35.2, (35.3, 45)),
         feed=DELIVERY_FEED,
         brand="速食达",
         route=route,
+        viral="the app's 一元午餐节 on Tuesday: the celebrity's promo, fans' reposts by the hundred, happy "
+        "customers who got a one-yuan lunch over three days",
+        entered="the campaign's repost-to-win giveaway and the reposts that enter it",
     )
-    scene.decoy(
-        "positive_viral",
-        "the app's 一元午餐节 on Tuesday: the celebrity's promo, fans' reposts by the hundred, happy customers "
-        "who got a one-yuan lunch over three days",
-        launch,
-    )
-    entries = official_giveaway(scene, bank, official, 35.2, (35.3, 45), feed=DELIVERY_FEED, brand="速食达")
-    scene.decoy("giveaway", "the campaign's repost-to-win giveaway and the reposts that enter it", entries)
 
     # Wednesday lunchtime: a partner kitchen chain's rice and braising sauce make people ill across Nanjing.
     firsts = [ordinary(scene, followers) for followers in (186, 94, 341, 1_240, 57)]
@@ -1671,12 +1832,7 @@ def delivery(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             Wave(LUNCH + 21.5, 40, NEXT_DAY, 1.5, 4.0),
         ],
         scripted=[
-            *(
-                Scripted(LUNCH + offset, author, text, heat=heat)
-                for offset, author, text, heat in zip(
-                    (0.03, 0.33, 0.9, 1.55, 1.9), firsts, seeds, (1.0, 1.0, 1.5, 2.0, 1.0), strict=True
-                )
-            ),
+            *scripted_series(LUNCH, (0.03, 0.33, 0.9, 1.55, 1.9), firsts, seeds, (1.0, 1.0, 1.5, 2.0, 1.0)),
             Scripted(LUNCH + 2.4, finder, bank.slots["foreign_object_post"][0], heat=3.0),
             Scripted(LUNCH + 2.9, firsts[0], followups[0], heat=2.0),
             Scripted(LUNCH + 4.2, local, bank.slots["local_post"][0], heat=5.0),
@@ -1696,71 +1852,50 @@ def delivery(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     truth = scene.incident(plan)
     first_notice, compensation, progress = truth["brand_statement_ids"]
 
-    def foreign_objects(when: datetime) -> tuple[Author, str, dict[str, Any] | None]:
-        """Others dig up what they once found in the chain's food."""
-        render = lambda: scene.finish(bank.say(rng, "foreign_object"), "angry", limit=300)  # noqa: E731
-        return scene.pool.fresh(), timeline.unique_text(render), None
-
+    # Others dig up what they once found in the chain's food.
+    foreign_objects = fresh_voices(scene, bank, "foreign_object", "angry")
     extra_incident_posts(
         scene, truth, bursts(scene, LUNCH + 2.6, 16, 1.3, 2.0), foreign_objects, feed=route, brand="速食达"
     )
-    statement_waves(
+    incident_follow_up(
         scene,
         truth,
         bank,
-        (
+        statements=(
             (LUNCH + 9.22, 35, 1.0, first_notice, "denial_reaction", "statement_repost"),
             (LUNCH + 23.42, 45, 2.5, compensation, "compensation_reaction", "compensation_repost"),
             (LUNCH + 51.92, 20, 2.0, progress, "progress_reaction", "progress_repost"),
         ),
+        # The days after: the night in the bathroom, the bills, threats, the sealed shops.
+        aftermath=(
+            (LUNCH + 19.6, 35, 2.0, 2.0, {"yesterday": "昨天"}),
+            (105.0, 15, 1.6, 3.0, {"yesterday": "前天"}),
+        ),
+        news=DELIVERY_NEWS,
         feed=route,
         brand="速食达",
     )
-
-    # The days after: the night in the bathroom, the bills, threats, the sealed shops.
-    aftermath_waves(
-        scene,
-        truth,
-        bank,
-        ((LUNCH + 19.6, 35, 2.0, 2.0, {"yesterday": "昨天"}), (105.0, 15, 1.6, 3.0, {"yesterday": "前天"})),
-        feed=route,
-        brand="速食达",
-    )
-    truth["post_ids"].extend(news_items(scene, DELIVERY_NEWS, brand="速食达"))
 
     # One 23-follower customer and the membership that renewed itself, again and again, all week.
-    rants = repeat_rants(
-        scene, ordinary(scene, 23), bank, "renewal_rant", 20, (0, 120), feed=DELIVERY_FEED, brand="速食达"
-    )
-    scene.decoy(
-        "repeat_ranter",
+    repeat_ranter(
+        scene,
+        23,
+        bank,
+        "renewal_rant",
+        20,
+        (0, 120),
         "one 23-follower account ranting twenty times, all week, about a 15-yuan membership renewal it never "
         "asked for",
-        rants,
+        feed=DELIVERY_FEED,
+        brand="速食达",
     )
-    neutral = [
-        timeline.add(
-            timeline.hours(10.3),
-            scene.media[4],
-            bank.slots["big_neutral"][0],
-            feed=DELIVERY_FEED,
-            brand="速食达",
-            heat=0.4,
-        ),
-        timeline.add(
-            timeline.hours(39.0),
-            scene.kols[0],
-            bank.slots["big_neutral"][1],
-            feed=DELIVERY_FEED,
-            brand="速食达",
-            heat=0.4,
-        ),
-    ]
-    scene.decoy(
-        "big_account_neutral",
+    big_account_neutral(
+        scene,
+        zip((10.3, 39.0), (scene.media[4], scene.kols[0]), bank.slots["big_neutral"], strict=True),
         "a business media account's post on the app's quarterly numbers and a food blogger's neutral review of "
         "the one-yuan lunch",
-        neutral,
+        feed=DELIVERY_FEED,
+        brand="速食达",
     )
     mild_big_grumble(scene, 20.2, bank.slots["big_mild"][0], "速食达", DELIVERY_FEED)
     truth = scene.truth(
@@ -1834,65 +1969,51 @@ def backlash(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """A sportswear brand's new ad is called out one evening as objectifying women: boycotts, two apologies."""
     bank = PhraseBank.load(*SPORTSWEAR)
     scene = Scene("backlash", seed, at(2024, 10, 14), 5, bank, authors=2000)
-    rng = scene.rng
+    brand_background(scene, SPORTS_BRANDS, BACKGROUND_MODERN, "sportswear brands'")
     timeline = scene.timeline
-    ids = scene.background(SPORTS_BRANDS, BACKGROUND_MODERN, limit=300)
-    scene.decoy("giveaway", "sportswear brands' repost-to-win giveaways", ids["giveaway"])
-    scene.background(
-        SPORTS_BRANDS,
-        {"daily": 9},
-        limit=300,
-        everyday_feed=SHOE_FEED,
-        bank=bank.with_slots(daily=bank.slots["shoe_daily"]),
-    )
+    category_background(scene, SPORTS_BRANDS, SHOE_FEED, bank, daily=(9, "shoe_daily"))
     official = scene.official("跃动运动")
     # A keyword search finds a post that says the word, and the reposts of a post that does.
     route = keyword_route(scene, "跃动", BACKLASH_FEED, "运动鞋", SHOE_FEED)
 
-    own = trickle(scene, bank, 10, "跃动", BACKLASH_FEED)
-    scene.decoy(
-        "everyday_trickle",
+    everyday_trickle(
+        scene,
+        bank,
+        10,
+        "跃动",
+        BACKLASH_FEED,
         "the brand's own everyday grumbles, about ten a day: sizing, slow delivery, soles wearing out, "
         "customer service",
-        own,
     )
-    others = trickle(
+    everyday_trickle(
         scene,
-        bank.with_slots(trickle=bank.slots["other_trickle"], trickle_feel=bank.slots["other_feel"]),
+        bank,
         6,
         None,
         SHOE_FEED,
-    )
-    scene.decoy(
-        "everyday_trickle",
         "everyday grumbles about other (fictional or unnamed) brands' running shoes in the 运动鞋 search: "
         "soles, glue, sizes, blisters, about six a day",
-        others,
+        slots=("other_trickle", "other_feel"),
     )
 
     # Monday noon: a new running shoe endorsed by a marathon runner, fans' reposts by the hundred; its giveaway.
-    star = scene.pool.special("何屿川", 3_400_000, True, "kol")
-    launch = celebrity_launch(
+    celebrity_campaign(
         scene,
         bank,
         official,
-        star,
+        scene.pool.special("何屿川", 3_400_000, True, "kol"),
         hours=(12.0, 12.4),
         ad_heat=12.0,
         fans=(12.45, 150, 1.3, 2.0),
         happy=(36, 13, 60),
+        giveaway=(12.9, (12.95, 40)),
         feed=BACKLASH_FEED,
         brand="跃动",
         route=route,
+        viral="the brand's new running shoe (飞翎3) endorsed by a marathon runner on Monday noon: his repost, "
+        "fans' reposts by the hundred, happy buyers",
+        entered="the launch's repost-to-win giveaway and the reposts that enter it",
     )
-    scene.decoy(
-        "positive_viral",
-        "the brand's new running shoe (飞翎3) endorsed by a marathon runner on Monday noon: his repost, fans' "
-        "reposts by the hundred, happy buyers",
-        launch,
-    )
-    entries = official_giveaway(scene, bank, official, 12.9, (12.95, 40), feed=BACKLASH_FEED, brand="跃动")
-    scene.decoy("giveaway", "the launch's repost-to-win giveaway and the reposts that enter it", entries)
 
     # Wednesday 18:00: the ad (the brand's own post, listed nowhere); from 20:15 people object to it.
     ad_text = bank.slots["ad_post"][0]
@@ -1916,15 +2037,8 @@ def backlash(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             Wave(81.75, 50, AFTER_APOLOGY, 1.4, 2.5),
         ],
         scripted=[
-            *(
-                Scripted(CALLED_OUT + offset, author, text, heat=heat)
-                for offset, author, text, heat in zip(
-                    (0.0, 0.22, 0.5, 0.85),
-                    firsts,
-                    bank.slots["seed_posts"],
-                    (1.0, 1.0, 1.5, 2.0),
-                    strict=True,
-                )
+            *scripted_series(
+                CALLED_OUT, (0.0, 0.22, 0.5, 0.85), firsts, bank.slots["seed_posts"], (1.0, 1.0, 1.5, 2.0)
             ),
             Scripted(CALLED_OUT + 1.6, blogger, blogger_text, heat=6.0),
             Scripted(80.6, scene.media[0], bank.slots["media_post"][0], heat=5.0),
@@ -1941,68 +2055,57 @@ def backlash(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     first_apology, second_apology = truth["brand_statement_ids"]
     critique = next(draft.id for draft in timeline.drafts if draft.text == blogger_text)
 
-    def ad_reposts(when: datetime) -> tuple[Author, str, dict[str, Any] | None]:
-        """Reposts of the ad with a few words against it."""
-        render = lambda: scene.finish(bank.say(rng, "ad_comment"), "angry", limit=300)  # noqa: E731
-        return scene.pool.fresh(), timeline.unique_text(render), {"repost_of": ad}
-
-    def defenders(when: datetime) -> tuple[Author, str, dict[str, Any] | None]:
-        """A few people say it is only an ad."""
-        render = lambda: scene.finish(bank.say(rng, "defender"), "neutral", limit=300)  # noqa: E731
-        return scene.pool.fresh(), timeline.unique_text(render), None
-
+    # Reposts of the ad with a few words against it; a few people saying it is only an ad; the day after next.
     for times, write in (
-        (bursts(scene, CALLED_OUT + 0.1, 22, 1.3, 1.5), ad_reposts),
-        (bursts(scene, CALLED_OUT + 2.5, 16, 1.5, 8.0), defenders),
+        (
+            bursts(scene, CALLED_OUT + 0.1, 22, 1.3, 1.5),
+            fresh_voices(scene, bank, "ad_comment", "angry", repost_of=ad),
+        ),
+        (bursts(scene, CALLED_OUT + 2.5, 16, 1.5, 8.0), fresh_voices(scene, bank, "defender", "neutral")),
         (bursts(scene, 104.0, 22, 1.6, 3.0), looking_back(scene, bank, {"yesterday": "前天"})),
     ):
         extra_incident_posts(scene, truth, times, write, feed=route, brand="跃动")
-    statement_waves(
+    incident_follow_up(
         scene,
         truth,
         bank,
-        (
+        statements=(
             (CALLED_OUT + 1.65, 50, 1.5, critique, "blogger_reaction", "blogger_repost"),
             (81.69, 40, 2.0, first_apology, "apology_reaction", "apology_repost"),
             (90.52, 28, 2.5, second_apology, "second_reaction", "second_repost"),
         ),
+        news=BACKLASH_NEWS,
         feed=route,
         brand="跃动",
     )
-    truth["post_ids"].extend(news_items(scene, BACKLASH_NEWS, brand="跃动"))
 
     # One 37-follower customer and a refund that will not come, again and again, all week.
-    rants = repeat_rants(
-        scene, ordinary(scene, 37), bank, "refund_rant", 15, (0, 120), feed=BACKLASH_FEED, brand="跃动"
-    )
-    scene.decoy(
-        "repeat_ranter",
+    repeat_ranter(
+        scene,
+        37,
+        bank,
+        "refund_rant",
+        15,
+        (0, 120),
         "one 37-follower account ranting fifteen times, all week, about a 399-yuan refund that has not come",
-        rants,
-    )
-    # A similar-named (fictional) outdoor brand's new ad that a few people find cringe; nobody picks it up.
-    cringe = [
-        timeline.add(
-            timeline.hours(hour), scene.pool.fresh(), text, feed=route(text, None), brand=None, heat=0.3
-        )
-        for hour, text in zip((37.3, 59.2, 85.6, 111.5), bank.slots["other_ad"], strict=True)
-    ]
-    scene.decoy(
-        "other_brand_mild",
-        "four posts, days apart, finding a similar-named outdoor brand's (跃途, fictional) new jacket ad cringe; "
-        "nobody picks them up",
-        cringe,
-    )
-    neutral = timeline.add(
-        timeline.hours(34.3),
-        scene.media[4],
-        bank.slots["big_neutral"][0],
         feed=BACKLASH_FEED,
         brand="跃动",
-        heat=0.4,
     )
-    scene.decoy(
-        "big_account_neutral", "a business media account's post on the brand's quarterly sales", [neutral]
+    # A similar-named (fictional) outdoor brand's new ad that a few people find cringe; nobody picks it up.
+    other_brand_mild(
+        scene,
+        (37.3, 59.2, 85.6, 111.5),
+        bank.slots["other_ad"],
+        route,
+        "four posts, days apart, finding a similar-named outdoor brand's (跃途, fictional) new jacket ad cringe; "
+        "nobody picks them up",
+    )
+    big_account_neutral(
+        scene,
+        [(34.3, scene.media[4], bank.slots["big_neutral"][0])],
+        "a business media account's post on the brand's quarterly sales",
+        feed=BACKLASH_FEED,
+        brand="跃动",
     )
     mild_big_grumble(scene, 21.4, bank.slots["big_mild"][0], "跃动", BACKLASH_FEED)
     truth = scene.truth(
@@ -2075,59 +2178,38 @@ PRICING_NEWS = (
 )
 
 
-def keywords_route(scene: Scene, searches: tuple[tuple[str, str], ...]) -> Callable[[str, str | None], str]:
-    """Which keyword search fetched a post: the first of ``searches`` (word, feed) whose word the post or the
-    post it reposts says, else the timeline."""
-    timeline = scene.timeline
-    texts: dict[str, str] = {}
-
-    def route(text: str, root: str | None) -> str:
-        if root is not None and root not in texts:
-            texts.update((draft.id, draft.text) for draft in timeline.drafts)
-        said = text + (texts[root] if root is not None else "")
-        return next((feed for word, feed in searches if word in said), "weibo-timeline")
-
-    return route
-
-
 def pricing(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """A ride-hailing app charges its old members more than new users for the same trip (大数据杀熟)."""
     bank = PhraseBank.load(*PRICING)
     scene = Scene("pricing", seed, at(2024, 12, 16), 5, bank, authors=2300)
+    brand_background(scene, TRAVEL_BRANDS, scaled(BACKGROUND_MODERN, 1.1), "ride-hailing apps'")
     rng = scene.rng
     timeline = scene.timeline
-    ids = scene.background(TRAVEL_BRANDS, scaled(BACKGROUND_MODERN, 1.1), limit=300)
-    scene.decoy("giveaway", "ride-hailing apps' repost-to-win giveaways", ids["giveaway"])
-    scene.background(
-        TRAVEL_BRANDS,
-        {"grumble": 6, "daily": 8},
-        limit=300,
-        everyday_feed=TAXI_FEED,
-        bank=bank.with_slots(grumble=bank.slots["taxi_grumble"], daily=bank.slots["taxi_daily"]),
+    category_background(
+        scene, TRAVEL_BRANDS, TAXI_FEED, bank, grumble=(6, "taxi_grumble"), daily=(8, "taxi_daily")
     )
     official = scene.official("行途出行")
     # A keyword search finds a post that says the word, and the reposts of a post that does.
     route = keywords_route(scene, (("行途", PRICING_FEED), ("大数据杀熟", SHASHU_FEED), ("打车", TAXI_FEED)))
 
-    own = trickle(scene, bank, 40, "行途", PRICING_FEED)
-    scene.decoy(
-        "everyday_trickle",
+    everyday_trickle(
+        scene,
+        bank,
+        40,
+        "行途",
+        PRICING_FEED,
         "the app's own everyday grumbles, about forty a day: late or cancelling drivers, detours, slow refunds, "
         "customer-service bots, pop-up ads, surge pricing at rush hour and in the snow, cancellation fees",
-        own,
     )
-    shashu = trickle(
+    everyday_trickle(
         scene,
-        bank.with_slots(trickle=bank.slots["shashu_trickle"], trickle_feel=bank.slots["shashu_feel"]),
+        bank,
         5,
         None,
         SHASHU_FEED,
-    )
-    scene.decoy(
-        "everyday_trickle",
         "everyday talk in the 大数据杀熟 search about other things (plane tickets, video memberships, shops, "
         "supermarket apps), tips and explainers, about five a day",
-        shashu,
+        slots=("shashu_trickle", "shashu_feel"),
     )
     # The brand's search also finds 行途 inside 旅行途中 (on a trip).
     trips = []
@@ -2152,28 +2234,23 @@ def pricing(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     )
 
     # Monday noon: the year-end travel festival with a celebrity, fans' reposts by the hundred; its giveaway.
-    star = scene.pool.special("沈星禾", 6_200_000, True, "kol")
-    launch = celebrity_launch(
+    celebrity_campaign(
         scene,
         bank,
         official,
-        star,
+        scene.pool.special("沈星禾", 6_200_000, True, "kol"),
         hours=(12.0, 12.3),
         ad_heat=12.0,
         fans=(12.35, 160, 1.3, 2.2),
         happy=(45, 13, 110),  # the festival's coupons run all week
+        giveaway=(12.8, (12.85, 45)),
         feed=PRICING_FEED,
         brand="行途",
         route=route,
-    )
-    scene.decoy(
-        "positive_viral",
-        "the app's 年终出行节 on Monday noon: the celebrity's repost, fans' reposts by the hundred, happy "
+        viral="the app's 年终出行节 on Monday noon: the celebrity's repost, fans' reposts by the hundred, happy "
         "customers using the festival's coupons through the week",
-        launch,
+        entered="the festival's repost-to-win giveaway and the reposts that enter it",
     )
-    entries = official_giveaway(scene, bank, official, 12.8, (12.85, 45), feed=PRICING_FEED, brand="行途")
-    scene.decoy("giveaway", "the festival's repost-to-win giveaway and the reposts that enter it", entries)
 
     # Tuesday 21:12: the same trip costs an old member on an iPhone 27 yuan more than a friend's new Android.
     first = ordinary(scene, 438)
@@ -2199,13 +2276,7 @@ def pricing(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             Wave(79.0, 35, THURSDAY, 1.5, 1.5),
         ],
         scripted=[
-            Scripted(COMPARED, first, seeds[0], heat=3.0),
-            *(
-                Scripted(COMPARED + offset, author, text, heat=heat)
-                for offset, author, text, heat in zip(
-                    (0.35, 0.7, 1.4), others, seeds[1:], (1.0, 1.0, 1.5), strict=True
-                )
-            ),
+            *scripted_series(COMPARED, (0.0, 0.35, 0.7, 1.4), [first, *others], seeds, (3.0, 1.0, 1.0, 1.5)),
             Scripted(COMPARED + 2.1, first, followups[0], heat=2.0),
             Scripted(TESTED, blogger, test_text, heat=6.0),
             Scripted(64.3, scene.media[0], bank.slots["media_post"][0], heat=5.0),
@@ -2224,75 +2295,58 @@ def pricing(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     denial, admission = truth["brand_statement_ids"]
     test = next(draft.id for draft in timeline.drafts if draft.text == test_text)
 
-    def from_abroad(when: datetime) -> tuple[Author, str, dict[str, Any] | None]:
-        """Hong Kong and Taiwan onlookers, in Traditional Chinese."""
-        render = lambda: scene.finish(  # noqa: E731
-            bank.say(rng, "trad_onlooker"), "neutral", limit=300, traditional=True
-        )
-        return scene.pool.fresh(), timeline.unique_text(render), None
-
+    # Hong Kong and Taiwan onlookers, in Traditional Chinese.
+    from_abroad = fresh_voices(scene, bank, "trad_onlooker", "neutral", traditional=True)
     extra_incident_posts(
         scene, truth, bursts(scene, 62.0, 12, 1.5, 8.0), from_abroad, feed=route, brand="行途"
     )
-    statement_waves(
+    incident_follow_up(
         scene,
         truth,
         bank,
-        (
+        statements=(
             (TESTED + 0.05, 35, 1.5, test, "blogger_reaction", "blogger_repost"),
             (DENIED + 0.02, 35, 1.2, denial, "denial_reaction", "denial_repost"),
             (ADMITTED + 0.02, 40, 2.0, admission, "bugfix_reaction", "bugfix_repost"),
         ),
-        feed=route,
-        brand="行途",
-    )
-    # The days after: comparing prices before every ride, refunds of a few yuan, memberships cancelled.
-    aftermath_waves(
-        scene,
-        truth,
-        bank,
-        (
+        # The days after: comparing prices before every ride, refunds of a few yuan, memberships cancelled.
+        aftermath=(
             (ADMITTED + 3.0, 25, 1.8, 2.0, {"first_day": "前天", "statement_day": "今天"}),
             (104.0, 30, 1.6, 3.0, {"first_day": "周二", "statement_day": "昨天"}),
         ),
+        news=PRICING_NEWS,
         feed=route,
         brand="行途",
     )
-    truth["post_ids"].extend(news_items(scene, PRICING_NEWS, brand="行途"))
 
     # One 42-follower customer and a hotel refund that will not come, again and again, all week.
-    rants = repeat_rants(
-        scene, ordinary(scene, 42), bank, "refund_rant", 17, (0, 120), feed=PRICING_FEED, brand="行途"
-    )
-    scene.decoy(
-        "repeat_ranter",
+    repeat_ranter(
+        scene,
+        42,
+        bank,
+        "refund_rant",
+        17,
+        (0, 120),
         "one 42-follower account ranting seventeen times, all week, about a 286-yuan hotel refund",
-        rants,
+        feed=PRICING_FEED,
+        brand="行途",
     )
     # Another (fictional) travel app's small pricing grumbles, days apart; nobody picks them up.
-    other_app = [
-        timeline.add(
-            timeline.hours(hour), scene.pool.fresh(), text, feed=route(text, None), brand=None, heat=0.3
-        )
-        for hour, text in zip((14.6, 39.3, 110.8), bank.slots["other_app"], strict=True)
-    ]
-    scene.decoy(
-        "other_brand_mild",
+    other_brand_mild(
+        scene,
+        (14.6, 39.3, 110.8),
+        bank.slots["other_app"],
+        route,
         "three posts, days apart, about another travel app's (云程旅行, fictional) hotel and ticket prices going "
         "up; nobody picks them up",
-        other_app,
     )
-    neutral = [
-        timeline.add(timeline.hours(hour), author, text, feed=PRICING_FEED, brand="行途", heat=0.4)
-        for hour, author, text in zip(
-            (33.7, 18.4), (scene.media[4], scene.kols[0]), bank.slots["big_neutral"], strict=True
-        )
-    ]
-    scene.decoy(
-        "big_account_neutral",
+    big_account_neutral(
+        scene,
+        zip((33.7, 18.4), (scene.media[4], scene.kols[0]), bank.slots["big_neutral"], strict=True),
         "a business media account's post on the app's quarterly results and an industry commentator's neutral "
         "look at the festival's coupons",
-        neutral,
+        feed=PRICING_FEED,
+        brand="行途",
     )
     mild_big_grumble(scene, 20.3, bank.slots["big_mild"][0], "行途", PRICING_FEED)
     truth = scene.truth(
