@@ -2366,6 +2366,230 @@ def pricing(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return timeline.lines(), truth
 
 
+# --- a period-tracking app shares its users' pregnancy data with ad SDKs ----------------------------------------
+
+YUEXI_FEED = "weibo-search:月汐"
+PRIVACY_SEARCH = "weibo-search:隐私"  # a category search: everything that says 隐私, whoever it is about
+PERIOD_SEARCH = "weibo-search:经期"  # a category search: everything that says 经期, whoever it is about
+PERIOD_APPS = [
+    BrandSpec(
+        "月汐",
+        ["经期预测", "备孕模式", "孕期模式", "会员", "桌面小组件", "体温曲线", "社区"],
+        "月汐App",
+        YUEXI_FEED,
+    ),
+    BrandSpec("美柚", ["经期记录", "孕期模式", "会员", "社区"], "美柚", PERIOD_SEARCH),
+    BrandSpec("小粉日历", ["经期记录", "小组件", "会员"], "小粉日历App", PERIOD_SEARCH),
+    BrandSpec("暖芽孕育", ["孕期模式", "孕期课程", "产检提醒"], "暖芽孕育", PERIOD_SEARCH),
+    BrandSpec("棉棉经期", ["经期记录", "痛经记录"], "棉棉经期", PERIOD_SEARCH),
+]
+PERIOD_TRACKER = ("common", "modern", "privacy")
+LOGGED = 44.8  # Tuesday 15 April 2025, 20:48: a user logged a pregnancy test yesterday and got a call today
+CAPTURED = 62.2  # Wednesday 14:12: a tech blogger's capture of the app's traffic to ad SDKs
+ANONYMISED = 68.5  # Wednesday 20:30: the app says the data is anonymised and lawful
+SUSPENDED = 89.0  # Thursday 17:00: the app apologises, suspends the SDKs, commissions an audit
+# The first night's calls and echoes; after the capture, many who do not use the app ask, warn and leave.
+FIRST_CALLS = {"complaint": 0.5, "echo": 0.4, "repost": 0.1}
+AFTER_CAPTURE = {
+    "repost": 0.22,
+    "onlooker": 0.2,
+    "escalation": 0.2,
+    "echo": 0.16,
+    "complaint": 0.14,
+    "kol": 0.08,
+}
+PRIVACY_NEWS = (
+    (
+        CAPTURED + 4.1,
+        "【网友称在经期App记录验孕后接到月子中心电话 博主抓包称孕期数据流向广告SDK】多名网友发帖称，在“月汐”App记录验孕、备孕等信息后接到月子中心、母婴机构的推销电话；一位科技博主抓包称，App会向第三方广告SDK发送设备标识和孕期状态。",
+    ),
+    (ANONYMISED + 0.7, "【月汐回应“孕期数据外泄”：数据经匿名化处理 符合法律法规】"),
+    (81.3, "【网信部门：已关注“经期App共享孕期数据”问题 将依法核查】"),
+    (SUSPENDED + 0.5, "【月汐致歉：暂停第三方广告SDK 委托独立机构审计】"),
+    (92.4, "【律师：经期、孕期信息属敏感个人信息 向第三方提供须取得单独同意】"),
+    (107.5, "【从月汐事件看健康类App：你的经期数据去了哪里】"),
+)
+
+
+def privacy(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A period-tracking app is found sharing its users' pregnancy data with ad SDKs; no product fault."""
+    bank = PhraseBank.load(*PERIOD_TRACKER)
+    scene = Scene("privacy", seed, at(2025, 4, 14), 5, bank, authors=2300)
+    brand_background(scene, PERIOD_APPS, BACKGROUND_MODERN, "women's health apps'")
+    timeline = scene.timeline
+    category_background(
+        scene, PERIOD_APPS, PERIOD_SEARCH, bank, grumble=(6, "period_grumble"), daily=(9, "period_daily")
+    )
+    category_background(
+        scene, PERIOD_APPS, PRIVACY_SEARCH, bank, grumble=(4, "privacy_grumble"), daily=(3, "privacy_daily")
+    )
+    official = scene.official("月汐App")
+    # A keyword search finds a post that says the word, and the reposts of a post that does.
+    route = keywords_route(scene, (("月汐", YUEXI_FEED), ("隐私", PRIVACY_SEARCH), ("经期", PERIOD_SEARCH)))
+
+    everyday_trickle(
+        scene,
+        bank,
+        15,
+        "月汐",
+        YUEXI_FEED,
+        "the app's own everyday grumbles, about fifteen a day: ads, membership pop-ups, sync, reminders, "
+        "predictions, the shop's prices",
+    )
+    everyday_trickle(
+        scene,
+        bank,
+        9,
+        None,
+        PRIVACY_SEARCH,
+        "everyday privacy chatter in the 隐私 search about nobody in particular: spam calls after buying a flat "
+        "or a car, delivery labels, apps asking for contacts, tips; about nine a day",
+        slots=("privacy_trickle", "privacy_feel"),
+    )
+
+    # Monday evening: version 7.0 with a celebrity, fans' reposts by the hundred; its giveaway.
+    celebrity_campaign(
+        scene,
+        bank,
+        official,
+        scene.pool.special("乔语棠", 6_900_000, True, "kol"),
+        hours=(19.0, 19.4),
+        ad_heat=12.0,
+        fans=(19.45, 150, 1.3, 2.0),
+        happy=(40, 19.5, 64),  # happy users until the Wednesday afternoon
+        giveaway=(19.8, (19.85, 40)),
+        feed=YUEXI_FEED,
+        brand="月汐",
+        route=route,
+        viral="the app's version 7.0 with a celebrity on Monday evening: her repost, fans' reposts by the "
+        "hundred, happy users of the new version and the one-yuan membership",
+        entered="the launch's repost-to-win giveaway and the reposts that enter it",
+    )
+
+    # Tuesday 20:48: she logged a positive test yesterday, and a postpartum-care centre called today.
+    first = ordinary(scene, 416)
+    others = [ordinary(scene, followers) for followers in (132, 58, 903)]
+    blogger = scene.pool.special(bank.slots["blogger"][0], 46_200, True, "user")
+    capture_text = bank.slots["blogger_post"][0]
+    followups = bank.slots["seed_followups"]
+    statements = bank.slots["official_statements"]
+    plan = IncidentPlan(
+        id="pregnancy-data-sharing",
+        brand="月汐",
+        product="月汐 App 的经期、备孕、孕期记录",
+        fault="用户记录的验孕、孕周、末次月经等连同设备标识和手机号哈希被传给第三方广告SDK，用户接到月子中心、母婴机构的"
+        "推销电话（隐私与数据共享问题，不是产品故障）",
+        bank=bank,
+        feed=YUEXI_FEED,
+        waves=[
+            Wave(LOGGED + 0.2, 30, FIRST_CALLS, 1.5, 1.2),
+            Wave(56.0, 35, SPREAD, 1.5, 2.5),
+            Wave(CAPTURED + 0.1, 115, AFTER_CAPTURE, 1.4, 1.8),
+            Wave(ANONYMISED + 0.1, 50, DENIAL, 1.4, 2.0),
+            Wave(80.0, 35, AFTERMATH, 1.5, 2.0),
+        ],
+        scripted=[
+            *scripted_series(
+                LOGGED,
+                (0.0, 0.45, 0.95, 2.3),
+                [first, *others],
+                bank.slots["seed_posts"],
+                (3.0, 1.0, 1.0, 1.5),
+            ),
+            Scripted(LOGGED + 1.6, first, followups[0], heat=2.5),
+            Scripted(CAPTURED, blogger, capture_text, heat=6.0),
+            Scripted(65.6, scene.media[0], bank.slots["media_post"][0], heat=5.0),
+            Scripted(ANONYMISED, official, statements[0], part_of_incident=False, heat=3.0),
+            Scripted(70.9, blogger, bank.slots["blogger_followup"][0], heat=4.0),
+            Scripted(82.0, scene.kols[2], bank.slots["lawyer_post"][0], heat=3.0),
+            Scripted(SUSPENDED, official, statements[1], part_of_incident=False, heat=3.0),
+            Scripted(91.2, scene.kols[0], bank.slots["kol_after"][0], heat=2.0),
+            Scripted(105.5, first, followups[1], heat=1.5),
+        ],
+        topic_after=CAPTURED,
+        limit=300,
+        route=route,
+    )
+    truth = scene.incident(plan)
+    denial, apology = truth["brand_statement_ids"]
+    capture = next(draft.id for draft in timeline.drafts if draft.text == capture_text)
+
+    # Doubters (a hospital leak?), people asking how to export their data and delete their accounts, and Hong
+    # Kong and Taiwan onlookers in Traditional Chinese.
+    for times, write in (
+        (bursts(scene, LOGGED + 2.0, 10, 1.5, 8.0), fresh_voices(scene, bank, "doubter", "neutral")),
+        (bursts(scene, CAPTURED + 0.8, 20, 1.5, 6.0), fresh_voices(scene, bank, "how_to", "neutral")),
+        (
+            bursts(scene, CAPTURED + 2.0, 10, 1.5, 8.0),
+            fresh_voices(scene, bank, "trad_onlooker", "neutral", traditional=True),
+        ),
+    ):
+        extra_incident_posts(scene, truth, times, write, feed=route, brand="月汐")
+    incident_follow_up(
+        scene,
+        truth,
+        bank,
+        statements=(
+            (CAPTURED + 0.05, 30, 1.5, capture, "capture_reaction", "capture_repost"),
+            (ANONYMISED + 0.02, 35, 1.2, denial, "denial_reaction", "denial_repost"),
+            (SUSPENDED + 0.02, 35, 2.0, apology, "second_reaction", "second_repost"),
+        ),
+        # The days after: the calls that keep coming, accounts deleted, other apps, paper calendars.
+        aftermath=(
+            (SUSPENDED + 3.0, 20, 1.8, 2.0, {"first_night": "前天", "statement_day": "今天"}),
+            (104.0, 25, 1.6, 3.0, {"first_night": "周二", "statement_day": "昨天"}),
+        ),
+        news=PRIVACY_NEWS,
+        feed=route,
+        brand="月汐",
+    )
+
+    # One 27-follower user whose records a sync lost, again and again, all week.
+    repeat_ranter(
+        scene,
+        27,
+        bank,
+        "sync_rant",
+        18,
+        (0, 120),
+        "one 27-follower account ranting eighteen times, all week, that a sync lost its three years of records",
+        feed=YUEXI_FEED,
+        brand="月汐",
+    )
+    # Another (fictional) app's small privacy grumbles, days apart; nobody picks them up.
+    other_brand_mild(
+        scene,
+        (16.4, 58.1, 100.7),
+        bank.slots["other_app"],
+        route,
+        "three posts, days apart, about another app's (轻盈记, a fictional calorie counter) permissions and "
+        "privacy policy; nobody picks them up",
+    )
+    big_account_neutral(
+        scene,
+        zip((10.5, 22.3), (scene.media[4], scene.kols[0]), bank.slots["big_neutral"], strict=True),
+        "a business media account's post on the app's funding round and an industry commentator's neutral look "
+        "at women's health apps",
+        feed=YUEXI_FEED,
+        brand="月汐",
+    )
+    mild_big_grumble(scene, 33.2, bank.slots["big_mild"][0], "月汐", YUEXI_FEED)
+    truth = scene.truth(
+        "隐私与数据共享（不是产品故障）：虚构经期与女性健康App“月汐”平日每天有十几条自己的吐槽（开屏广告、会员弹窗、同步失败、"
+        "提醒不响、预测不准），也有夸奖、提问和小技巧。周一晚明星代言的7.0版本上线，粉丝刷屏并抽奖。周二晚8点48分，一位"
+        "四百多粉丝的普通用户发帖：“我昨天在App里记了验孕，今天就接到月子中心的电话？？”，当晚几个普通用户说出类似经历"
+        "（母婴店加微信、备孕推试孕纸、流产后还在推奶粉），附和、转发、怀疑是医院泄露的声音都有；次日中午一位四万多粉的科技"
+        "博主抓包，显示记录“验孕阳性”后App向禾点广告SDK和观澜数据发送设备标识、孕周、末次月经和手机号MD5，随后转发、举报"
+        "（12377、网信办、个人信息保护法敏感个人信息与单独同意）、律师、注销账号、导出数据、媒体报道；周三晚月汐称“数据经过"
+        "匿名化处理，符合法律法规”被嘲，博主再抓包反驳；周四网信部门表示将核查，下午月汐致歉（暂停第三方广告SDK、要求合作方"
+        "删除数据、独立审计、一键注销），反应不一；周五仍有余波，港台网友也有零星繁体评论。很多帖子不提品牌，来自“隐私”“经期”"
+        "分类搜索或时间线。诱饵：月汐自己的日常吐槽涓流、“隐私”搜索里关于骚扰电话和快递面单的日常吐槽、7.0版本明星代言刷屏"
+        "及抽奖、一个小号全周反复骂同步丢了记录、另一款App（轻盈记）无人理会的权限小抱怨、财经媒体和行业博主的中性帖、大号"
+        "无人理会的会员弹窗小抱怨。"
+    )
+    return timeline.lines(), truth
+
+
 RECIPES: dict[str, Recipe] = {
     "backlash": backlash,
     "bank_app": bank_app,
@@ -2375,6 +2599,7 @@ RECIPES: dict[str, Recipe] = {
     "noise_day": noise_day,
     "outage": outage,
     "pricing": pricing,
+    "privacy": privacy,
     "serum": serum,
     "slow_burn": slow_burn,
     "traditional": traditional,
