@@ -138,7 +138,7 @@ class Detector:
         if cid is None:
             how = HOW_SEED
         if complaint:
-            self._learn_baseline(f"{feed}\x1f{brand}", key, now, reading.faults)
+            self._learn_baseline(_level_key(feed, brand), key, now, reading.faults)
         member = Member(
             key,
             post.author or f"anon:{key}",
@@ -493,7 +493,7 @@ class Detector:
             if c is not None and rank(c.peak_severity) >= _WARNING:
                 continue
             self._baseline(bkey).add(t, half_life, kinds=families)
-            if c is not None and bkey == f"{c.feed}\x1f{c.brand}":  # else another level counted it
+            if c is not None and bkey == _level_key(c.feed, c.brand):  # else another level counted it
                 self.touched.add(c.id)
                 for kind in ("", *families):
                     tally_add(c.learned.setdefault(kind, [0.0, t]), t, half_life)
@@ -514,7 +514,7 @@ class Detector:
         Either way the incident's own complaints are left out, and the level is read as of ``lag_hours`` ago, as
         far as it has counted.
         """
-        level = self.baselines.get(f"{c.feed}\x1f{c.brand}")
+        level = self.baselines.get(_level_key(c.feed, c.brand))
         if level is None:
             return 0.0
         base = self.config.baseline
@@ -655,6 +655,11 @@ def _upgrade_v2(state: dict, config: DetectionConfig) -> dict:
     state["rhythm"] = Rhythm().to_state()
     state["version"] = 3
     return state
+
+
+def _level_key(feed: str, brand: str) -> str:
+    """The key of a feed/brand's usual level of complaints in ``Detector.baselines``."""
+    return f"{feed}\x1f{brand}"
 
 
 def _engagement(config: DetectionConfig, post: Post) -> float:

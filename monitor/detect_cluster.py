@@ -130,7 +130,8 @@ class Cluster:
         self.contrary = 0.0
         self.samples: list[str] = []  # texts of the posts that describe the fault, for titles: one per author
         self.sample_authors: list[str] = []  # who wrote each of ``samples``
-        # An incident naming no brand: brand -> the authors who joined it by a repost or mention naming that brand.
+        # Brand -> the authors who joined it, while it named no brand, by a repost naming that brand (see
+        # Detector._vote_brand; kept once it is the brand's, which makes it found under no brand too).
         self.brand_votes: dict[str, list[str]] = {}
         # Keys of the brand's own statements about this incident: not members, but their reposts join it.
         self.context: list[str] = []

@@ -546,18 +546,21 @@ class Grouper:
     def absorb(self, keep: Cluster, gone: Cluster, now: float, fast_rank: Any) -> None:
         """Move everything of ``gone`` into ``keep``; ``gone`` stays only as a pointer."""
         self.unindex(gone)
+        had = self.homes(keep)
         for brand, names in gone.brand_votes.items():
             votes = keep.brand_votes.setdefault(brand, [])
             votes.extend(name for name in names if name not in votes)
         homes = self.homes(keep)
+        if homes != had:
+            self._index(keep)  # a home gained with gone's votes (a storm's "none"): keep's words go there too
+        indexes = [self.index.setdefault(home, {}) for home in homes]
         for feat, n in gone.terms.items():
             if feat in keep.terms:
                 keep.terms[feat] += n
             elif len(keep.terms) < self.config.grouping.max_terms or feat[0] == FAULT_MARK:
                 keep.terms[feat] = n
-        self._index(
-            keep
-        )  # gone's words, and all of keep's under a home it may have gained (a storm's "none")
+                for index in indexes:
+                    index.setdefault(feat, set()).add(keep.id)
         for family, n in gone.faults.items():
             keep.faults[family] = keep.faults.get(family, 0) + n
         keep.docs += gone.docs

@@ -155,12 +155,7 @@ def stats(config: DetectionConfig, a: Assessment) -> dict[str, float]:
 
 def _stats(config, facts, readings, velocity, echoes, complaint_share, now) -> dict[str, float]:
     n_authors = facts.authors
-    warning, day, week, burst = (
-        readings["warning"],
-        readings["critical"],
-        readings["sustained"],
-        readings["burst"],
-    )
+    warning, day, week, burst = itemgetter("warning", "critical", "sustained", "burst")(readings)
     stats = {
         "posts": float(facts.posts),
         "authors": float(n_authors),
