@@ -52,6 +52,8 @@ class Firing:
     incident_id: str
     severity: str
     at: datetime
+    # The incident's posts when it fired (ids), as the detector held them: a later merge does not relabel it.
+    members: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -69,20 +71,26 @@ class Run:
 
 def run_pipeline(name: str, config_dir: str | None) -> Run:
     """Replay through ``monitor.replay.replay`` into a temporary SQLite file."""
+    from monitor.pipeline import Pipeline
     from monitor.replay import replay
 
     run = Run()
     with tempfile.TemporaryDirectory() as tmp:
         db_path = Path(tmp) / "bench.db"
         started = time.perf_counter()
-        report = replay(scenario_path(name), db_path, Path(tmp) / "alerts.jsonl", config_dir=config_dir)
+        pipe = Pipeline.open(config_dir, db_path, mode="replay")
+        at_fire = _members_at_fire(pipe)
+        report = replay(
+            scenario_path(name), db_path, Path(tmp) / "alerts.jsonl", config_dir=config_dir, pipeline=pipe
+        )
         run.seconds = time.perf_counter() - started
         run.observations = report.observations
         for line in report.notifications:
             if line["severity"] in WARN and line["status"] == "firing":
-                run.firings.append(
-                    Firing(line["incident_id"], line["severity"], parse_time(line["fired_at"]))
-                )
+                fired = parse_time(line["fired_at"])
+                members = _at_fire(at_fire, line["incident_id"], fired)
+                run.firings.append(Firing(line["incident_id"], line["severity"], fired, members))
+        pipe.db.close()
         import sqlite_utils
 
         db = sqlite_utils.Database(db_path)
@@ -95,6 +103,37 @@ def run_pipeline(name: str, config_dir: str | None) -> Run:
             joined.sort()
     _first_seen(name, run)
     return run
+
+
+def _members_at_fire(pipe: Any) -> dict[str, list[tuple[datetime, tuple[str, ...]]]]:
+    """Record, as the pipeline hands each warning-or-critical event to alerting, the posts its incident holds
+    then: incident id -> [(event time, post ids)], in time order (``_at_fire`` finds a notification's)."""
+    seen: dict[str, list[tuple[datetime, tuple[str, ...]]]] = defaultdict(list)
+    submit = pipe._submit
+
+    def recording(events: list, now: datetime) -> Any:
+        for event in events:
+            if event.severity in WARN and event.status == "firing":
+                seen[event.incident_id].append((event.at, _member_ids(pipe.detector, event.incident_id)))
+        return submit(events, now)
+
+    pipe._submit = recording
+    return seen
+
+
+def _at_fire(
+    seen: dict[str, list[tuple[datetime, tuple[str, ...]]]], incident_id: str, fired: datetime
+) -> tuple[str, ...] | None:
+    """The posts of the last event about ``incident_id`` at or before ``fired`` (a notification goes out when its
+    alert group is flushed, a little after the event)."""
+    events = seen.get(incident_id, [])
+    i = bisect_right(events, fired, key=itemgetter(0))
+    return events[i - 1][1] if i else None
+
+
+def _member_ids(detector: Any, incident_id: str) -> tuple[str, ...]:
+    cluster = detector.clusters.get(incident_id)
+    return tuple(key.split("\x1f", 1)[1] for key in cluster.members) if cluster is not None else ()
 
 
 def run_detector(
@@ -151,7 +190,8 @@ def run_detector(
                 watch(detector, observation, events)
             for event in events:
                 if event.severity in WARN and event.status == "firing":
-                    run.firings.append(Firing(event.incident_id, event.severity, event.at))
+                    members = _member_ids(detector, event.incident_id)
+                    run.firings.append(Firing(event.incident_id, event.severity, event.at, members))
     run.seconds = time.perf_counter() - started
     run.detector_seconds = in_detector
     run.observations = len(posts)
@@ -182,26 +222,32 @@ def score(name: str, run: Run) -> dict[str, Any]:
         for pid in decoy["post_ids"]:
             owner.setdefault(pid, f"decoy:{decoy.get('kind', i)}")
     # A firing is about the truth group most of its incident's posts belonged to when it fired (else "other"):
-    # a group of everyday grumbles that warned stays a false warning when a real incident later joins it.
+    # a group of everyday grumbles that warned stays a false warning when a real incident later joins it, and a
+    # real incident's warning stays its own when a group of everyday grumbles is later merged into it. The posts
+    # are those the incident held at that moment (recorded as it fired); without that record, those of its
+    # final posts that had joined it by then.
     labels: dict[tuple[str, int], str] = {}
 
-    def label(iid: str, at: datetime) -> str:
-        joined = run.members.get(iid, [])
-        n_joined = bisect_right(joined, at, key=itemgetter(0))
-        known = labels.get((iid, n_joined))
+    def vote(pids: list[str]) -> str:
+        votes = Counter(owner.get(pid, "other") for pid in pids)
+        top, n = votes.most_common(1)[0] if votes else ("other", 0)
+        return top if n * 2 > len(pids) or top.startswith("incident:") and n * 3 >= len(pids) else "other"
+
+    def label(firing: Firing) -> str:
+        if firing.members is not None:
+            return vote(list(firing.members))
+        joined = run.members.get(firing.incident_id, [])
+        n_joined = bisect_right(joined, firing.at, key=itemgetter(0))
+        known = labels.get((firing.incident_id, n_joined))
         if known is None:
-            votes = Counter(owner.get(pid, "other") for _, pid in joined[:n_joined])
-            top, n = votes.most_common(1)[0] if votes else ("other", 0)
-            known = labels[(iid, n_joined)] = (
-                top if n * 2 > n_joined or top.startswith("incident:") and n * 3 >= n_joined else "other"
-            )
+            known = labels[(firing.incident_id, n_joined)] = vote([pid for _, pid in joined[:n_joined]])
         return known
 
     first_fire: dict[str, Firing] = {}
     critical: set[str] = set()
     warned_ids: dict[str, set[str]] = defaultdict(set)
     for firing in sorted(run.firings, key=lambda f: f.at):
-        group = label(firing.incident_id, firing.at)
+        group = label(firing)
         warned_ids[group].add(firing.incident_id)
         first_fire.setdefault(group, firing)
         if firing.severity == "critical":

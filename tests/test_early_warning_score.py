@@ -38,6 +38,41 @@ def test_a_group_that_warned_before_the_incident_joined_it_is_a_false_warning(mo
     assert ew.score("synthetic", run)["decoys_alerted"] == []
 
 
+def test_a_warning_is_about_the_posts_its_incident_held_when_it_fired(monkeypatch):
+    # An outage warns at hour 48.2 holding outage posts only; at hour 50 a group of everyday grumbles (posted on
+    # day 1, into a group of their own) is merged into it, so its final posts hold them, joined long before.
+    truth = {
+        "days": 4,
+        "incidents": [
+            {"id": "outage", "post_ids": [f"o{i}" for i in range(12)], "first_post_at": at(48).isoformat()}
+        ],
+        "decoys": [{"kind": "everyday_trickle", "post_ids": [f"t{i}" for i in range(20)]}],
+    }
+    monkeypatch.setattr(ew, "load_truth", lambda name: truth)
+    run = ew.Run()
+    run.members["inc-a"] = sorted(
+        [(at(i / 2), f"t{i}") for i in range(20)] + [(at(48 + i / 10), f"o{i}") for i in range(12)]
+    )
+    run.first_seen = {pid: moment for moment, pid in run.members["inc-a"]}
+    held = tuple(f"o{i}" for i in range(3))
+    run.firings = [ew.Firing("inc-a", "warning", at(48.2), held)]
+    result = ew.score("synthetic", run)
+    [row] = result["incidents"]
+    assert result["decoys_alerted"] == [] and row["share"] == 3 / 12 and row["hours"] == 0.2
+    # Without the record, its final posts that had joined by then would say the warning was about the grumbles.
+    run.firings = [ew.Firing("inc-a", "warning", at(48.2))]
+    result = ew.score("synthetic", run)
+    assert result["decoys_alerted"] == ["everyday_trickle"] and result["incidents"][0]["share"] is None
+
+
+def test_a_notification_takes_the_posts_of_the_last_event_before_it():
+    seen = {"inc-a": [(at(1), ("p1",)), (at(2), ("p1", "p2"))]}
+    assert ew._at_fire(seen, "inc-a", at(0.5)) is None
+    assert ew._at_fire(seen, "inc-a", at(1)) == ("p1",)
+    assert ew._at_fire(seen, "inc-a", at(2.01)) == ("p1", "p2")
+    assert ew._at_fire(seen, "inc-b", at(3)) is None
+
+
 def test_trace_shows_an_incidents_first_posts_and_the_warnings_among_them():
     # fridge warns by its seventh post (1.7% of 405): a trace of ten shows the warning between the posts.
     lines = ew.trace("fridge", None, 10)
