@@ -38,7 +38,7 @@ from monitor.detect_lifecycle import FORGET, RESOLVE
 from monitor.detect_severity import assess
 from monitor.detect_severity import stats as severity_stats
 from monitor.detect_spread import HOUR, Rate, Rhythm, decayed, rank, tally_add, voice
-from monitor.detect_text import Vocabulary
+from monitor.detect_text import StormWords, Vocabulary
 from monitor.events import AlertEvent
 from monitor.post import Post
 
@@ -71,10 +71,11 @@ class Detector:
         self.config = config or DetectionConfig()
         self._half_life_h = self.config.baseline.half_life_days * 24.0
         self.vocab = Vocabulary(self.config.grouping.vocabulary_limit)
+        self.storm = self._storm_words()
         self.clusters: dict[str, Cluster] = {}
         # Ids of the clusters whose state may have changed since ``changed_state`` last gave them out.
         self.touched: set[str] = set()
-        self.grouper = Grouper(self.config, self.clusters, self.vocab, self.touched, self._times)
+        self.grouper = Grouper(self.config, self.clusters, self.vocab, self.touched, self._times, self.storm)
         self.baselines: dict[str, Rate] = {}
         # [t, baseline key, post key, kinds of fault] of complaints not yet in the usual level
         self.pending: deque[list] = deque()
@@ -115,6 +116,8 @@ class Detector:
         complaint = self._is_complaint(pred)
         if complaint:
             author = post.author or f"anon:{key}"
+            if self.storm is not None:
+                self.storm.add(now, author, feats, self.vocab)
             cid, similarity, how = grouper.place(brand, post, author, reading, now)
         else:
             # Not a complaint: a repost of one still spreads it, and so does a post that is not happy and names
@@ -249,6 +252,7 @@ class Detector:
             "rhythm": self.rhythm.to_state(),
             "next_due": self.next_due,
             "authors": self.grouper.authors,
+            "storm": self.storm.to_state() if self.storm is not None else [],
         }
 
     # -- joining ----------------------------------------------------------------------------------------
@@ -308,6 +312,10 @@ class Detector:
         partner = self.grouper.merge_partner(c, now)
         if partner is None:
             return c, []
+        return self._merge_pair(c, partner, now)
+
+    def _merge_pair(self, c: Cluster, partner: Cluster, now: float) -> tuple[Cluster, list[AlertEvent]]:
+        """Merge ``c`` and ``partner``: the senior one (higher severity, more authors, older) is kept."""
 
         def seniority(x: Cluster) -> tuple:
             return (rank(x.peak_severity), len(x.author_first), -x.created, x.id)
@@ -396,6 +404,13 @@ class Detector:
         while c.velocity and c.velocity[0][0] < horizon:
             c.velocity.pop(0)
         a = assess(cfg, c, self._times(c), self._brand_usual(c, now), now, self.rhythm)
+        if not c.brand and not c.would_warn and rank(a.uncapped) >= _WARNING:
+            # A storm naming no brand: it may be a brand's incident told without the name (Grouper._names_storm).
+            c.would_warn = True
+            partner = self.grouper.merge_partner(c, now) if cfg.grouping.brand_from_likeness else None
+            if partner is not None:
+                keep, events = self._merge_pair(c, partner, now)
+                return events + self._evaluate(keep, now)
         c.explain = lambda: (severity_stats(cfg, a), reasons(cfg, a))  # replaces any not yet worked out
         if c.status == "resolved":
             if not lifecycle.flares(cfg, c, a.level):
@@ -534,6 +549,12 @@ class Detector:
             usual = min(usual, max(others(level.kind_per_hour(k, prior, at, half_life), k) for k in kinds))
         return usual
 
+    def _storm_words(self) -> StormWords | None:
+        g = self.config.grouping
+        if g.storm_weight <= 1.0:
+            return None
+        return StormWords(g.storm_window_hours * HOUR, g.storm_min_authors, g.storm_ratio, g.storm_weight)
+
     def _times(self, c: Cluster) -> list[float]:
         times = self._first_times.get(c.id)
         if times is None:
@@ -623,7 +644,10 @@ class Detector:
             c = Cluster.from_state(self.config, cs)
             self.clusters[c.id] = c
         self.touched.update(self.clusters)  # saved as they are restored, unless a round trip changed them
-        self.grouper = Grouper(self.config, self.clusters, self.vocab, self.touched, self._times)
+        self.storm = self._storm_words()
+        if self.storm is not None:
+            self.storm.restore(state.get("storm", []), self.vocab)
+        self.grouper = Grouper(self.config, self.clusters, self.vocab, self.touched, self._times, self.storm)
         self.grouper.rebuild(state["authors"])
         self.baselines = {k: Rate.from_state(v) for k, v in state["baselines"].items()}
         self.pending = deque(state["pending"])

@@ -120,6 +120,8 @@ class Cluster:
         self.docs = 0
         self.norm = 1.0
         self.norm_at = 0  # how many posts the vocabulary had read when ``norm`` was computed
+        self.storm_norm = 1.0  # ``norm`` with storm words weighed up, and when (see Grouper.storm_norm)
+        self.storm_norm_at: tuple[int, ...] = ()
         self.term_weights: list[float] = []  # the rarity weights of ``terms`` (see Grouper.term_weights)
         self.weights_at: tuple[int, int] = (-1, 0)  # (posts the vocabulary had read, features) for them
         self.members: dict[str, Member] = {}
@@ -133,6 +135,8 @@ class Cluster:
         # Brand -> the authors who joined it, while it named no brand, by a repost naming that brand (see
         # Detector._vote_brand; kept once it is the brand's, which makes it found under no brand too).
         self.brand_votes: dict[str, list[str]] = {}
+        # It names no brand and would have warned had it named one: a storm (see Grouper._names_storm).
+        self.would_warn = False
         # Keys of the brand's own statements about this incident: not members, but their reposts join it.
         self.context: list[str] = []
         self.fast_post: str | None = None
@@ -245,6 +249,7 @@ class Cluster:
             members=[m.to_state() for m in self.members.values()],
             sample_authors=self.sample_authors,
             brand_votes=self.brand_votes,
+            would_warn=self.would_warn,
             context=self.context,
             windows={level: w.to_state() for level, w in self.windows.items()},
         )
@@ -258,6 +263,7 @@ class Cluster:
         c.members = {row[0]: Member(*row) for row in state["members"]}
         c.sample_authors = list(state.get("sample_authors", ()))
         c.brand_votes = {brand: list(names) for brand, names in state.get("brand_votes", {}).items()}
+        c.would_warn = bool(state.get("would_warn", False))
         c.context = list(state.get("context", ()))
         c.faults = {f[len(FAULT_MARK) :]: n for f, n in c.terms.items() if f.startswith(FAULT_MARK)}
         spans = window_hours(config)

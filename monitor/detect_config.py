@@ -141,6 +141,11 @@ class GroupingConfig(_Section):
     echo_window_hours: float = Field(2.0, gt=0)
     echo_min_authors: int = Field(3, ge=1)
     brand_from_reposts: int = Field(2, ge=0)
+    brand_from_likeness: bool = True
+    storm_window_hours: float = Field(2.0, gt=0)
+    storm_min_authors: int = Field(3, ge=1)
+    storm_ratio: float = Field(4.0, gt=0)
+    storm_weight: float = Field(2.5, ge=1)
     # A verified account named a brand plus only these words is the brand's own ("海尔官方微博", "格力电器").
     official_suffixes: list[str] = [
         "官方微博", "官方", "官博", "官微", "微博", "客服", "服务", "售后", "集团", "中国", "公司", "股份", "控股",

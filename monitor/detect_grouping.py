@@ -34,7 +34,16 @@ from typing import Any
 from monitor.detect_cluster import HOW_ECHO, HOW_LINK, HOW_SURGE, HOW_TEXT, Cluster, Member, window_hours
 from monitor.detect_config import DetectionConfig
 from monitor.detect_spread import HOUR, Window, rank
-from monitor.detect_text import FAULT_MARK, Blank, BrandMatcher, Lexicon, Vocabulary, alternation, features
+from monitor.detect_text import (
+    FAULT_MARK,
+    Blank,
+    BrandMatcher,
+    Lexicon,
+    StormWords,
+    Vocabulary,
+    alternation,
+    features,
+)
 from monitor.normalize import normalize, to_simplified
 from monitor.post import Post
 
@@ -71,8 +80,10 @@ class Grouper:
         vocab: Vocabulary,
         touched: set[str] | None = None,
         first_times: Callable[[Cluster], list[float]] | None = None,
+        storm: StormWords | None = None,
     ):
         self.config = config
+        self.storm = storm  # the words of a storm now (the detector counts them), if it weighs them
         # An incident's authors' first posts in it, sorted (the detector keeps them as authors join).
         self.first_times = first_times or _sorted_first_times
         self.clusters = clusters
@@ -239,6 +250,10 @@ class Grouper:
         if not index or not feats:
             return None
         values = self.vocab.weight_list(feats)
+        storm = self.storm if not brand and self.storm is not None and self.storm.weights else None
+        if storm is not None:
+            # A post naming no brand has only its words to go by, and a storm's are many: they weigh more.
+            values = storm.weigh(feats, values)
         squares = list(map(mul, values, values))
         post_norm2 = sum(squares)
         clusters = self.clusters
@@ -275,7 +290,7 @@ class Grouper:
             if known and not c.main_faults().intersection(faults):
                 continue  # a warned incident's fault is known: another kind of fault is another incident
             dot = sum(shared) / c.docs
-            score = dot / (post_norm * self.norm(c))
+            score = dot / (post_norm * (self.norm(c) if storm is None else self.storm_norm(c)))
             if faults and not c.faults and score < grouping.merge_similarity:
                 continue  # a kind of fault does not join, on a word or two, a group that names none
             if short and score < grouping.min_similarity:
@@ -466,6 +481,32 @@ class Grouper:
             self.refresh_norm(c)
         return c.norm
 
+    def storm_norm(self, c: Cluster) -> float:
+        """``norm`` with the storm words weighed up (see ``StormWords``)."""
+        storm = self.storm
+        terms = c.terms
+        if storm is None or not any(map(terms.__contains__, storm.weights)):
+            return self.norm(c)
+        at = (storm.version, self.vocab.docs, c.docs, len(terms))
+        if c.storm_norm_at != at:
+            weighted = map(mul, storm.weigh(terms, self.term_weights(c)), terms.values())
+            c.storm_norm = math.sqrt(sum(map(pow, weighted, repeat(2)))) / (c.docs or 1) or 1.0
+            c.storm_norm_at = at
+        return c.storm_norm
+
+    def storm_similarity(self, a: Cluster, b: Cluster) -> float:
+        """Cosine between two incidents' word profiles with the storm words weighed up (see ``StormWords``)."""
+        if self.storm is None or not a.docs or not b.docs:
+            return self.similarity(a, b)
+        weigh = self.storm.weigh
+        wa = dict(zip(a.terms, weigh(a.terms, self.term_weights(a)), strict=True))
+        wb = dict(zip(b.terms, weigh(b.terms, self.term_weights(b)), strict=True))
+        a_terms, b_terms = a.terms, b.terms
+        dot = sum(w * w * a_terms[f] * b_terms[f] for f, w in wa.items() if f in b_terms)
+        norm_a = math.sqrt(sum((w * a_terms[f]) ** 2 for f, w in wa.items()))
+        norm_b = math.sqrt(sum((w * b_terms[f]) ** 2 for f, w in wb.items()))
+        return dot / (norm_a * norm_b) if norm_a and norm_b else 0.0
+
     def refresh_norm(self, c: Cluster) -> None:
         self.touched.add(c.id)
         docs = c.docs or 1
@@ -509,15 +550,22 @@ class Grouper:
         enough to merge shares some of them, and an incident has hundreds of light words in common with many.
         """
         grouping = self.config.grouping
-        index = self.index.get(c.brand, {})
+        indexes = [self.index.get(c.brand, {})]
+        if grouping.brand_from_likeness:
+            # A storm naming no brand may be a brand's incident told without the name (see _names_storm).
+            if c.brand:
+                indexes.append(self.index.get("", {}))
+            elif c.would_warn:
+                indexes.extend(index for brand, index in self.index.items() if brand)
         terms = c.terms
         # Heaviest first: -count · weight, then the feature.
         ranked = sorted(zip(map(mul, map(neg, terms.values()), self.term_weights(c)), terms, strict=True))
         others: set[str] = set()
-        for _, feat in ranked[:_MERGE_TERMS]:
-            others.update(index.get(feat, ()))
-        for family in c.faults:
-            others.update(index.get(FAULT_MARK + family, ()))
+        for index in indexes:
+            for _, feat in ranked[:_MERGE_TERMS]:
+                others.update(index.get(feat, ()))
+            for family in c.faults:
+                others.update(index.get(FAULT_MARK + family, ()))
         others.discard(c.id)
         window = grouping.match_window_hours * HOUR
         faults = c.main_faults()
@@ -527,13 +575,18 @@ class Grouper:
             o = self.clusters[oid]
             if o.merged_into is not None or now - o.last_post > window:
                 continue
+            across = o.brand != c.brand
+            if across and not self._names_storm(c, o, now):
+                continue
             theirs = o.main_faults()
             if faults and theirs and not faults & theirs:
                 continue  # two kinds of fault are two incidents, however alike the rest of their words
             both = c.ever_alerted and o.ever_alerted
             need = grouping.merge_alerted_similarity if both else grouping.merge_similarity
+            if across:
+                sim = self.storm_similarity(c, o)
             # The same kind of fault of one brand is one incident, however alike the rest.
-            if faults & theirs:
+            elif faults & theirs:
                 sim = need
             else:
                 if weighted is None:
@@ -542,6 +595,24 @@ class Grouper:
             if sim >= need and sim > best_sim:
                 best, best_sim = o, sim
         return best
+
+    def _names_storm(self, a: Cluster, b: Cluster, now: float) -> bool:
+        """Whether, of ``a`` and ``b``, one names no brand and may be found to be the other's incident by likeness.
+
+        A storm naming no brand is a brand's when it is alike that brand's incident (``storm_similarity``): most of
+        a storm's posts may not name the brand ("打车软件老用户更贵") while one of its first does ("行途的会员越开越
+        贵"). Only for a storm that would have warned had it named a brand, and named no other by its reposts; and
+        only when both are the storm's own (fewer than ``severity.watch.min_authors`` of their authors came before
+        the warning window): a group of everyday talk is not found to be anyone's by a word or two.
+        """
+        storm, named = (a, b) if not a.brand else (b, a)
+        if storm.brand or not named.brand or not storm.would_warn:
+            return False
+        if storm.brand_votes and set(storm.brand_votes) != {named.brand}:
+            return False
+        start = now - self.config.severity.warning.window_hours * HOUR
+        few = self.config.severity.watch.min_authors
+        return all(bisect_left(self.first_times(x), start) < few for x in (storm, named))
 
     def absorb(self, keep: Cluster, gone: Cluster, now: float, fast_rank: Any) -> None:
         """Move everything of ``gone`` into ``keep``; ``gone`` stays only as a pointer."""

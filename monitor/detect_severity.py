@@ -61,6 +61,8 @@ class Assessment:
     now: float
     facts: Facts
     stats: dict[str, float] | None = None
+    # The level before ``severity.unbranded_max`` held it down (an incident naming no brand).
+    uncapped: str | None = None
 
 
 def assess(
@@ -126,6 +128,7 @@ def assess(
             reached = "critical"
     if not trusted and rank(reached) > rank("watch"):
         reached = "watch"
+    uncapped = reached
     cap = sev.unbranded_max
     if not c.brand and rank(reached) > rank(cap):
         # Complaints that name no watched brand (commutes, weather, life) are not a PR team's incident.
@@ -142,7 +145,17 @@ def assess(
         c.members[c.fast_post] if fast and c.fast_post is not None else None,
     )
     return Assessment(
-        reached, readings, velocity, fast, tuple(critical_by), echoes, trusted, complaint_share, now, facts
+        reached,
+        readings,
+        velocity,
+        fast,
+        tuple(critical_by),
+        echoes,
+        trusted,
+        complaint_share,
+        now,
+        facts,
+        uncapped=uncapped,
     )
 
 

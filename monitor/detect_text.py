@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Sequence
 from functools import lru_cache
 from itertools import repeat
@@ -31,6 +31,7 @@ _NEGATIONS = "不没无未"
 FAULT_MARK = "§"
 # A companion family's feature ("打不通", "坐席忙" → "¤客服"): a plain word, never a kind of fault.
 COMPANION_MARK = "¤"
+_MARKS = FAULT_MARK + COMPANION_MARK
 # Features made only of function words, left out.
 _FILLER_FEATURES = frozenset(_FILLER) | frozenset(a + b for a in _FILLER for b in _FILLER)
 # log(n + 1) for the document frequencies most features have, worked out once (the same values math.log gives).
@@ -127,6 +128,99 @@ class Vocabulary:
     def from_state(cls, limit: int, state: dict) -> Vocabulary:
         """Restore a snapshot made by ``to_state``."""
         return cls(limit, state["df"], int(state["docs"]))
+
+
+class StormWords:
+    """The words of a storm: features many complaint authors used lately, far more often than they usually appear.
+
+    A storm's posts tell one story in many words ("老用户比新用户贵", "会员越开越贵", "同一个行程我的最贵"): two of them
+    share few features, and those they share ("贵", "老用户") are not rare, people use them every day, so the rarity
+    weights make little of them. What marks them is that many people use them at once. A feature in the complaints of
+    at least ``min_authors`` authors within ``window`` seconds, ``ratio`` times as many as its share of every post
+    read puts there, weighs ``weight`` times its rarity where the grouper asks (``Grouper.best_match`` for posts
+    naming no brand, ``Grouper.storm_similarity``).
+    """
+
+    def __init__(self, window: float, min_authors: int, ratio: float, weight: float):
+        self.window = window
+        self.min_authors = min_authors
+        self.ratio = ratio
+        self.weight = weight
+        # (t, author, features, posts the vocabulary had read) of the complaints within the window, oldest first.
+        self.recent: deque[tuple[float, str, tuple[str, ...], int]] = deque()
+        self._authors: dict[str, Counter[str]] = {}  # feature -> its authors' complaints within the window
+        self.weights: dict[str, float] = {}  # storm word -> its weight factor
+        self.version = 0  # moves whenever ``weights`` does
+
+    def add(self, t: float, author: str, feats: tuple[str, ...], vocab: Vocabulary) -> None:
+        """Count a complaint's features (``vocab`` has read the post) and forget those older than the window."""
+        changed: set[str] = set()
+        start = t - self.window
+        recent = self.recent
+        while recent and recent[0][0] < start:
+            _, who, old, _ = recent.popleft()
+            for feat in old:
+                tally = self._authors[feat]
+                tally[who] -= 1
+                if not tally[who]:
+                    del tally[who]
+                    changed.add(feat)
+                    if not tally:
+                        del self._authors[feat]
+        recent.append((t, author, feats, vocab.docs))
+        changed.update(self._count(author, feats))
+        self._settle(changed, vocab)
+
+    def weigh(self, feats: Sequence[str], weights: Sequence[float]) -> list[float]:
+        """``weights`` (the rarity weights of ``feats``, in order) with the storm words weighed up."""
+        return list(map(mul, weights, map(self.weights.get, feats, repeat(1.0))))
+
+    def _count(self, author: str, feats: tuple[str, ...]) -> list[str]:
+        """Count ``author``'s complaint; the features it gave a new author."""
+        fresh = []
+        for feat in feats:
+            tally = self._authors.get(feat)
+            if tally is None:
+                tally = self._authors[feat] = Counter()
+            if author not in tally:
+                fresh.append(feat)
+            tally[author] += 1
+        return fresh
+
+    def _settle(self, feats: set[str], vocab: Vocabulary) -> None:
+        """Whether each of ``feats`` (their authors changed) is a storm word now."""
+        # The posts read within the window, near enough: since the oldest complaint in it.
+        posts = vocab.docs - self.recent[0][3] + 1 if self.recent else 0
+        docs = vocab.docs or 1
+        df = vocab.df
+        weights = self.weights
+        moved = False
+        for feat in feats:
+            if feat[0] in _MARKS:
+                continue  # a kind of fault is one feature for all its words already
+            tally = self._authors.get(feat)
+            n = len(tally) if tally else 0
+            hot = n >= self.min_authors and n * docs >= self.ratio * posts * (df.get(feat, 0) + 1)
+            if hot != (feat in weights):
+                moved = True
+                if hot:
+                    weights[feat] = self.weight
+                else:
+                    del weights[feat]
+        if moved:
+            self.version += 1
+
+    def to_state(self) -> list:
+        """A JSON-serialisable snapshot: the complaints within the window."""
+        return [[t, author, list(feats), docs] for t, author, feats, docs in self.recent]
+
+    def restore(self, rows: list, vocab: Vocabulary) -> None:
+        """Take back the complaints of a ``to_state`` snapshot."""
+        for t, author, feats, docs in rows:
+            feats = tuple(feats)
+            self.recent.append((t, author, feats, docs))
+            self._count(author, feats)
+        self._settle(set(self._authors), vocab)
 
 
 class Lexicon:

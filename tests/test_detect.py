@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from monitor.detect import DetectionConfig, Detector, Observation
-from monitor.detect_spread import Rate, Rhythm
+from monitor.detect_spread import HOUR, Rate, Rhythm
+from monitor.detect_text import StormWords, Vocabulary
 from monitor.normalize import normalize
 from monitor.post import Post
 
@@ -484,6 +485,110 @@ def test_an_everyday_group_naming_no_brand_does_not_become_the_brands_through_a_
     for i in (1, 2, 3):
         repost(feed, first, "西门子+1，我也贵了", T0 + timedelta(days=3, minutes=10 * i), f"fan{i}")
     assert not any(i.brand for i in feed.detector.incidents())
+
+
+# One storm told in many words: pairwise they share little, and what they share ("老用户", "贵") is everyday language.
+STORM = [
+    "老用户打车比新用户贵了二十七块，同一个起点终点",
+    "用了五年的老账号反而更贵，寒心",
+    "我也是，和室友一起叫车，老用户贵了十一块",
+    "会员越开越贵，换成朋友的号便宜一半",
+    "三台手机三个价，用得最多的我最贵",
+    "同样被宰，原来老用户一直在多付钱，新注册的号便宜",
+    "去机场比闺蜜贵了八块，老账号不配便宜",
+    "同一分钟下单，我的预估价高了十几块",
+]
+CHATTER = [
+    "今天的晚霞真好看",
+    "周末去爬山了，累但开心",
+    "新买的耳机音质不错",
+    "楼下新开了一家面馆",
+    "猫又打翻了水杯",
+]
+
+
+def quiet_days(feed: Feed, days: int = 3, everyday: list[str] = ()) -> datetime:
+    """Days of chatter (and ``everyday`` complaints, three a day) before the storm; when the storm starts."""
+    for day in range(days):
+        for i in range(40):
+            feed.post(f"{CHATTER[i % len(CHATTER)]}{i}", T0 + timedelta(days=day, minutes=30 * i),
+                      sentiment="neutral", escalation="low", author=f"chat{day}-{i}")  # fmt: skip
+        for i in range(3 if everyday else 0):
+            text = everyday[(3 * day + i) % len(everyday)]
+            feed.post(text, T0 + timedelta(days=day, hours=2 + 5 * i), author=f"day{day}-{i}")
+    return T0 + timedelta(days=days)
+
+
+def storm_groups(feed: Feed) -> list[int]:
+    """How many of the storm's authors each incident holding them has, most first."""
+    sizes = (sum(p.author.startswith("owner") for p in i.posts) for i in feed.detector.incidents())
+    return sorted((n for n in sizes if n), reverse=True)
+
+
+def test_storm_words_bring_a_storm_told_in_many_words_together():
+    def storm(weight: float) -> list[int]:
+        feed = Feed(DetectionConfig(brands=BRANDS, grouping={"storm_weight": weight}))
+        start = quiet_days(feed)
+        for i, text in enumerate(STORM):
+            feed.post(text, start + timedelta(minutes=7 * i), author=f"owner{i}")
+        return storm_groups(feed)
+
+    assert max(storm(1.0)) <= 3  # off: the rarity weights alone leave it in pieces
+    assert max(storm(2.5)) >= 7
+
+
+def test_storm_words_are_many_authors_words_within_the_window_far_above_their_usual_share():
+    vocab = Vocabulary(10_000)
+    words = StormWords(2 * HOUR, min_authors=3, ratio=4.0, weight=2.5)
+    for i in range(200):  # the usual: "贵" in one post of ten
+        vocab.add(("贵", "天气") if i % 10 == 0 else ("天气",))
+    t = T0.timestamp()
+
+    def complaint(minutes: float, author: str, feats: tuple[str, ...]) -> None:
+        vocab.add(feats)
+        words.add(t + minutes * 60, author, feats, vocab)
+
+    for minutes in (0, 5, 10):
+        complaint(minutes, "ranter", ("贵", "宰"))  # one account repeating itself is not many people
+    assert words.weights == {}
+    complaint(15, "b", ("贵", "宰"))
+    complaint(20, "c", ("贵", "宰", "天气"))
+    assert words.weights == {"贵": 2.5, "宰": 2.5}  # "天气" is in every post: not a storm word
+    assert words.weigh(("宰", "天气"), [1.0, 2.0]) == [2.5, 2.0]
+    # Restored from its state, the same words; two hours on, forgotten.
+    again = StormWords(2 * HOUR, min_authors=3, ratio=4.0, weight=2.5)
+    again.restore(json.loads(json.dumps(words.to_state())), vocab)
+    assert again.weights == words.weights
+    complaint(150, "d", ("别的",))
+    assert words.weights == {}
+
+
+def test_a_storm_naming_no_brand_is_the_brands_incident_it_is_alike():
+    # One of a storm's first posts names the brand; the rest, worded differently, do not. Once the storm would
+    # warn had it named a brand, it is found to be that incident, and warns.
+    def storm(liken: bool, everyday: list[str] = ()) -> Feed:
+        feed = Feed(DetectionConfig(brands=BRANDS, grouping={"brand_from_likeness": liken}))
+        start = quiet_days(feed, everyday=everyday)
+        feed.post(
+            "西门子的会员越开越贵，老用户打车比新用户贵了二十七块",
+            start - timedelta(minutes=5),
+            author="named",
+        )
+        for i, text in enumerate(STORM):
+            feed.post(text, start + timedelta(minutes=7 * i), author=f"owner{i}")
+        return feed
+
+    feed = storm(True)
+    [incident] = feed.detector.incidents()
+    assert incident.brand == "siemens" and incident.n_authors == len(STORM) + 1
+    assert "warning" in feed.severities()
+    # Off, the storm names no brand and stays on watch.
+    feed = storm(False)
+    assert not any(i.brand for i in feed.detector.incidents()) and set(feed.severities()) == {"watch"}
+    # A group of everyday talk from the days before, which the storm's posts join, is not found to be the brand's.
+    feed = storm(True, everyday=STORM)
+    assert not any(i.brand for i in feed.detector.incidents() if i.n_authors > 1)
+    assert set(feed.severities()) <= {"watch"}
 
 
 def test_a_repost_of_a_member_joins_its_incident_even_without_words_of_its_own():
