@@ -407,6 +407,7 @@ class Detector:
         if not c.brand and not c.would_warn and rank(a.uncapped) >= _WARNING:
             # A storm naming no brand: it may be a brand's incident told without the name (Grouper._names_storm).
             c.would_warn = True
+            self.grouper.storms.add(c.id)
             partner = self.grouper.merge_partner(c, now) if cfg.grouping.brand_from_likeness else None
             if partner is not None:
                 keep, events = self._merge_pair(c, partner, now)

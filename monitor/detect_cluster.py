@@ -120,8 +120,6 @@ class Cluster:
         self.docs = 0
         self.norm = 1.0
         self.norm_at = 0  # how many posts the vocabulary had read when ``norm`` was computed
-        self.storm_norm = 1.0  # ``norm`` with storm words weighed up, and when (see Grouper.storm_norm)
-        self.storm_norm_at: tuple[int, ...] = ()
         self.term_weights: list[float] = []  # the rarity weights of ``terms`` (see Grouper.term_weights)
         self.weights_at: tuple[int, int] = (-1, 0)  # (posts the vocabulary had read, features) for them
         self.members: dict[str, Member] = {}

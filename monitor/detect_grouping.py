@@ -94,6 +94,9 @@ class Grouper:
         self.authors: dict[str, dict[str, str]] = {}  # brand -> author -> their latest cluster id
         self.post_index: dict[str, str] = {}  # member key -> cluster id
         self.brand_ids: dict[str, set[str]] = {}  # brand -> ids of its incidents (not merged away)
+        self.storms: set[str] = (
+            set()
+        )  # ids of incidents naming no brand that would have warned (may be stale)
         self._strip: dict[str, tuple[str, ...]] = {}
         self._strip_re: dict[str, re.Pattern | Blank] = {}
         self._shared_strip: re.Pattern | None = None
@@ -482,17 +485,22 @@ class Grouper:
         return c.norm
 
     def storm_norm(self, c: Cluster) -> float:
-        """``norm`` with the storm words weighed up (see ``StormWords``)."""
+        """``norm`` with the storm words weighed up (see ``StormWords``): the few storm words' extra weight added
+        to the length ``norm`` gives."""
+        norm = self.norm(c)
         storm = self.storm
+        if storm is None or not storm.weights:
+            return norm
         terms = c.terms
-        if storm is None or not any(map(terms.__contains__, storm.weights)):
-            return self.norm(c)
-        at = (storm.version, self.vocab.docs, c.docs, len(terms))
-        if c.storm_norm_at != at:
-            weighted = map(mul, storm.weigh(terms, self.term_weights(c)), terms.values())
-            c.storm_norm = math.sqrt(sum(map(pow, weighted, repeat(2)))) / (c.docs or 1) or 1.0
-            c.storm_norm_at = at
-        return c.storm_norm
+        held = [feat for feat in storm.weights if feat in terms]
+        if not held:
+            return norm
+        docs = c.docs or 1
+        extra = sum(
+            (w * terms[f]) ** 2 * (storm.weights[f] ** 2 - 1.0)
+            for f, w in zip(held, self.vocab.weight_list(held), strict=True)
+        )
+        return math.sqrt((norm * docs) ** 2 + extra) / docs
 
     def storm_similarity(self, a: Cluster, b: Cluster) -> float:
         """Cosine between two incidents' word profiles with the storm words weighed up (see ``StormWords``)."""
@@ -551,16 +559,16 @@ class Grouper:
         """
         grouping = self.config.grouping
         indexes = [self.index.get(c.brand, {})]
+        others: set[str] = set()
         if grouping.brand_from_likeness:
             # A storm naming no brand may be a brand's incident told without the name (see _names_storm).
             if c.brand:
-                indexes.append(self.index.get("", {}))
+                others.update(self._live_storms())
             elif c.would_warn:
                 indexes.extend(index for brand, index in self.index.items() if brand)
         terms = c.terms
         # Heaviest first: -count · weight, then the feature.
         ranked = sorted(zip(map(mul, map(neg, terms.values()), self.term_weights(c)), terms, strict=True))
-        others: set[str] = set()
         for index in indexes:
             for _, feat in ranked[:_MERGE_TERMS]:
                 others.update(index.get(feat, ()))
@@ -595,6 +603,17 @@ class Grouper:
             if sim >= need and sim > best_sim:
                 best, best_sim = o, sim
         return best
+
+    def _live_storms(self) -> list[str]:
+        """The incidents naming no brand that would have warned, still so (the others are let go)."""
+        clusters = self.clusters
+        for sid in [
+            sid
+            for sid in self.storms
+            if sid not in clusters or clusters[sid].merged_into or clusters[sid].brand
+        ]:
+            self.storms.discard(sid)
+        return list(self.storms)
 
     def _names_storm(self, a: Cluster, b: Cluster, now: float) -> bool:
         """Whether, of ``a`` and ``b``, one names no brand and may be found to be the other's incident by likeness.
@@ -732,6 +751,8 @@ class Grouper:
             self._index(c)
             for key in [*c.context, *c.members]:
                 self.post_index[key] = c.id
+            if c.would_warn and not c.brand:
+                self.storms.add(c.id)
 
 
 def _containment(feats: tuple[str, ...], weights: list[float], norm2: float, c: Cluster) -> float:

@@ -148,47 +148,61 @@ class StormWords:
         self.weight = weight
         # (t, author, features, posts the vocabulary had read) of the complaints within the window, oldest first.
         self.recent: deque[tuple[float, str, tuple[str, ...], int]] = deque()
-        self._authors: dict[str, Counter[str]] = {}  # feature -> its authors' complaints within the window
+        self._authors: dict[
+            str, dict[str, int]
+        ] = {}  # feature -> author -> their complaints within the window
         self.weights: dict[str, float] = {}  # storm word -> its weight factor
         self.version = 0  # moves whenever ``weights`` does
 
     def add(self, t: float, author: str, feats: tuple[str, ...], vocab: Vocabulary) -> None:
         """Count a complaint's features (``vocab`` has read the post) and forget those older than the window."""
-        changed: set[str] = set()
+        authors = self._authors
+        fewer: list[str] = []  # storm words an author left
         start = t - self.window
         recent = self.recent
         while recent and recent[0][0] < start:
             _, who, old, _ = recent.popleft()
             for feat in old:
-                tally = self._authors[feat]
-                tally[who] -= 1
-                if not tally[who]:
-                    del tally[who]
-                    changed.add(feat)
-                    if not tally:
-                        del self._authors[feat]
+                tally = authors[feat]
+                left = tally[who] - 1
+                if left:
+                    tally[who] = left
+                    continue
+                del tally[who]
+                if not tally:
+                    del authors[feat]
+                if feat in self.weights:
+                    fewer.append(feat)
         recent.append((t, author, feats, vocab.docs))
-        changed.update(self._count(author, feats))
-        self._settle(changed, vocab)
+        self._settle(fewer + self._count(author, feats), vocab)
 
     def weigh(self, feats: Sequence[str], weights: Sequence[float]) -> list[float]:
         """``weights`` (the rarity weights of ``feats``, in order) with the storm words weighed up."""
         return list(map(mul, weights, map(self.weights.get, feats, repeat(1.0))))
 
     def _count(self, author: str, feats: tuple[str, ...]) -> list[str]:
-        """Count ``author``'s complaint; the features it gave a new author."""
-        fresh = []
+        """Count ``author``'s complaint; the features it gave at least ``min_authors`` authors."""
+        authors = self._authors
+        enough = self.min_authors
+        crowded = []
         for feat in feats:
-            tally = self._authors.get(feat)
+            tally = authors.get(feat)
             if tally is None:
-                tally = self._authors[feat] = Counter()
-            if author not in tally:
-                fresh.append(feat)
-            tally[author] += 1
-        return fresh
+                authors[feat] = {author: 1}
+                if enough <= 1:
+                    crowded.append(feat)
+            elif author in tally:
+                tally[author] += 1
+            else:
+                tally[author] = 1
+                if len(tally) >= enough:
+                    crowded.append(feat)
+        return crowded
 
-    def _settle(self, feats: set[str], vocab: Vocabulary) -> None:
+    def _settle(self, feats: list[str], vocab: Vocabulary) -> None:
         """Whether each of ``feats`` (their authors changed) is a storm word now."""
+        if not feats:
+            return
         # The posts read within the window, near enough: since the oldest complaint in it.
         posts = vocab.docs - self.recent[0][3] + 1 if self.recent else 0
         docs = vocab.docs or 1
@@ -220,7 +234,7 @@ class StormWords:
             feats = tuple(feats)
             self.recent.append((t, author, feats, docs))
             self._count(author, feats)
-        self._settle(set(self._authors), vocab)
+        self._settle(list(self._authors), vocab)
 
 
 class Lexicon:
