@@ -340,7 +340,10 @@ class Detector:
         if rank(gone.peak_severity) > rank(keep.peak_severity):
             keep.peak_severity = gone.peak_severity
         keep.ever_alerted = keep.ever_alerted or gone.ever_alerted
-        for kind, tally in gone.learned.items():
+        # What of gone's complaints its level counted is keep's too, if that is keep's level: counted into another
+        # (a storm naming no brand merged into the brand's incident, another feed's), it is not in keep's.
+        same_level = _level_key(gone.feed, gone.brand) == _level_key(keep.feed, keep.brand)
+        for kind, tally in gone.learned.items() if same_level else ():
             mine = keep.learned.setdefault(kind, [0.0, tally[1]])
             at = max(mine[1], tally[1])
             tally_add(mine, at, self._half_life_h, decayed(tally, at, self._half_life_h))

@@ -591,6 +591,24 @@ def test_a_storm_naming_no_brand_is_the_brands_incident_it_is_alike():
     assert set(feed.severities()) <= {"watch"}
 
 
+def test_a_merge_adds_the_tallies_of_the_merged_incident_only_when_counted_in_the_kept_ones_level():
+    # What of an incident's complaints its feed/brand's usual level counted is left out of the level it is measured
+    # against; tallies counted into another level (no brand's, another feed's) are not in the kept incident's.
+    detector = Detector(DetectionConfig(brands=BRANDS))
+    t = T0.timestamp()
+
+    def pair(gone_brand: str, gone_feed: str) -> dict:
+        keep = detector._open(f"k{gone_brand}{gone_feed}", "siemens", "weibo", {}, t)
+        gone = detector._open(f"g{gone_brand}{gone_feed}", gone_brand, gone_feed, {}, t)
+        keep.learned, gone.learned = {"": [3.0, t]}, {"": [5.0, t]}
+        detector._merge(keep, gone, t)
+        return keep.learned
+
+    assert pair("siemens", "weibo") == {"": [8.0, t]}
+    assert pair("", "weibo") == {"": [3.0, t]}
+    assert pair("siemens", "rss") == {"": [3.0, t]}
+
+
 def test_a_repost_of_a_member_joins_its_incident_even_without_words_of_its_own():
     feed = Feed()
     first = feed.post(FRIDGE[0], T0)
