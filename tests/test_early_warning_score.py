@@ -13,21 +13,34 @@ def at(hours: float) -> datetime:
     return T0 + timedelta(hours=hours)
 
 
-def test_a_group_that_warned_before_the_incident_joined_it_is_a_false_warning(monkeypatch):
-    # Everyday grumbles warn on day 1; on day 2 an outage's posts pour into the same group, which fires again.
+def outage_and_trickle(
+    monkeypatch, outage: int, outage_every: float, trickle: int, trickle_every: float
+) -> ew.Run:
+    """A replay whose detected incident "inc-a" holds an everyday trickle (from hour 0) and an outage (from hour 48)."""
     truth = {
         "days": 4,
         "incidents": [
-            {"id": "outage", "post_ids": [f"o{i}" for i in range(40)], "first_post_at": at(48).isoformat()}
+            {
+                "id": "outage",
+                "post_ids": [f"o{i}" for i in range(outage)],
+                "first_post_at": at(48).isoformat(),
+            }
         ],
-        "decoys": [{"kind": "everyday_trickle", "post_ids": [f"t{i}" for i in range(10)]}],
+        "decoys": [{"kind": "everyday_trickle", "post_ids": [f"t{i}" for i in range(trickle)]}],
     }
     monkeypatch.setattr(ew, "load_truth", lambda name: truth)
     run = ew.Run()
-    run.members["inc-a"] = [(at(i), f"t{i}") for i in range(10)] + [
-        (at(48 + i / 60), f"o{i}") for i in range(40)
-    ]
+    run.members["inc-a"] = sorted(
+        [(at(i * trickle_every), f"t{i}") for i in range(trickle)]
+        + [(at(48 + i * outage_every), f"o{i}") for i in range(outage)]
+    )
     run.first_seen = {pid: moment for moment, pid in run.members["inc-a"]}
+    return run
+
+
+def test_a_group_that_warned_before_the_incident_joined_it_is_a_false_warning(monkeypatch):
+    # Everyday grumbles warn on day 1; on day 2 an outage's posts pour into the same group, which fires again.
+    run = outage_and_trickle(monkeypatch, outage=40, outage_every=1 / 60, trickle=10, trickle_every=1)
     run.firings = [ew.Firing("inc-a", "warning", at(12)), ew.Firing("inc-a", "critical", at(48.5))]
     result = ew.score("synthetic", run)
     assert result["decoys_alerted"] == ["everyday_trickle"]
@@ -41,19 +54,7 @@ def test_a_group_that_warned_before_the_incident_joined_it_is_a_false_warning(mo
 def test_a_warning_is_about_the_posts_its_incident_held_when_it_fired(monkeypatch):
     # An outage warns at hour 48.2 holding outage posts only; at hour 50 a group of everyday grumbles (posted on
     # day 1, into a group of their own) is merged into it, so its final posts hold them, joined long before.
-    truth = {
-        "days": 4,
-        "incidents": [
-            {"id": "outage", "post_ids": [f"o{i}" for i in range(12)], "first_post_at": at(48).isoformat()}
-        ],
-        "decoys": [{"kind": "everyday_trickle", "post_ids": [f"t{i}" for i in range(20)]}],
-    }
-    monkeypatch.setattr(ew, "load_truth", lambda name: truth)
-    run = ew.Run()
-    run.members["inc-a"] = sorted(
-        [(at(i / 2), f"t{i}") for i in range(20)] + [(at(48 + i / 10), f"o{i}") for i in range(12)]
-    )
-    run.first_seen = {pid: moment for moment, pid in run.members["inc-a"]}
+    run = outage_and_trickle(monkeypatch, outage=12, outage_every=0.1, trickle=20, trickle_every=0.5)
     held = tuple(f"o{i}" for i in range(3))
     run.firings = [ew.Firing("inc-a", "warning", at(48.2), held)]
     result = ew.score("synthetic", run)
