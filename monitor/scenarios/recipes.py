@@ -2590,6 +2590,284 @@ def privacy(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return timeline.lines(), truth
 
 
+# --- a streaming platform's VIP members now see ads, and casting to the TV costs extra ----------------------------
+
+STREAM_FEED = "weibo-search:云帆"
+MEMBER_FEED = "weibo-search:会员"  # a category search: everything that says 会员, whoever it is about
+CAST_FEED = "weibo-search:投屏"  # a category search: everything that says 投屏, whoever it is about
+STREAMING_BRANDS = [
+    BrandSpec(
+        "云帆",
+        ["青梧记", "电视端", "弹幕", "片库", "儿童模式", "倍速播放", "自制综艺", "纪录片频道"],
+        "云帆视频",
+        STREAM_FEED,
+    ),
+    BrandSpec("爱奇艺", ["自制剧", "综艺", "弹幕", "片库"], "爱奇艺", MEMBER_FEED),
+    BrandSpec("腾讯视频", ["动漫", "自制剧", "体育频道", "弹幕"], "腾讯视频", MEMBER_FEED),
+    BrandSpec("优酷", ["综艺", "纪录片", "少儿频道"], "优酷", MEMBER_FEED),
+    BrandSpec("芒果TV", ["综艺", "自制剧", "直播"], "芒果TV", MEMBER_FEED),
+    BrandSpec("哔哩哔哩", ["番剧", "纪录片", "弹幕"], "哔哩哔哩", MEMBER_FEED),
+]
+STREAMING = ("common", "modern", "streaming")
+PREMIERE = 19.5  # Monday 14 July 2025, 19:30: the platform announces its summer drama 《青梧记》, on at 20:00
+FIRST_AD = 44.235  # Tuesday 20:14: a VIP member gets 45 seconds of ads before episode 7
+BLOGGER_TEST = 61.5  # Wednesday 13:30: a blogger tests his annual VIP on twelve dramas and the TV
+REPLY = 69.75  # Wednesday 21:45: the platform's "说明": 会员专属推荐 under 30 seconds, 投屏 now an SVIP right
+WALKED_BACK = 90.5  # Thursday 18:30: ads off for VIP, casting back at 1080P, the upgrade refunded, an apology
+# The storm's phases: the first evening, Wednesday morning, after the blogger's test, after the reply, Thursday
+# (the consumer association, the lawyer).
+FIRST_EVENING = {"complaint": 0.45, "echo": 0.4, "repost": 0.15}
+WEDNESDAY_MORNING = {"complaint": 0.3, "echo": 0.28, "repost": 0.2, "onlooker": 0.17, "escalation": 0.05}
+AFTER_BLOGGER = {
+    "complaint": 0.2,
+    "echo": 0.16,
+    "repost": 0.22,
+    "onlooker": 0.22,
+    "escalation": 0.14,
+    "media": 0.03,
+    "kol": 0.03,
+}
+AFTER_REPLY = {
+    "denial_reaction": 0.3,
+    "repost": 0.18,
+    "escalation": 0.2,
+    "onlooker": 0.12,
+    "complaint": 0.1,
+    "echo": 0.04,
+    "media": 0.03,
+    "kol": 0.03,
+}
+CONSUMER_DAY = {
+    "escalation": 0.28,
+    "repost": 0.2,
+    "onlooker": 0.2,
+    "complaint": 0.12,
+    "media": 0.1,
+    "kol": 0.1,
+}
+STREAMING_NEWS = (
+    (
+        BLOGGER_TEST + 3.4,
+        "【视频平台被指“会员还要看广告” 投屏需另购SVIP】多名网友发帖称，开通云帆视频VIP会员后，观看剧集前仍需观看约45秒的片头推荐，且不能跳过；投屏到电视则提示需补差价升级SVIP。该平台会员服务协议于7月10日更新。",
+    ),
+    (REPLY + 0.7, "【云帆视频回应“会员看广告”：为会员专属推荐 不超过30秒】"),
+    (82.9, "【消保委：单方变更已售会员权益 涉嫌侵害消费者公平交易权】"),
+    (WALKED_BACK + 0.5, "【云帆视频致歉：VIP片头推荐下线 投屏恢复1080P】"),
+    (94.6, "【律师：会员权益单方面缩水 平台应承担违约责任】"),
+    (108.4, "【从“会员还要看广告”看视频平台的会员套娃】"),
+)
+
+
+def streaming(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A streaming platform quietly shows its VIP members ads and puts casting behind a new tier; no product
+    fault."""
+    bank = PhraseBank.load(*STREAMING)
+    scene = Scene("streaming", seed, at(2025, 7, 14), 5, bank, authors=2300)
+    brand_background(scene, STREAMING_BRANDS, scaled(BACKGROUND_MODERN, 1.1), "video platforms'")
+    rng = scene.rng
+    timeline = scene.timeline
+    category_background(
+        scene, STREAMING_BRANDS, MEMBER_FEED, bank, grumble=(6, "member_grumble"), daily=(8, "member_daily")
+    )
+    category_background(scene, STREAMING_BRANDS, CAST_FEED, bank, daily=(5, "cast_daily"))
+    official = scene.official("云帆视频")
+    # A keyword search finds a post that says the word, and the reposts of a post that does.
+    route = keywords_route(scene, (("云帆", STREAM_FEED), ("会员", MEMBER_FEED), ("投屏", CAST_FEED)))
+
+    everyday_trickle(
+        scene,
+        bank,
+        25,
+        "云帆",
+        STREAM_FEED,
+        "the platform's own everyday grumbles, about twenty-five a day: buffering, devices logged out, titles "
+        "taken down, subtitles out of sync, the customer-service bot, crashes, splash ads",
+    )
+    everyday_trickle(
+        scene,
+        bank,
+        6,
+        None,
+        CAST_FEED,
+        "everyday casting troubles in the 投屏 search about nobody's membership: meeting rooms, hotel TVs, TV "
+        "boxes, projectors; about six a day",
+        slots=("cast_trickle", "cast_feel"),
+    )
+    # The brand's search also finds 云帆 in 李白's 直挂云帆济沧海 (graduations, exams) and in shops' names.
+    sails = []
+    for day in range(5):
+        low, high = timeline.hours(24 * day), timeline.hours(24 * (day + 1))
+        for _ in range(round(3 * rng.uniform(0.8, 1.2))):
+            text = timeline.unique_text(
+                lambda: scene.finish(bank.say(rng, "homonym"), "happy", limit=300, bank=bank)
+            )
+            sails.append(
+                timeline.add(
+                    timeline.active_time(low, high),
+                    scene.pool.pick(),
+                    text,
+                    feed=STREAM_FEED,
+                    brand="云帆",
+                    heat=0.4,
+                )
+            )
+    scene.decoy(
+        "homonym",
+        "posts quoting 直挂云帆济沧海 (graduations, exams) or naming shops called 云帆 that the brand's search "
+        "fetches",
+        sails,
+    )
+
+    # Monday evening: the summer drama 《青梧记》 premieres, its lead reposts, fans by the hundred; its giveaway.
+    celebrity_campaign(
+        scene,
+        bank,
+        official,
+        scene.pool.special("林叙白", 7_400_000, True, "kol"),
+        hours=(PREMIERE, PREMIERE + 0.55),
+        ad_heat=12.0,
+        fans=(PREMIERE + 0.6, 170, 1.3, 2.4),
+        happy=(50, 20.5, 70),  # happy viewers until Wednesday evening
+        giveaway=(PREMIERE + 1.0, (PREMIERE + 1.05, 45)),
+        feed=STREAM_FEED,
+        brand="云帆",
+        route=route,
+        viral="the platform's summer drama 《青梧记》 on Monday evening: its lead's repost, fans' posts by the "
+        "hundred, happy viewers through Wednesday",
+        entered="the drama's repost-to-win giveaway and the reposts that enter it",
+    )
+
+    # Tuesday 20:14: a VIP member gets 45 seconds of ads before episode 7; another cannot cast it to the TV.
+    first = ordinary(scene, 287)
+    others = [ordinary(scene, followers) for followers in (412, 95, 1_360)]
+    digger = ordinary(scene, 2_310)
+    consumers = scene.pool.special(bank.slots["consumer_name"][0], 386_000, True, "media")
+    blogger = scene.pool.special(bank.slots["blogger"][0], 86_300, True, "user")
+    test_text = bank.slots["blogger_post"][0]
+    followups = bank.slots["seed_followups"]
+    statements = bank.slots["official_statements"]
+    plan = IncidentPlan(
+        id="vip-ads-and-casting-paywall",
+        brand="云帆",
+        product="云帆视频VIP会员：剧集片头广告（“会员专属推荐”）与电视投屏",
+        fault="VIP会员看剧前须看约45秒不能跳过的广告，投屏改为SVIP专属、须补差价，会员协议悄悄修改（会员权益缩水、"
+        "套娃收费，不是产品故障）",
+        bank=bank,
+        feed=STREAM_FEED,
+        waves=[
+            Wave(FIRST_AD + 0.15, 45, FIRST_EVENING, 1.5, 0.9),
+            Wave(55.5, 40, WEDNESDAY_MORNING, 1.5, 2.0),
+            Wave(BLOGGER_TEST + 0.1, 110, AFTER_BLOGGER, 1.4, 2.0),
+            Wave(REPLY + 0.1, 50, AFTER_REPLY, 1.4, 2.0),
+            Wave(80.0, 30, CONSUMER_DAY, 1.5, 2.0),
+        ],
+        scripted=[
+            *scripted_series(
+                FIRST_AD,
+                (0.0, 0.28, 0.63, 1.45),
+                [first, *others],
+                bank.slots["seed_posts"],
+                (3.0, 1.5, 1.0, 2.0),
+            ),
+            Scripted(FIRST_AD + 1.9, first, followups[0], heat=2.5),
+            Scripted(57.67, digger, bank.slots["agreement_post"][0], heat=4.0),
+            Scripted(BLOGGER_TEST, blogger, test_text, heat=6.0),
+            Scripted(64.33, scene.media[0], bank.slots["media_post"][0], heat=5.0),
+            Scripted(REPLY, official, statements[0], part_of_incident=False, heat=3.0),
+            Scripted(71.17, blogger, bank.slots["blogger_followup"][0], heat=4.0),
+            Scripted(82.5, consumers, bank.slots["consumer_post"][0], heat=4.0),
+            Scripted(83.67, scene.kols[2], bank.slots["lawyer_post"][0], heat=3.0),
+            Scripted(WALKED_BACK, official, statements[1], part_of_incident=False, heat=3.0),
+            Scripted(93.0, scene.kols[0], bank.slots["kol_after"][0], heat=2.0),
+            Scripted(108.0, first, followups[1], heat=1.5),
+        ],
+        topic_after=46.5,  # #会员还要看广告# forms late on Tuesday night
+        limit=300,
+        route=route,
+    )
+    truth = scene.incident(plan)
+    reply, walk_back = truth["brand_statement_ids"]
+    test = next(draft.id for draft in timeline.drafts if draft.text == test_text)
+
+    # Memes and one-line reactions, defenders and shrugs, how to turn off auto-renewal, and Hong Kong and Taiwan
+    # onlookers in Traditional Chinese.
+    for times, write in (
+        (bursts(scene, BLOGGER_TEST + 1.0, 30, 1.5, 5.0), fresh_voices(scene, bank, "meme", "neutral")),
+        (bursts(scene, BLOGGER_TEST + 2.5, 8, 1.5, 8.0), fresh_voices(scene, bank, "shrug", "neutral")),
+        (bursts(scene, BLOGGER_TEST + 3.0, 12, 1.5, 6.0), fresh_voices(scene, bank, "how_to", "neutral")),
+        (
+            bursts(scene, BLOGGER_TEST + 3.5, 8, 1.5, 8.0),
+            fresh_voices(scene, bank, "trad_onlooker", "neutral", traditional=True),
+        ),
+    ):
+        extra_incident_posts(scene, truth, times, write, feed=route, brand="云帆")
+    incident_follow_up(
+        scene,
+        truth,
+        bank,
+        statements=(
+            (BLOGGER_TEST + 0.05, 28, 1.5, test, "blogger_reaction", "blogger_repost"),
+            (REPLY + 0.02, 30, 1.2, reply, "denial_reaction", "denial_repost"),
+            (WALKED_BACK + 0.02, 30, 2.0, walk_back, "second_reaction", "second_repost"),
+        ),
+        # The days after: no more ads, the TV works again, refunds, auto-renewal switched off for good.
+        aftermath=(
+            (WALKED_BACK + 3.0, 18, 1.8, 2.0, {"first_night": "前天", "statement_day": "今天"}),
+            (104.0, 22, 1.6, 3.0, {"first_night": "周二", "statement_day": "昨天"}),
+        ),
+        news=STREAMING_NEWS,
+        feed=route,
+        brand="云帆",
+    )
+
+    # One 29-follower user whose account was stolen, again and again, all week.
+    repeat_ranter(
+        scene,
+        29,
+        bank,
+        "account_rant",
+        16,
+        (0, 120),
+        "one 29-follower account ranting sixteen times, all week, that its stolen account has not been returned",
+        feed=STREAM_FEED,
+        brand="云帆",
+    )
+    # Another (fictional) platform's small membership grumbles, days apart; nobody picks them up.
+    other_brand_mild(
+        scene,
+        (13.7, 57.9, 105.2),
+        bank.slots["other_app"],
+        route,
+        "three posts, days apart, about another video platform's (麦田视频, fictional) membership price and "
+        "auto-renewal; nobody picks them up",
+    )
+    big_account_neutral(
+        scene,
+        zip((10.5, 34.3), (scene.media[4], scene.kols[0]), bank.slots["big_neutral"], strict=True),
+        "a business media account's post on the platform's quarterly results and an industry commentator's "
+        "neutral look at the drama's first day",
+        feed=STREAM_FEED,
+        brand="云帆",
+    )
+    mild_big_grumble(scene, 15.2, bank.slots["big_mild"][0], "云帆", STREAM_FEED)
+    truth = scene.truth(
+        "会员权益缩水、套娃收费（不是产品故障）：虚构视频平台“云帆视频”（大家叫云帆）平日每天就有二十多条自己的吐槽（卡顿、"
+        "设备挤下线、片源下架、字幕不同步、客服机器人、闪退、开屏广告）。周一晚暑期独播古装剧《青梧记》开播，主演转发、粉丝"
+        "刷屏并抽奖。周二晚8点14分，一位两百多粉丝的年卡会员发帖：点开《青梧记》第七集先放了45秒广告，跳过按钮写着“SVIP"
+        "可跳过”；当晚几个普通用户接连发现（投屏到电视提示“SVIP专属权益，补差价15元/月”，以为手机中毒），阴阳怪气和玩梗"
+        "（“感谢某平台让我重新认识了会员二字”“建议改名叫广告平台”“会员=会看广告的人员”），#会员还要看广告# 话题形成；"
+        "大多数帖子不点名，只说某平台、某视频App、某帆、云烦、yf。周三上午有人扒出会员服务协议7月10日悄悄修改，中午一位"
+        "八万多粉的追剧博主用年卡实测12部剧并录屏，随后转发、表情包、关自动续费、退会员、12315和消保委投诉、媒体报道、港台"
+        "网友繁体评论、少数人替平台说话；周三晚云帆发“说明”（会员专属推荐不超过30秒，投屏升级为SVIP权益，首月9.9元，"
+        "VIP仍可480P投屏）被嘲，博主再测反驳；周四上午消保委发消费提示并约谈平台，律师发帖，傍晚云帆致歉（VIP片头推荐"
+        "下线、投屏恢复1080P、补差价可退、送7天会员），反应不一；周五仍有余波。很多帖子来自“会员”“投屏”分类搜索或时间线。"
+        "诱饵：云帆自己的日常吐槽涓流、“投屏”搜索里会议室、酒店电视、盒子的日常投屏问题、品牌搜索抓到的“直挂云帆济沧海”"
+        "和叫云帆的小店、《青梧记》开播刷屏及抽奖、一个小号全周反复骂账号被盗、另一家视频平台（麦田视频）无人理会的会员"
+        "小抱怨、财经媒体和行业博主的中性帖、大号无人理会的弹幕字体小抱怨。"
+    )
+    return timeline.lines(), truth
+
+
 RECIPES: dict[str, Recipe] = {
     "backlash": backlash,
     "bank_app": bank_app,
@@ -2602,6 +2880,7 @@ RECIPES: dict[str, Recipe] = {
     "privacy": privacy,
     "serum": serum,
     "slow_burn": slow_burn,
+    "streaming": streaming,
     "traditional": traditional,
     "two_faults": two_faults,
 }
