@@ -331,6 +331,9 @@ class Detector:
             title = incident_title(self.config, keep, self.vocab, self.grouper.strip_for(keep.brand))
             gone.reasons = [merged_reason(keep, title)] + gone.reasons
             events.append(self._event(gone, now, "resolved", change="merged"))
+        if gone.brand != keep.brand or gone.brand_from:
+            # Posts naming no brand come along: found the brand's by likeness (across brands), or as gone's were.
+            keep.brand_from = keep.brand_from or gone.brand_from or "likeness"
         if gone.brand and not keep.brand:
             self._adopt(keep, gone.brand, gone.feed)  # two parts of a storm, one already the brand's
         self.grouper.absorb(keep, gone, now, self._fast_rank)
@@ -367,6 +370,7 @@ class Detector:
         if bisect_left(self._times(c), start) >= self.config.severity.watch.min_authors:
             return []  # a group from before the storm: everyday talk its reposts joined, not the storm's own
         self._adopt(c, brand, feed)
+        c.brand_from = "reposts"
         c, events = self._maybe_merge(c, now)  # the brand may already have this incident
         return events + self._evaluate(c, now)
 

@@ -135,6 +135,9 @@ class Cluster:
         self.brand_votes: dict[str, list[str]] = {}
         # It names no brand and would have warned had it named one: a storm (see Grouper._names_storm).
         self.would_warn = False
+        # How a storm naming no brand was found to be the brand's: "reposts" (Detector._vote_brand), "likeness"
+        # (Grouper._names_storm); "" when its posts named the brand.
+        self.brand_from = ""
         # Keys of the brand's own statements about this incident: not members, but their reposts join it.
         self.context: list[str] = []
         self.fast_post: str | None = None
@@ -248,6 +251,7 @@ class Cluster:
             sample_authors=self.sample_authors,
             brand_votes=self.brand_votes,
             would_warn=self.would_warn,
+            brand_from=self.brand_from,
             context=self.context,
             windows={level: w.to_state() for level, w in self.windows.items()},
         )
@@ -262,6 +266,7 @@ class Cluster:
         c.sample_authors = list(state.get("sample_authors", ()))
         c.brand_votes = {brand: list(names) for brand, names in state.get("brand_votes", {}).items()}
         c.would_warn = bool(state.get("would_warn", False))
+        c.brand_from = str(state.get("brand_from", ""))
         c.context = list(state.get("context", ()))
         c.faults = {f[len(FAULT_MARK) :]: n for f, n in c.terms.items() if f.startswith(FAULT_MARK)}
         spans = window_hours(config)

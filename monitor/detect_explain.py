@@ -200,6 +200,11 @@ def reasons(config: DetectionConfig, a: Assessment) -> list[str]:
         rest.append(
             f"参与账号粉丝合计约 {count(stats['reach'])}，最大单个账号 {count(stats['max_followers'])}"
         )
+    facts = a.facts
+    if facts.brand_from == "reposts":
+        rest.append(f"其中未点名品牌的帖子：{facts.brand_voters} 位用户转发时点名「{facts.brand}」，据此归入")
+    elif facts.brand_from == "likeness":
+        rest.append(f"其中未点名品牌的帖子：内容与点名「{facts.brand}」的投诉相似，据此归入")
     rest.append(f"累计 {int(stats['posts'])} 条相关帖子、{int(stats['authors'])} 位用户")
     if stats.get("complaint_share", 1.0) < 1.0:
         rest.append(f"相似帖子中 {stats['complaint_share']:.0%} 为投诉，其余为正面内容")

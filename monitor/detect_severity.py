@@ -43,6 +43,11 @@ class Facts:
     high: int  # authors of high-escalation posts
     created: float
     fast: Member | None  # the big voice's post, when the fast path decided
+    # How a storm naming no brand was found to be its brand's ("reposts", "likeness"; "" when its posts named it),
+    # the brand, and the authors whose reposts named it.
+    brand_from: str = ""
+    brand: str = ""
+    brand_voters: int = 0
 
 
 # Not frozen: a frozen dataclass sets each field through object.__setattr__, and one is made per post joined.
@@ -143,6 +148,9 @@ def assess(
         len(c.high_authors),
         c.created,
         c.members[c.fast_post] if fast and c.fast_post is not None else None,
+        c.brand_from,
+        c.brand,
+        len(c.brand_votes.get(c.brand, ())),
     )
     return Assessment(
         reached,

@@ -453,6 +453,7 @@ def test_a_storm_naming_no_brand_becomes_the_brands_once_reposts_naming_it_join(
     [storm] = feed.detector.incidents()
     assert storm.brand == "siemens" and storm.n_authors == len(COMPARISONS) + 2
     assert "warning" in feed.severities() or "critical" in feed.severities()
+    assert "其中未点名品牌的帖子：2 位用户转发时点名「siemens」，据此归入" in feed.events[-1].reasons
     # The storm's next posts still name no brand: they join it, not a new group.
     feed.post(COMPARISONS[2], start + timedelta(minutes=70), author="late")
     [storm] = feed.detector.incidents()
@@ -581,7 +582,8 @@ def test_a_storm_naming_no_brand_is_the_brands_incident_it_is_alike():
     feed = storm(True)
     [incident] = feed.detector.incidents()
     assert incident.brand == "siemens" and incident.n_authors == len(STORM) + 1
-    assert "warning" in feed.severities()
+    [warned] = [e for e in feed.events if e.severity == "warning"]
+    assert "其中未点名品牌的帖子：内容与点名「siemens」的投诉相似，据此归入" in warned.reasons
     # Off, the storm names no brand and stays on watch.
     feed = storm(False)
     assert not any(i.brand for i in feed.detector.incidents()) and set(feed.severities()) == {"watch"}
