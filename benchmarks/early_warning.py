@@ -89,6 +89,8 @@ def run_pipeline(name: str, config_dir: str | None) -> Run:
             if line["severity"] in WARN and line["status"] == "firing":
                 fired = parse_time(line["fired_at"])
                 members = _at_fire(at_fire, line["incident_id"], fired)
+                if members is None:  # the pipeline no longer hands events to alerting where this looks
+                    raise RuntimeError(f"{name}: no event recorded for the notification fired at {fired}")
                 run.firings.append(Firing(line["incident_id"], line["severity"], fired, members))
         pipe.db.close()
         import sqlite_utils

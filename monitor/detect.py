@@ -14,7 +14,7 @@ phrases) and ``detect_explain`` (titles, summaries, reasons and evidence a PR pe
 from __future__ import annotations
 
 import logging
-from bisect import bisect_left, insort
+from bisect import insort
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -252,7 +252,7 @@ class Detector:
             "rhythm": self.rhythm.to_state(),
             "next_due": self.next_due,
             "authors": self.grouper.authors,
-            "storm": self.storm.to_state() if self.storm is not None else [],
+            "storm": self.storm.to_state() if self.storm is not None else {},
         }
 
     # -- joining ----------------------------------------------------------------------------------------
@@ -366,9 +366,8 @@ class Detector:
         wanted = self.config.grouping.brand_from_reposts
         if not wanted or len(c.brand_votes) > 1 or len(voters) < wanted or c.status == "resolved":
             return []
-        start = now - self.config.severity.warning.window_hours * HOUR
-        if bisect_left(self._times(c), start) >= self.config.severity.watch.min_authors:
-            return []  # a group from before the storm: everyday talk its reposts joined, not the storm's own
+        if not self.grouper.storm_own(c, now):
+            return []  # a group from before the storm: everyday talk its reposts joined
         self._adopt(c, brand, feed)
         c.brand_from = "reposts"
         c, events = self._maybe_merge(c, now)  # the brand may already have this incident
@@ -411,7 +410,7 @@ class Detector:
         while c.velocity and c.velocity[0][0] < horizon:
             c.velocity.pop(0)
         a = assess(cfg, c, self._times(c), self._brand_usual(c, now), now, self.rhythm)
-        if not c.brand and not c.would_warn and rank(a.uncapped) >= _WARNING:
+        if not c.brand and not c.would_warn and rank(a.uncapped) >= _WARNING and c.status != "resolved":
             # A storm naming no brand: it may be a brand's incident told without the name (Grouper._names_storm).
             c.would_warn = True
             self.grouper.storms.add(c.id)
@@ -654,7 +653,7 @@ class Detector:
         self.touched.update(self.clusters)  # saved as they are restored, unless a round trip changed them
         self.storm = self._storm_words()
         if self.storm is not None:
-            self.storm.restore(state.get("storm", []), self.vocab)
+            self.storm.restore(state.get("storm") or {})
         self.grouper = Grouper(self.config, self.clusters, self.vocab, self.touched, self._times, self.storm)
         self.grouper.rebuild(state["authors"])
         self.baselines = {k: Rate.from_state(v) for k, v in state["baselines"].items()}

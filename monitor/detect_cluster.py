@@ -133,7 +133,7 @@ class Cluster:
         # Brand -> the authors who joined it, while it named no brand, by a repost naming that brand (see
         # Detector._vote_brand; kept once it is the brand's, which makes it found under no brand too).
         self.brand_votes: dict[str, list[str]] = {}
-        # It names no brand and would have warned had it named one: a storm (see Grouper._names_storm).
+        # While it named no brand, it would have warned had it named one: a storm (see Grouper._names_storm).
         self.would_warn = False
         # How a storm naming no brand was found to be the brand's: "reposts" (Detector._vote_brand), "likeness"
         # (Grouper._names_storm); "" when its posts named the brand.

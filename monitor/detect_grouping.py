@@ -552,7 +552,8 @@ class Grouper:
         return dot / (a.docs * b.docs * self.norm(a) * self.norm(b))
 
     def merge_partner(self, c: Cluster, now: float) -> Cluster | None:
-        """The brand's incident ``c`` should merge with: the most alike above the merge threshold.
+        """The incident ``c`` should merge with: the brand's most alike above the merge threshold, or, by
+        likeness, a storm naming no brand and a brand's incident (see ``_names_storm``).
 
         Only live incidents sharing a kind of fault or one of ``c``'s heaviest words are compared: one alike
         enough to merge shares some of them, and an incident has hundreds of light words in common with many.
@@ -583,9 +584,17 @@ class Grouper:
             o = self.clusters[oid]
             if o.merged_into is not None or now - o.last_post > window:
                 continue
-            across = o.brand != c.brand
-            if across and not self._names_storm(c, o, now):
-                continue
+            across = False
+            if o.brand != c.brand:
+                if c.brand in self.homes(o) or o.brand in self.homes(c):
+                    # A group naming no brand and a storm a brand took (found under no brand too): parts of one
+                    # storm, if the group is the storm's own; everyday talk is not the brand's by a word or two.
+                    if not self.storm_own(o if not o.brand else c, now):
+                        continue
+                elif self._names_storm(c, o, now):
+                    across = True
+                else:
+                    continue
             theirs = o.main_faults()
             if faults and theirs and not faults & theirs:
                 continue  # two kinds of fault are two incidents, however alike the rest of their words
@@ -629,9 +638,13 @@ class Grouper:
             return False
         if storm.brand_votes and set(storm.brand_votes) != {named.brand}:
             return False
+        return self.storm_own(storm, now) and self.storm_own(named, now)
+
+    def storm_own(self, c: Cluster, now: float) -> bool:
+        """Whether ``c`` is a storm's own: fewer than ``severity.watch.min_authors`` of its authors came before the
+        warning window (else it is everyday talk the storm joined)."""
         start = now - self.config.severity.warning.window_hours * HOUR
-        few = self.config.severity.watch.min_authors
-        return all(bisect_left(self.first_times(x), start) < few for x in (storm, named))
+        return bisect_left(self.first_times(c), start) < self.config.severity.watch.min_authors
 
     def absorb(self, keep: Cluster, gone: Cluster, now: float, fast_rank: Any) -> None:
         """Move everything of ``gone`` into ``keep``; ``gone`` stays only as a pointer."""

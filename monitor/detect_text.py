@@ -138,7 +138,8 @@ class StormWords:
     weights make little of them. What marks them is that many people use them at once. A feature in the complaints of
     at least ``min_authors`` authors within ``window`` seconds, ``ratio`` times as many as its share of every post
     read puts there, weighs ``weight`` times its rarity where the grouper asks (``Grouper.best_match`` for posts
-    naming no brand, ``Grouper.storm_similarity``).
+    naming no brand, ``Grouper.storm_similarity``). A feature is looked at again whenever its authors change (one
+    joins, or leaves the window), against the posts read by then.
     """
 
     def __init__(self, window: float, min_authors: int, ratio: float, weight: float):
@@ -152,7 +153,6 @@ class StormWords:
             str, dict[str, int]
         ] = {}  # feature -> author -> their complaints within the window
         self.weights: dict[str, float] = {}  # storm word -> its weight factor
-        self.version = 0  # moves whenever ``weights`` does
 
     def add(self, t: float, author: str, feats: tuple[str, ...], vocab: Vocabulary) -> None:
         """Count a complaint's features (``vocab`` has read the post) and forget those older than the window."""
@@ -208,33 +208,32 @@ class StormWords:
         docs = vocab.docs or 1
         df = vocab.df
         weights = self.weights
-        moved = False
         for feat in feats:
             if feat[0] in _MARKS:
-                continue  # a kind of fault is one feature for all its words already
+                continue  # a kind of fault, or a companion, is one feature for all its words already
             tally = self._authors.get(feat)
             n = len(tally) if tally else 0
             hot = n >= self.min_authors and n * docs >= self.ratio * posts * (df.get(feat, 0) + 1)
-            if hot != (feat in weights):
-                moved = True
-                if hot:
-                    weights[feat] = self.weight
-                else:
-                    del weights[feat]
-        if moved:
-            self.version += 1
+            if hot and feat not in weights:
+                weights[feat] = self.weight
+            elif not hot and feat in weights:
+                del weights[feat]
 
-    def to_state(self) -> list:
-        """A JSON-serialisable snapshot: the complaints within the window."""
-        return [[t, author, list(feats), docs] for t, author, feats, docs in self.recent]
+    def to_state(self) -> dict:
+        """A JSON-serialisable snapshot: the complaints within the window, and the storm words in their order."""
+        return {"recent": [[t, author, list(feats), docs] for t, author, feats, docs in self.recent],
+                "words": list(self.weights)}  # fmt: skip
 
-    def restore(self, rows: list, vocab: Vocabulary) -> None:
-        """Take back the complaints of a ``to_state`` snapshot."""
-        for t, author, feats, docs in rows:
+    def restore(self, state: dict) -> None:
+        """Take back a ``to_state`` snapshot (the storm words as they were: a word is looked at again only when
+        its authors change, against the posts read by then)."""
+        if isinstance(state, list):  # a snapshot of the window alone (before the words were kept)
+            state = {"recent": state}
+        for t, author, feats, docs in state.get("recent", ()):
             feats = tuple(feats)
             self.recent.append((t, author, feats, docs))
             self._count(author, feats)
-        self._settle(list(self._authors), vocab)
+        self.weights = dict.fromkeys(state.get("words", ()), self.weight)
 
 
 class Lexicon:
