@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from monitor import detect_lifecycle as lifecycle
@@ -75,13 +76,13 @@ class Detector:
         self.clusters: dict[str, Cluster] = {}
         # Ids of the clusters whose state may have changed since ``changed_state`` last gave them out.
         self.touched: set[str] = set()
-        self.grouper = Grouper(self.config, self.clusters, self.vocab, self.touched, self._times, self.storm)
+        self._first_times: dict[str, list[float]] = {}  # cluster id -> its authors' first posts, sorted
+        self.grouper = self._grouper()
         self.baselines: dict[str, Rate] = {}
         # [t, baseline key, post key, kinds of fault] of complaints not yet in the usual level
         self.pending: deque[list] = deque()
         self.rhythm = Rhythm()
         self.next_due: float | None = None
-        self._first_times: dict[str, list[float]] = {}  # cluster id -> its authors' first posts, sorted
         if state is not None:
             self._restore(state)
 
@@ -563,10 +564,14 @@ class Detector:
         return StormWords(g.storm_window_hours * HOUR, g.storm_min_authors, g.storm_ratio, g.storm_weight)
 
     def _times(self, c: Cluster) -> list[float]:
-        times = self._first_times.get(c.id)
-        if times is None:
-            times = self._first_times[c.id] = sorted(c.author_first.values())
-        return times
+        return _first_times(self._first_times, c)
+
+    def _grouper(self) -> Grouper:
+        # Handed the table of first times, not the bound _times: a Grouper holding its Detector made the two a
+        # reference cycle, so that a detector let go of (a replay's end, a rollback) and all its incidents waited
+        # for a full run of the cyclic garbage collector instead of being freed at once.
+        first_times = partial(_first_times, self._first_times)
+        return Grouper(self.config, self.clusters, self.vocab, self.touched, first_times, self.storm)
 
     def _keep_s(self) -> float:
         return self.config.grouping.reopen_within_days * 24 * HOUR
@@ -654,7 +659,7 @@ class Detector:
         self.storm = self._storm_words()
         if self.storm is not None:
             self.storm.restore(state.get("storm") or {})
-        self.grouper = Grouper(self.config, self.clusters, self.vocab, self.touched, self._times, self.storm)
+        self.grouper = self._grouper()
         self.grouper.rebuild(state["authors"])
         self.baselines = {k: Rate.from_state(v) for k, v in state["baselines"].items()}
         self.pending = deque(state["pending"])
@@ -686,6 +691,14 @@ def _upgrade_v2(state: dict, config: DetectionConfig) -> dict:
     state["rhythm"] = Rhythm().to_state()
     state["version"] = 3
     return state
+
+
+def _first_times(table: dict[str, list[float]], c: Cluster) -> list[float]:
+    """``c``'s authors' first posts in it, sorted, as kept in ``table`` (made at first need)."""
+    times = table.get(c.id)
+    if times is None:
+        times = table[c.id] = sorted(c.author_first.values())
+    return times
 
 
 def _level_key(feed: str, brand: str) -> str:
