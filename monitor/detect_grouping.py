@@ -44,7 +44,7 @@ from monitor.detect_text import (
     alternation,
     features,
 )
-from monitor.normalize import normalize, to_simplified
+from monitor.normalize import normalize_once, to_simplified
 from monitor.post import Post
 
 _WARNING = rank("warning")
@@ -137,7 +137,7 @@ class Grouper:
         text = text_norm
         quoted = ""
         if "//@" in post.text and len(text) < grouping.echo_max_chars:
-            quoted = " ".join(link["text"] for link in normalize(post.text).repost_chain).strip()
+            quoted = " ".join(link["text"] for link in normalize_once(post.text).repost_chain).strip()
             text = f"{text} {quoted}".strip()
         lowered = text.lower()
         own = text_norm.lower()
@@ -226,7 +226,7 @@ class Grouper:
         authors = self.authors.get(brand)
         if not authors:
             return None
-        parsed = normalize(post.text)
+        parsed = normalize_once(post.text)
         for name in [link["user"] for link in parsed.repost_chain] + parsed.mentions:
             live = self._live(authors.get(name), now, window)
             if live is not None:

@@ -86,6 +86,12 @@ def normalize(text: str) -> Normalized:
     )
 
 
+# Feeds fetch the same posts again and again for their new counts, and grouping reads a repost's chain and
+# mentions again after the pipeline analysed its text: each text is analysed once. Callers share the answer, so
+# they must not change it.
+normalize_once = lru_cache(maxsize=8192)(normalize)
+
+
 def _split_chain(text: str) -> tuple[str, list[dict[str, str]]]:
     if "//" not in text:
         return text, []

@@ -16,7 +16,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ from monitor.detect import Detector, Observation
 from monitor.errors import StoreError
 from monitor.events import AlertEvent
 from monitor.incidents import save_incidents, saved_revisions
-from monitor.normalize import normalize
+from monitor.normalize import normalize_once
 from monitor.post import Post
 from monitor.registry import active_model_path, promoted_model_in, refresh_classifier
 from monitor.store import iso, open_db, save_classifications, save_posts, write_transaction
@@ -151,7 +150,7 @@ class Pipeline:
             for post in posts:
                 clock = _bounded_clock(post, fallback, clock_so_far)
                 clock_so_far = max(clock_so_far or clock, clock)
-                batch.append((post, _normalize(post.text), clock, _tags_for(post, tags)))
+                batch.append((post, normalize_once(post.text), clock, _tags_for(post, tags)))
             stored = save_posts(self.db, batch)
             saved = [
                 (item, clock, post_tags) for item, (_, _, clock, post_tags) in zip(stored, batch, strict=True)
@@ -411,10 +410,6 @@ class _CollectorPause:
 
 # One for the process: the collector is process-wide state.
 _COLLECTOR_PAUSED = _CollectorPause()
-
-
-# Feeds fetch the same posts again and again for their new counts: their text is analysed once.
-_normalize = lru_cache(maxsize=8192)(normalize)
 
 
 def _bounded_clock(post: Post, fallback: datetime, clock_so_far: datetime | None) -> datetime:
