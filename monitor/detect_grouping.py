@@ -254,9 +254,11 @@ class Grouper:
             return None
         values = self.vocab.weight_list(feats)
         storm = self.storm if not brand and self.storm is not None and self.storm.weights else None
+        extra: dict[str, float] = {}
         if storm is not None:
             # A post naming no brand has only its words to go by, and a storm's are many: they weigh more.
             values = storm.weigh(feats, values)
+            extra = self.storm_extra()
         squares = list(map(mul, values, values))
         post_norm2 = sum(squares)
         clusters = self.clusters
@@ -293,7 +295,7 @@ class Grouper:
             if known and not c.main_faults().intersection(faults):
                 continue  # a warned incident's fault is known: another kind of fault is another incident
             dot = sum(shared) / c.docs
-            score = dot / (post_norm * (self.norm(c) if storm is None else self.storm_norm(c)))
+            score = dot / (post_norm * (self.storm_norm(c, extra) if extra else self.norm(c)))
             if faults and not c.faults and score < grouping.merge_similarity:
                 continue  # a kind of fault does not join, on a word or two, a group that names none
             if short and score < grouping.min_similarity:
@@ -484,23 +486,30 @@ class Grouper:
             self.refresh_norm(c)
         return c.norm
 
-    def storm_norm(self, c: Cluster) -> float:
+    def storm_norm(self, c: Cluster, extra: Mapping[str, float] | None = None) -> float:
         """``norm`` with the storm words weighed up (see ``StormWords``): the few storm words' extra weight added
-        to the length ``norm`` gives."""
+        to the length ``norm`` gives (``extra``: ``storm_extra()``, when known)."""
         norm = self.norm(c)
-        storm = self.storm
-        if storm is None or not storm.weights:
-            return norm
+        if extra is None:
+            extra = self.storm_extra()
         terms = c.terms
-        held = [feat for feat in storm.weights if feat in terms]
-        if not held:
+        more = sum(x * terms[f] ** 2 for f, x in extra.items() if f in terms)
+        if not more:
             return norm
         docs = c.docs or 1
-        extra = sum(
-            (w * terms[f]) ** 2 * (storm.weights[f] ** 2 - 1.0)
-            for f, w in zip(held, self.vocab.weight_list(held), strict=True)
-        )
-        return math.sqrt((norm * docs) ** 2 + extra) / docs
+        return math.sqrt((norm * docs) ** 2 + more) / docs
+
+    def storm_extra(self) -> dict[str, float]:
+        """Each storm word's extra square weight, weight² · (factor² - 1), for ``storm_norm``."""
+        storm = self.storm
+        if storm is None or not storm.weights:
+            return {}
+        words = list(storm.weights)
+        factors = storm.weights
+        return {
+            f: w * w * (factors[f] ** 2 - 1.0)
+            for f, w in zip(words, self.vocab.weight_list(words), strict=True)
+        }
 
     def storm_similarity(self, a: Cluster, b: Cluster) -> float:
         """Cosine between two incidents' word profiles with the storm words weighed up (see ``StormWords``)."""
