@@ -2868,7 +2868,438 @@ def streaming(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return timeline.lines(), truth
 
 
+# --- an airline cancels a batch of evening flights in a thunderstorm and leaves its passengers on the floor --------
+
+AIRLINE_FEED = "weibo-search:青鸾"
+FLIGHT_FEED = "weibo-search:航班"  # a category search: everything that says 航班, whoever it is about
+AIRPORT_FEED = "weibo-search:机场"  # a category search: everything that says 机场, whoever it is about
+AIRLINES = [
+    BrandSpec(
+        "青鸾",
+        ["经济舱", "公务舱", "App", "里程会员", "机上餐食", "值机服务", "行李额", "武汉—清迈航线"],
+        "青鸾航空",
+        AIRLINE_FEED,
+    ),
+    BrandSpec("国航", ["经济舱", "公务舱", "凤凰知音会员", "机上餐食"], "中国国际航空", FLIGHT_FEED),
+    BrandSpec("东航", ["经济舱", "App", "机上餐食"], "东方航空", FLIGHT_FEED),
+    BrandSpec("南航", ["经济舱", "明珠会员", "机上餐食", "App"], "南方航空", FLIGHT_FEED),
+    BrandSpec("海航", ["公务舱", "经济舱", "机上餐食"], "海南航空", FLIGHT_FEED),
+    BrandSpec("川航", ["机上餐食", "经济舱"], "四川航空", FLIGHT_FEED),
+    BrandSpec("春秋航空", ["特价票", "行李额", "经济舱"], "春秋航空", FLIGHT_FEED),
+    BrandSpec("厦航", ["经济舱", "白鹭会员", "机上餐食"], "厦门航空", FLIGHT_FEED),
+]
+AIRLINE = ("common", "modern", "airline")
+KIND_ACT = 12.33  # Monday 4 August 2025, 12:20: a passenger's clip of a flight attendant and an old woman
+STORM = 41.0  # Tuesday 17:00: a thunderstorm over Wuhan; 天河机场 stops departures until about 21:30
+NOTICE = 42.75  # Tuesday 18:45: the airline's 航班调整通知
+CANCELLED = 43.4  # Tuesday 19:24: a passenger at the gate: QL2317 cancelled, "天气原因不予补偿"
+FEVER = 49.67  # Wednesday 01:40: a mother, her daughter at 38.9 degrees on the terminal floor
+FLOOR = 50.4  # Wednesday 02:24: a photographer's picture of a hundred people sleeping on the floor
+TRAVEL_BLOGGER = 56.83  # Wednesday 08:50: a travel blogger stranded with her team sums it up
+FORCE_MAJEURE = 58.5  # Wednesday 10:30: the airline's 情况说明: 不可抗力, expenses at the passengers' cost
+APOLOGY = 83.0  # Thursday 11:00: weather and aircraft rotation; refunds, expenses, 400 yuan each
+# The airline's own everyday grumbles that would read as part of the night (delays, the hotline, refunds,
+# overbooking, a late arrival) keep out of the storm's hours and the morning after.
+STORM_NIGHT = (STORM - 1.0, 62.0)
+STORM_WORDS = ("延误", "客服", "退票", "改签", "超售", "晚到", "流量控制", "登机口")
+# The storm's phases: the first evening at the gates, dawn on the floor, after the blogger, after the "不可抗力",
+# Thursday (the regulator, the lawyer, the press).
+AT_THE_GATE = {"complaint": 0.5, "echo": 0.35, "repost": 0.15}
+DAWN = {"complaint": 0.35, "echo": 0.25, "repost": 0.18, "onlooker": 0.12, "escalation": 0.1}
+AFTER_TRAVEL_BLOGGER = {
+    "complaint": 0.2,
+    "echo": 0.15,
+    "repost": 0.25,
+    "onlooker": 0.2,
+    "escalation": 0.12,
+    "media": 0.04,
+    "kol": 0.04,
+}
+AFTER_FORCE_MAJEURE = {
+    "denial_reaction": 0.3,
+    "repost": 0.2,
+    "escalation": 0.2,
+    "onlooker": 0.12,
+    "complaint": 0.1,
+    "echo": 0.02,
+    "media": 0.03,
+    "kol": 0.03,
+}
+REGULATOR_DAY = {
+    "escalation": 0.28,
+    "repost": 0.2,
+    "onlooker": 0.2,
+    "complaint": 0.12,
+    "media": 0.1,
+    "kol": 0.1,
+}
+AIRLINE_NEWS = (
+    (
+        TRAVEL_BLOGGER + 2.5,
+        "【武汉天河机场雷雨夜多个航班取消 上千旅客滞留】8月5日晚，受强雷雨天气影响，青鸾航空多个武汉始发航班取消。有旅客反映航司不提供食宿、不予退票，客服热线无法接通。",
+    ),
+    (FORCE_MAJEURE + 0.6, "【青鸾航空回应航班取消：属不可抗力 食宿费用由旅客自理】"),
+    (68.67, "【民航中南地区管理局约谈青鸾航空 要求妥善处置滞留旅客诉求】"),
+    (APOLOGY + 0.5, "【青鸾航空致歉：全额退票 报销食宿 每位旅客补偿400元】"),
+    (87.6, "【律师：航班取消属非自愿退票 航司不得收取退票费】"),
+    (106.2, "【雷雨季航班取消，航司的地面预案在哪里？】"),
+)
+STORM_NEWS_RSS = ((37.6, 0), (41.3, 1), (42.4, 2), (44.5, 4), (46.0, 3), (55.8, 5))
+
+
+def airline(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """An airline cancels a batch of evening flights at its hub in a thunderstorm and will not house, feed or
+    refund its passengers; its hotline does not answer. A service failure, not a product fault."""
+    bank = PhraseBank.load(*AIRLINE)
+    scene = Scene("airline", seed, at(2025, 8, 4), 5, bank, authors=2300)
+    brand_background(scene, AIRLINES, BACKGROUND_MODERN, "airlines'")
+    rng = scene.rng
+    timeline = scene.timeline
+    category_background(scene, AIRLINES, FLIGHT_FEED, bank, daily=(8, "flight_daily"))
+    category_background(
+        scene, AIRLINES, AIRPORT_FEED, bank, grumble=(3, "airport_grumble"), daily=(6, "airport_daily")
+    )
+    official = scene.official("青鸾航空")
+    # A keyword search finds a post that says the word, and the reposts of a post that does.
+    route = keywords_route(scene, (("青鸾", AIRLINE_FEED), ("航班", FLIGHT_FEED), ("机场", AIRPORT_FEED)))
+
+    def in_storm_night(when: datetime, text: str) -> bool:
+        hour = (when - scene.start).total_seconds() / 3600
+        return STORM_NIGHT[0] <= hour <= STORM_NIGHT[1] and any(word in text for word in STORM_WORDS)
+
+    everyday_trickle(
+        scene,
+        bank,
+        20,
+        "青鸾",
+        AIRLINE_FEED,
+        "the airline's own everyday grumbles, about twenty a day: delays, lost and broken luggage, seat-selection "
+        "and baggage fees, overbooking, the hotline, refund fees, the food",
+        keep_out=in_storm_night,
+    )
+    everyday_trickle(
+        scene,
+        bank,
+        7,
+        None,
+        FLIGHT_FEED,
+        "everyday flight gripes in the 航班 search about other airlines or none: delays, fees, overbooking, "
+        "changed times, remote stands; about seven a day",
+        slots=("flight_trickle", "flight_feel"),
+    )
+    # The brand's search also finds 青鸾 in its everyday senses: the mythical bird, hairpins, games, a tea house.
+    birds = []
+    for day in range(5):
+        low, high = timeline.hours(24 * day), timeline.hours(24 * (day + 1))
+        for _ in range(round(3 * rng.uniform(0.8, 1.2))):
+            text = timeline.unique_text(
+                lambda: scene.finish(bank.say(rng, "homonym"), "happy", limit=300, bank=bank)
+            )
+            birds.append(
+                timeline.add(
+                    timeline.active_time(low, high),
+                    scene.pool.pick(),
+                    text,
+                    feed=AIRLINE_FEED,
+                    brand="青鸾",
+                    heat=0.4,
+                )
+            )
+    scene.decoy(
+        "homonym",
+        "posts about 青鸾 the mythical bird (dramas, games, a bronze mirror, hairpins, a peak, a tea house, a "
+        "nickname) that the brand's search fetches",
+        birds,
+    )
+
+    # Monday noon: a passenger's clip of a flight attendant looking after an old woman goes viral; the airline
+    # thanks its crew, a media account picks it up, people share their own stories. And the new-route giveaway.
+    passenger = scene.pool.special(bank.slots["kind_passenger"][0], 2_140, False, "user")
+    kind_text = bank.slots["kind_post"][0]
+    clip_id = timeline.add(
+        timeline.hours(KIND_ACT), passenger, kind_text, feed=route(kind_text, None), brand="青鸾", heat=14.0
+    )
+    thanks_text = bank.slots["kind_official"][0]
+    kind = [
+        clip_id,
+        timeline.add(
+            timeline.hours(KIND_ACT + 3.85),
+            official,
+            thanks_text,
+            feed=AIRLINE_FEED,
+            brand="青鸾",
+            heat=6.0,
+            extra={"repost_of": clip_id},
+        ),
+    ]
+    media_text = bank.slots["kind_media"][0]
+    kind.append(
+        timeline.add(
+            timeline.hours(KIND_ACT + 6.2),
+            scene.media[1],
+            media_text,
+            feed=route(media_text, None),
+            brand="青鸾",
+            heat=3.0,
+        )
+    )
+    for when in sorted(bursts(scene, KIND_ACT + 0.3, 150, 1.3, 3.5)):
+        text = timeline.unique_text(
+            lambda: scene.finish(
+                bank.render(rng, "{kind_lead}{kind_core}{kind_tail}"), "", limit=300, bank=bank
+            )
+        )
+        root = None
+        if rng.random() < 0.7:
+            root = clip_id
+        kind.append(
+            timeline.add(
+                when,
+                scene.pool.fresh(),
+                text,
+                feed=route(text, root),
+                brand="青鸾",
+                heat=0.3,
+                extra={"repost_of": root} if root else None,
+            )
+        )
+    for _ in range(45):
+        text = timeline.unique_text(
+            lambda: scene.finish(bank.say(rng, "kind_story"), "happy", limit=300, bank=bank)
+        )
+        when = timeline.active_time(timeline.hours(KIND_ACT + 1.0), timeline.hours(40.0))
+        kind.append(
+            timeline.add(when, scene.pool.pick(), text, feed=route(text, None), brand="青鸾", heat=0.6)
+        )
+    scene.decoy(
+        "positive_viral",
+        "a passenger's clip of a flight attendant looking after an old woman with Alzheimer's on Monday noon: the "
+        "airline's thanks, a media post, reposts by the hundred, people's own stories of kind crews until Tuesday",
+        kind,
+    )
+    entries = official_giveaway(scene, bank, official, 10.0, (10.05, 40), feed=AIRLINE_FEED, brand="青鸾")
+    scene.decoy(
+        "giveaway", "the new Wuhan–Chiang Mai route's repost-to-win giveaway and its entries", entries
+    )
+
+    # The same thunderstorm, not about the airline: forecasts, the storm over the city, other airlines' flights
+    # waiting it out, a lightning photo going viral, the news, and the days after.
+    def storm_post(when: datetime, slot: str, author: Author | None = None, heat: float = 0.5) -> str:
+        def render() -> str:
+            if slot == "storm":
+                text = bank.render(rng, "{storm_lead}{storm_core}{storm_tail}")
+                if rng.random() < 0.3:
+                    text = bank.say(rng, "storm_tag") + text
+                return scene.finish(text, "neutral", limit=300, bank=bank)
+            mood = {"storm_grumble": "angry", "storm_news": ""}.get(slot, "neutral")
+            typo_rate = 0.0 if slot == "storm_news" else 0.06
+            return scene.finish(bank.say(rng, slot), mood, limit=300, typo_rate=typo_rate, bank=bank)
+
+        author = author or scene.pool.fresh()
+        text = timeline.unique_text(render)
+        return timeline.add(when, author, text, feed=route(text, None), brand=None, heat=heat)
+
+    photographer = scene.pool.special("江城随手拍", 1_640_000, True, "kol")
+    lightning_text = bank.slots["storm_viral"][0]
+    lightning = timeline.add(
+        timeline.hours(STORM + 1.6),
+        photographer,
+        lightning_text,
+        feed=route(lightning_text, None),
+        brand=None,
+        heat=10.0,
+    )
+    storm_ids = [lightning]
+    for _ in range(16):  # the forecast, from Tuesday morning
+        storm_ids.append(
+            storm_post(timeline.active_time(timeline.hours(31.0), timeline.hours(STORM)), "storm_forecast")
+        )
+    for when in sorted(bursts(scene, STORM - 0.3, 190, 1.4, 1.6)):
+        roll = rng.random()
+        if roll < 0.08 and when > timeline.hours(STORM + 1.6):
+            storm_ids.append(
+                timeline.add(
+                    when,
+                    scene.pool.fresh(),
+                    rng.choice(
+                        ["太震撼了", "转发微博", "绝了", "⚡⚡⚡", "这是真的吗", "武汉的雷", "好吓人"]
+                    ),
+                    feed="weibo-timeline",
+                    brand=None,
+                    heat=0.2,
+                    extra={"repost_of": lightning},
+                )
+            )
+        elif roll < 0.3:
+            storm_ids.append(storm_post(when, "storm_airport"))
+        elif roll < 0.42:
+            storm_ids.append(storm_post(when, "storm_grumble"))
+        else:
+            storm_ids.append(storm_post(when, "storm"))
+    for when in sorted(bursts(scene, 45.5, 24, 1.3, 1.0)):  # once the storm has passed, flights leave
+        storm_ids.append(storm_post(when, "storm_airport_late"))
+    for day, count in ((2, 24), (3, 10), (4, 7)):
+        for _ in range(count):
+            low, high = timeline.hours(24 * day), timeline.hours(24 * (day + 1))
+            storm_ids.append(storm_post(timeline.active_time(low, high), "storm_after"))
+    for hour, index in STORM_NEWS_RSS:
+        when = timeline.hours(hour)
+        storm_ids.append(
+            timeline.add(
+                when,
+                rng.choice(scene.news_accounts),
+                bank.render(rng, bank.slots["storm_news"][index]),
+                feed="rss:news",
+                brand=None,
+                source="rss",
+                url=f"https://news.example.cn/{when:%Y%m%d}/{rng.randint(10_000, 99_999)}.html",
+            )
+        )
+    scene.decoy(
+        "weather",
+        "the same thunderstorm over Wuhan on Tuesday, not about the airline: forecasts, lightning, rain, hail and "
+        "floods in the city (one lightning photo going viral), other airlines' flights at 天河机场 delayed until "
+        "the storm passed, weather news, and the heat and rainbows of the days after",
+        storm_ids,
+    )
+
+    # Tuesday 19:24: QL2317 is cancelled at the gate; "天气原因不予补偿"; the app only rebooks; the hotline is busy.
+    first = ordinary(scene, 264)
+    others = [ordinary(scene, followers) for followers in (91, 530, 1_870)]
+    mother = ordinary(scene, 3_900)
+    photographer_night = scene.pool.mid_size(20_000, 30_000)
+    blogger = scene.pool.special(bank.slots["blogger"][0], 138_000, True, "user")
+    summary_text = bank.slots["blogger_post"][0]
+    followups = bank.slots["seed_followups"]
+    statements = bank.slots["official_statements"]
+    plan = IncidentPlan(
+        id="storm-cancellations-stranded",
+        brand="青鸾",
+        product="青鸾航空武汉天河机场始发的晚间航班（QL2317、QL8861等9班）与地面服务、客服热线",
+        fault="雷雨天取消9个晚间航班后，以“天气原因不予补偿”为由不协助食宿、不给退票、只能改签到两天后，客服热线打不通，"
+        "上千旅客在候机楼滞留过夜（服务失当，不是产品故障）",
+        bank=bank,
+        feed=AIRLINE_FEED,
+        waves=[
+            Wave(CANCELLED + 0.1, 70, AT_THE_GATE, 1.4, 1.3),
+            Wave(54.0, 42, DAWN, 1.5, 2.0),
+            Wave(TRAVEL_BLOGGER + 0.1, 75, AFTER_TRAVEL_BLOGGER, 1.4, 2.0),
+            Wave(FORCE_MAJEURE + 0.1, 55, AFTER_FORCE_MAJEURE, 1.4, 2.5),
+            Wave(78.0, 28, REGULATOR_DAY, 1.5, 2.5),
+        ],
+        scripted=[
+            Scripted(NOTICE, official, statements[0], part_of_incident=False, heat=1.5),
+            *scripted_series(
+                CANCELLED,
+                (0.0, 0.35, 0.8, 1.5),
+                [first, *others],
+                bank.slots["seed_posts"],
+                (3.0, 1.5, 1.5, 2.5),
+            ),
+            Scripted(46.2, first, followups[0], heat=3.0),
+            Scripted(FEVER, mother, bank.slots["fever_post"][0], heat=5.0),
+            Scripted(FLOOR, photographer_night, bank.slots["floor_post"][0], heat=6.0),
+            Scripted(TRAVEL_BLOGGER, blogger, summary_text, heat=6.0),
+            Scripted(FORCE_MAJEURE, official, statements[1], part_of_incident=False, heat=3.0),
+            Scripted(61.2, scene.media[0], bank.slots["media_post"][0], heat=5.0),
+            Scripted(64.5, scene.kols[2], bank.slots["lawyer_post"][0], heat=3.0),
+            Scripted(69.2, blogger, bank.slots["blogger_followup"][0], heat=4.0),
+            Scripted(APOLOGY, official, statements[2], part_of_incident=False, heat=3.0),
+            Scripted(86.5, scene.kols[0], bank.slots["kol_after"][0], heat=2.0),
+            Scripted(106.67, first, followups[1], heat=1.5),
+        ],
+        topic_after=55.0,  # #天河机场旅客滞留一夜# and the like form by Wednesday morning
+        limit=300,
+        route=route,
+    )
+    truth = scene.incident(plan)
+    _, force_majeure, apology = truth["brand_statement_ids"]
+    summary = next(draft.id for draft in timeline.drafts if draft.text == summary_text)
+
+    # The night and the dawn on the terminal floor, stranded Hong Kong and Taiwan travellers in Traditional Chinese, how to get
+    # a refund and where to complain, and the mockery of "安全是最大的服务".
+    for times, write in (
+        (bursts(scene, CANCELLED + 2.6, 22, 1.3, 2.0), fresh_voices(scene, bank, "night", "neutral")),
+        (bursts(scene, 53.0, 10, 1.5, 1.0), fresh_voices(scene, bank, "dawn", "neutral")),
+        (
+            bursts(scene, CANCELLED + 1.0, 12, 1.4, 4.0),
+            fresh_voices(scene, bank, "trad_passenger", "neutral", traditional=True),
+        ),
+        (bursts(scene, TRAVEL_BLOGGER + 2.0, 14, 1.5, 6.0), fresh_voices(scene, bank, "how_to", "neutral")),
+        (bursts(scene, FORCE_MAJEURE + 1.0, 16, 1.5, 4.0), fresh_voices(scene, bank, "mock", "neutral")),
+    ):
+        extra_incident_posts(scene, truth, times, write, feed=route, brand="青鸾")
+    incident_follow_up(
+        scene,
+        truth,
+        bank,
+        statements=(
+            (TRAVEL_BLOGGER + 0.05, 22, 1.5, summary, "blogger_reaction", "blogger_repost"),
+            (FORCE_MAJEURE + 0.02, 34, 1.2, force_majeure, "denial_reaction", "denial_repost"),
+            (APOLOGY + 0.02, 28, 2.0, apology, "second_reaction", "second_repost"),
+        ),
+        # The days after: home at last, refunds, receipts, the 400 yuan, 12326 calling back.
+        aftermath=(
+            (APOLOGY + 5.0, 15, 1.8, 2.0, {"first_night": "周二", "statement_day": "今天"}),
+            (101.0, 20, 1.6, 3.0, {"first_night": "周二", "statement_day": "昨天"}),
+        ),
+        news=AIRLINE_NEWS,
+        feed=route,
+        brand="青鸾",
+    )
+
+    # One 31-follower passenger whose suitcase has been lost for nine days, again and again, all week.
+    repeat_ranter(
+        scene,
+        31,
+        bank,
+        "luggage_rant",
+        17,
+        (0, 120),
+        "one 31-follower account ranting seventeen times, all week, that the airline lost its suitcase nine days "
+        "ago",
+        feed=AIRLINE_FEED,
+        brand="青鸾",
+    )
+    # Another (fictional) airline's small fee grumbles, days apart; nobody picks them up.
+    other_brand_mild(
+        scene,
+        (15.3, 60.2, 103.8),
+        bank.slots["other_airline"],
+        route,
+        "three posts, days apart, about another airline's (云雀航空, fictional) baggage allowance, fees and seats; "
+        "nobody picks them up",
+    )
+    big_account_neutral(
+        scene,
+        zip((9.5, 20.6), (scene.media[4], scene.kols[0]), bank.slots["big_neutral"], strict=True),
+        "a business media account's post on the airline's July traffic and new route, and an aviation "
+        "commentator's neutral note on the summer peak and the thunderstorm season",
+        feed=AIRLINE_FEED,
+        brand="青鸾",
+    )
+    mild_big_grumble(scene, 30.2, bank.slots["big_mild"][0], "青鸾", AIRLINE_FEED)
+    truth = scene.truth(
+        "服务失当（不是产品故障）：虚构航空公司“青鸾航空”（基地武汉天河机场，大家叫青鸾，航班号QL开头）平日每天就有二十条"
+        "左右自己的吐槽（延误、行李丢失摔坏、选座和行李收费、超售、客服电话难打、退票手续费、餐食）。周一中午一位乘客发视频："
+        "青鸾乘务员全程照顾独自乘机的阿尔茨海默症老人，航司转发致谢、媒体跟进、网友刷屏，另有新航线转发抽奖。周二傍晚武汉"
+        "强雷暴，全城刷屏、天河机场各航司大面积延误（别家雨停后陆续起飞）。晚7点24分，一位两百多粉的乘客在登机口发帖："
+        "QL2317取消，柜台说改签到后天，食宿“天气原因不予补偿”；随后多个晚间航班取消，App只能改签到周四、退票按钮是灰的，"
+        "客服热线整夜打不通。滞留旅客通宵发帖（地上铺纸板睡觉、柜台排长队、凌晨孩子发烧38.9度的母亲、一位两万多粉的摄影"
+        "博主拍下满地睡人），很多帖子只写航班号、某航、航空公司或航司，港台旅客写繁体（粤语）。周三早上一位十几万粉的旅行"
+        "博主（自己也被困）汇总：9个航班、一千多人、别家都飞了；上午青鸾发“情况说明”（不可抗力、免费改签、食宿自理、“安全是"
+        "最大的服务”）被群嘲；随后媒体报道、12326和民航局投诉、律师讲解（天气原因可不赔偿，但应协助食宿、退票不得收费）、"
+        "博主用航班动态反驳；晚上民航中南局约谈。周四上午青鸾致歉（雷雨叠加飞机调配，全额退票、报销食宿、每人补偿400元、"
+        "相关人员停职），反应不一；周五余波。诱饵：青鸾自己的日常吐槽涓流、“航班”搜索里别家航司的日常吐槽、品牌搜索抓到的"
+        "神鸟青鸾等同名帖子、乘务员暖心视频刷屏及新航线抽奖、同一场雷暴的天气刷屏（含别家航班延误、闪电照片走红、天气新闻）、"
+        "一个小号全周反复骂行李丢失、另一家航司（云雀航空）无人理会的收费小抱怨、财经媒体和民航博主的中性帖、大号无人理会的"
+        "座椅间距小抱怨。"
+    )
+    return timeline.lines(), truth
+
+
 RECIPES: dict[str, Recipe] = {
+    "airline": airline,
     "backlash": backlash,
     "bank_app": bank_app,
     "delivery": delivery,
