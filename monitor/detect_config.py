@@ -142,6 +142,7 @@ class GroupingConfig(_Section):
     echo_min_authors: int = Field(3, ge=1)
     brand_from_reposts: int = Field(2, ge=0)
     brand_from_likeness: bool = True
+    storm_own_share: float = Field(0.67, gt=0, le=1)
     storm_window_hours: float = Field(2.0, gt=0)
     storm_min_authors: int = Field(3, ge=1)
     storm_ratio: float = Field(4.0, gt=0)

@@ -651,9 +651,15 @@ class Grouper:
 
     def storm_own(self, c: Cluster, now: float) -> bool:
         """Whether ``c`` is a storm's own: fewer than ``severity.watch.min_authors`` of its authors came before the
-        warning window (else it is everyday talk the storm joined)."""
+        warning window, or at least ``grouping.storm_own_share`` of them came within it (talk that was there
+        before, overrun by the storm); else it is everyday talk the storm joined."""
         start = now - self.config.severity.warning.window_hours * HOUR
-        return bisect_left(self.first_times(c), start) < self.config.severity.watch.min_authors
+        times = self.first_times(c)
+        before = bisect_left(times, start)
+        own_share = self.config.grouping.storm_own_share
+        return before < self.config.severity.watch.min_authors or len(times) - before >= own_share * len(
+            times
+        )
 
     def absorb(self, keep: Cluster, gone: Cluster, now: float, fast_rank: Any) -> None:
         """Move everything of ``gone`` into ``keep``; ``gone`` stays only as a pointer."""

@@ -641,42 +641,52 @@ def test_a_merge_adds_the_tallies_of_the_merged_incident_only_when_counted_in_th
     assert pair("siemens", "rss") == {"": [3.0, t]}
 
 
-def test_a_group_naming_no_brand_merges_with_a_storm_a_brand_took_only_if_the_storm_founded_it():
+def test_a_group_naming_no_brand_merges_with_a_storm_a_brand_took_only_if_it_is_the_storms_own():
     # A storm the brand took by reposts is found under no brand too; a group naming no brand alike it is part of
-    # the storm when the storm founded it, and everyday talk from the days before is not the brand's by likeness.
-    detector = Detector(DetectionConfig(brands=BRANDS, grouping={"brand_from_likeness": False}))
+    # the storm when the storm founded it or overran it, and everyday talk from the days before is not the brand's.
     now = (T0 + timedelta(days=3)).timestamp()
 
-    def group(key: str, hours_ago: list[float]) -> Cluster:
-        c = detector._open(key, "", "weibo", {}, now - hours_ago[0] * HOUR)
-        text = COMPARISONS[0]
-        feats = detector.grouper.read(
-            Post(id=key, text=text, author="x"), normalize(text).text_norm, ""
-        ).feats
-        for i, ago in enumerate(hours_ago):
-            m = Member(
-                f"{key}{i}",
-                f"{key}-author{i}",
-                now - ago * HOUR,
-                100,
-                False,
-                False,
-                False,
-                0.9,
-                0.4,
-                0.0,
-                0.0,
-            )
-            detector.grouper.add_member(c, m)
-            c.members[m.key] = m
-            c.author_first[m.author] = m.t
-            detector.grouper.add_terms(c, feats)
-        return c
+    def joins_the_storm(hours_ago: list[float], own_share: float = 0.67) -> bool:
+        config = DetectionConfig(
+            brands=BRANDS, grouping={"brand_from_likeness": False, "storm_own_share": own_share}
+        )
+        detector = Detector(config)
 
-    taken = group("storm", [2, 1.5, 1])
-    detector._adopt(taken, "siemens", "weibo")
-    assert detector.grouper.merge_partner(group("everyday", [50, 40, 30, 1]), now) is None
-    assert detector.grouper.merge_partner(group("fresh", [1, 0.5]), now) is taken
+        def group(key: str, hours_ago: list[float]) -> Cluster:
+            c = detector._open(key, "", "weibo", {}, now - hours_ago[0] * HOUR)
+            text = COMPARISONS[0]
+            feats = detector.grouper.read(
+                Post(id=key, text=text, author="x"), normalize(text).text_norm, ""
+            ).feats
+            for i, ago in enumerate(hours_ago):
+                m = Member(
+                    f"{key}{i}",
+                    f"{key}-author{i}",
+                    now - ago * HOUR,
+                    100,
+                    False,
+                    False,
+                    False,
+                    0.9,
+                    0.4,
+                    0,
+                    0,
+                )
+                detector.grouper.add_member(c, m)
+                c.members[m.key] = m
+                c.author_first[m.author] = m.t
+                detector.grouper.add_terms(c, feats)
+            return c
+
+        taken = group("storm", [2, 1.5, 1])
+        detector._adopt(taken, "siemens", "weibo")
+        return detector.grouper.merge_partner(group("other", hours_ago), now) is taken
+
+    assert joins_the_storm([1, 0.5])  # the storm founded it
+    assert not joins_the_storm([50, 40, 30, 1])  # everyday talk from the days before
+    overrun = [50, 40, 1, 0.9, 0.8, 0.7, 0.6, 0.5]  # 6 of its 8 authors came with the storm
+    assert joins_the_storm(overrun)
+    assert not joins_the_storm(overrun, own_share=1.0)  # only groups the storm founded
 
 
 def test_a_repost_of_a_member_joins_its_incident_even_without_words_of_its_own():
