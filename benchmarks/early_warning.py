@@ -111,15 +111,13 @@ def _members_at_fire(pipe: Any) -> dict[str, list[tuple[datetime, tuple[str, ...
     """Record, as the pipeline hands each warning-or-critical event to alerting, the posts its incident holds
     then: incident id -> [(event time, post ids)], in time order (``_at_fire`` finds a notification's)."""
     seen: dict[str, list[tuple[datetime, tuple[str, ...]]]] = defaultdict(list)
-    submit = pipe._submit
 
-    def recording(events: list, now: datetime) -> Any:
+    def recording(events: list) -> None:
         for event in events:
             if event.severity in WARN and event.status == "firing":
                 seen[event.incident_id].append((event.at, _member_ids(pipe.detector, event.incident_id)))
-        return submit(events, now)
 
-    pipe._submit = recording
+    pipe.on_events = recording
     return seen
 
 

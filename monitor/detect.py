@@ -413,8 +413,7 @@ class Detector:
         a = assess(cfg, c, self._times(c), self._brand_usual(c, now), now, self.rhythm)
         if not c.brand and not c.would_warn and rank(a.uncapped) >= _WARNING and c.status != "resolved":
             # A storm naming no brand: it may be a brand's incident told without the name (Grouper._names_storm).
-            c.would_warn = True
-            self.grouper.storms.add(c.id)
+            self.grouper.mark_storm(c)
             partner = self.grouper.merge_partner(c, now) if cfg.grouping.brand_from_likeness else None
             if partner is not None:
                 keep, events = self._merge_pair(c, partner, now)

@@ -94,9 +94,8 @@ class Grouper:
         self.authors: dict[str, dict[str, str]] = {}  # brand -> author -> their latest cluster id
         self.post_index: dict[str, str] = {}  # member key -> cluster id
         self.brand_ids: dict[str, set[str]] = {}  # brand -> ids of its incidents (not merged away)
-        self.storms: set[str] = (
-            set()
-        )  # ids of incidents naming no brand that would have warned (may be stale)
+        # Ids of the incidents naming no brand that would have warned (``mark_storm``; some may be stale).
+        self.storms: set[str] = set()
         self._strip: dict[str, tuple[str, ...]] = {}
         self._strip_re: dict[str, re.Pattern | Blank] = {}
         self._shared_strip: re.Pattern | None = None
@@ -486,12 +485,10 @@ class Grouper:
             self.refresh_norm(c)
         return c.norm
 
-    def storm_norm(self, c: Cluster, extra: Mapping[str, float] | None = None) -> float:
-        """``norm`` with the storm words weighed up (see ``StormWords``): the few storm words' extra weight added
-        to the length ``norm`` gives (``extra``: ``storm_extra()``, when known)."""
+    def storm_norm(self, c: Cluster, extra: Mapping[str, float]) -> float:
+        """``norm`` with the storm words weighed up (see ``StormWords``): the few storm words' extra weight
+        (``extra``: ``storm_extra()``) added to the length ``norm`` gives."""
         norm = self.norm(c)
-        if extra is None:
-            extra = self.storm_extra()
         terms = c.terms
         more = sum(x * terms[f] ** 2 for f, x in extra.items() if f in terms)
         if not more:
@@ -593,17 +590,9 @@ class Grouper:
             o = self.clusters[oid]
             if o.merged_into is not None or now - o.last_post > window:
                 continue
-            across = False
-            if o.brand != c.brand:
-                if c.brand in self.homes(o) or o.brand in self.homes(c):
-                    # A group naming no brand and a storm a brand took (found under no brand too): parts of one
-                    # storm, if the group is the storm's own; everyday talk is not the brand's by a word or two.
-                    if not self.storm_own(o if not o.brand else c, now):
-                        continue
-                elif self._names_storm(c, o, now):
-                    across = True
-                else:
-                    continue
+            across = self._across(c, o, now)
+            if across is None:
+                continue
             theirs = o.main_faults()
             if faults and theirs and not faults & theirs:
                 continue  # two kinds of fault are two incidents, however alike the rest of their words
@@ -621,6 +610,22 @@ class Grouper:
             if sim >= need and sim > best_sim:
                 best, best_sim = o, sim
         return best
+
+    def _across(self, c: Cluster, o: Cluster, now: float) -> bool | None:
+        """How ``c`` and ``o`` may merge: False as incidents of one brand, True by likeness across brands
+        (``_names_storm``), None not at all."""
+        if o.brand == c.brand:
+            return False
+        if c.brand in self.homes(o) or o.brand in self.homes(c):
+            # A group naming no brand and a storm a brand took (found under no brand too): parts of one storm, if
+            # the group is the storm's own; everyday talk is not the brand's by a word or two.
+            return False if self.storm_own(o if not o.brand else c, now) else None
+        return True if self._names_storm(c, o, now) else None
+
+    def mark_storm(self, c: Cluster) -> None:
+        """``c``, naming no brand, would have warned had it named one: a storm (see ``_names_storm``)."""
+        c.would_warn = True
+        self.storms.add(c.id)
 
     def _live_storms(self) -> list[str]:
         """The incidents naming no brand that would have warned, still so (the others are let go)."""
@@ -656,10 +661,8 @@ class Grouper:
         start = now - self.config.severity.warning.window_hours * HOUR
         times = self.first_times(c)
         before = bisect_left(times, start)
-        own_share = self.config.grouping.storm_own_share
-        return before < self.config.severity.watch.min_authors or len(times) - before >= own_share * len(
-            times
-        )
+        overrun = len(times) - before >= self.config.grouping.storm_own_share * len(times)
+        return before < self.config.severity.watch.min_authors or overrun
 
     def absorb(self, keep: Cluster, gone: Cluster, now: float, fast_rank: Any) -> None:
         """Move everything of ``gone`` into ``keep``; ``gone`` stays only as a pointer."""
@@ -780,7 +783,7 @@ class Grouper:
             for key in [*c.context, *c.members]:
                 self.post_index[key] = c.id
             if c.would_warn and not c.brand:
-                self.storms.add(c.id)
+                self.mark_storm(c)
 
 
 def _containment(feats: tuple[str, ...], weights: list[float], norm2: float, c: Cluster) -> float:

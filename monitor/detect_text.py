@@ -149,9 +149,8 @@ class StormWords:
         self.weight = weight
         # (t, author, features, posts the vocabulary had read) of the complaints within the window, oldest first.
         self.recent: deque[tuple[float, str, tuple[str, ...], int]] = deque()
-        self._authors: dict[
-            str, dict[str, int]
-        ] = {}  # feature -> author -> their complaints within the window
+        # Feature -> author -> their complaints within the window.
+        self._authors: dict[str, dict[str, int]] = {}
         self.weights: dict[str, float] = {}  # storm word -> its weight factor
 
     def add(self, t: float, author: str, feats: tuple[str, ...], vocab: Vocabulary) -> None:
@@ -227,8 +226,6 @@ class StormWords:
     def restore(self, state: dict) -> None:
         """Take back a ``to_state`` snapshot (the storm words as they were: a word is looked at again only when
         its authors change, against the posts read by then)."""
-        if isinstance(state, list):  # a snapshot of the window alone (before the words were kept)
-            state = {"recent": state}
         for t, author, feats, docs in state.get("recent", ()):
             feats = tuple(feats)
             self.recent.append((t, author, feats, docs))

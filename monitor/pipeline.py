@@ -82,6 +82,9 @@ class Pipeline:
         self._member_json: dict[str, dict[str, tuple[tuple, str]]] = {}
         self.alerter = Alerter(config.alerting, db, mode=mode)
         self.on_notification = on_notification
+        # Called with the detector's events as they are handed to alerting, while the detector still holds what
+        # caused them (the early-warning benchmark reads each incident's posts at the moment it fired).
+        self.on_events: Callable[[list[AlertEvent]], None] | None = None
         self._last_tick: datetime | None = None
         # The clock of the last minute's alert flush, not yet run: see _advance.
         self._flush_at: datetime | None = None
@@ -284,6 +287,8 @@ class Pipeline:
         return self._submit(events, now) if events else []
 
     def _submit(self, events: list[AlertEvent], now: datetime) -> list[Notification]:
+        if self.on_events is not None:
+            self.on_events(events)
         return self._settle() + self.alerter.submit(events, now)
 
     def _settle(self) -> list[Notification]:

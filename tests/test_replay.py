@@ -1,6 +1,7 @@
 import contextlib
 import json
 import sqlite3
+from datetime import datetime
 
 import pytest
 
@@ -65,3 +66,16 @@ def test_a_busy_brands_everyday_grumbles_do_not_warn_and_its_outage_does(outage_
     assert warned and min(n["fired_at"] for n in warned) >= "2024-05-15T19:40", warned[0]["title"]
     [outage] = load_truth("outage")["incidents"]
     assert set(warned[0]["post_ids"]) <= set(outage["post_ids"])
+
+
+def test_the_detectors_events_are_seen_before_alerting_sends_them(tmp_path):
+    pipe = Pipeline.open(None, tmp_path / "fridge.db", mode="replay")
+    seen = []
+    pipe.on_events = lambda events: seen.extend((e.incident_id, e.severity, e.at) for e in events)
+    report = replay(scenario_path("fridge"), tmp_path / "fridge.db", None, pipeline=pipe)
+    paging = ("warning", "critical")
+    firing = [n for n in report.notifications if n["status"] == "firing" and n["severity"] in paging]
+    assert firing
+    for n in firing:  # each warning or critical sent (reminders too) had its incident's event seen before
+        fired = datetime.fromisoformat(n["fired_at"])
+        assert any(i == n["incident_id"] and s in paging and at <= fired for i, s, at in seen)
