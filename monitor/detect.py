@@ -303,8 +303,10 @@ class Detector:
         c.revision += 1
         events: list[AlertEvent] = []
         docs = c.docs
-        if feats and c.status != "resolved" and (docs <= 16 or docs & (docs - 1) == 0):
-            # Profiles converge as posts arrive: look again while young, then at every doubling.
+        storm = c.would_warn and not c.brand
+        if feats and c.status != "resolved" and (docs <= 16 or docs & (docs - 1) == 0 or storm):
+            # Profiles converge as posts arrive: look again while young, then at every doubling; a storm naming no
+            # brand at every post, since the brand's incident it is may show only now (Grouper._names_storm).
             c, events = self._maybe_merge(c, now)
         return events + self._evaluate(c, now)
 

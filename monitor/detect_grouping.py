@@ -599,6 +599,8 @@ class Grouper:
             both = c.ever_alerted and o.ever_alerted
             need = grouping.merge_alerted_similarity if both else grouping.merge_similarity
             if across:
+                # A storm naming no brand never warned (it is held at unbranded_max): the PR channel knows one side.
+                need = grouping.merge_similarity
                 sim = self.storm_similarity(c, o)
             # The same kind of fault of one brand is one incident, however alike the rest.
             elif faults & theirs:
@@ -644,15 +646,23 @@ class Grouper:
         A storm naming no brand is a brand's when it is alike that brand's incident (``storm_similarity``): most of
         a storm's posts may not name the brand ("打车软件老用户更贵") while one of its first does ("行途的会员越开越
         贵"). Only for a storm that would have warned had it named a brand, and named no other by its reposts; and
-        only when both are the storm's own (fewer than ``severity.watch.min_authors`` of their authors came before
-        the warning window): a group of everyday talk is not found to be anyone's by a word or two.
+        only when the storm is the storm's own (``storm_own``), and so is the brand's incident or a new author
+        joined it lately (``_joined_lately``): a group of everyday talk is not found to be anyone's by a word or two,
+        but the brand's everyday group a storm's post naming the brand just joined is where the storm names it.
         """
         storm, named = (a, b) if not a.brand else (b, a)
         if storm.brand or not named.brand or not storm.would_warn:
             return False
         if storm.brand_votes and set(storm.brand_votes) != {named.brand}:
             return False
-        return self.storm_own(storm, now) and self.storm_own(named, now)
+        return self.storm_own(storm, now) and (self.storm_own(named, now) or self._joined_lately(named, now))
+
+    def _joined_lately(self, c: Cluster, now: float) -> bool:
+        """Whether an author first joined ``c`` within ``grouping.storm_window_hours``: a brand's everyday group a
+        storm's post naming the brand just joined ("云帆的开屏广告…", then "我在云帆当了五年会员，第一次在正片前面看到广告")
+        is where the storm names the brand."""
+        times = self.first_times(c)
+        return bool(times) and times[-1] >= now - self.config.grouping.storm_window_hours * HOUR
 
     def storm_own(self, c: Cluster, now: float) -> bool:
         """Whether ``c`` is a storm's own: fewer than ``severity.watch.min_authors`` of its authors came before the

@@ -623,6 +623,38 @@ def test_a_storm_naming_no_brand_is_the_brands_incident_it_is_alike():
     assert set(feed.severities()) <= {"watch"}
 
 
+def test_a_storm_naming_no_brand_is_the_brands_everyday_incident_its_naming_post_just_joined():
+    # The brand's everyday grumble about its membership was there before; the storm's one post naming the brand
+    # joins it, and the storm told without the name is found to be that incident. Without that post the brand's
+    # everyday group, quiet for hours, is not found to be the storm's by a word or two.
+    everyday = ["西门子的会员又涨价了，老用户续费越来越贵", "西门子会员续费比新用户贵，老用户不值钱"]
+
+    def storm(named: bool) -> Feed:
+        feed = Feed(DetectionConfig(brands=BRANDS))
+        start = quiet_days(feed, everyday=everyday)
+        if named:
+            feed.post(
+                "西门子的会员越开越贵，老用户打车比新用户贵了二十七块",
+                start - timedelta(minutes=5),
+                author="named",
+            )
+        for i, text in enumerate(STORM):
+            feed.post(text, start + timedelta(minutes=7 * i), author=f"owner{i}")
+        return feed
+
+    feed = storm(True)
+    [taken] = [i for i in feed.detector.incidents() if i.brand]
+    assert any(p.author == "named" for p in taken.posts)
+    assert sum(p.author.startswith("owner") for p in taken.posts) >= 5
+    assert any(p.author.startswith("day") for p in taken.posts)  # the brand's everyday group
+    assert {"warning", "critical"} & set(feed.severities())
+    feed = storm(False)
+    assert not any(
+        i.brand for i in feed.detector.incidents() if any(p.author.startswith("owner") for p in i.posts)
+    )
+    assert set(feed.severities()) <= {"watch"}
+
+
 def test_a_merge_adds_the_tallies_of_the_merged_incident_only_when_counted_in_the_kept_ones_level():
     # What of an incident's complaints its feed/brand's usual level counted is left out of the level it is measured
     # against; tallies counted into another level (no brand's, another feed's) are not in the kept incident's.
