@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_left
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from monitor.detect_severity import stats as severity_stats
-from monitor.detect_spread import HOUR
+from monitor.detect_spread import HOUR, surge_start
 from monitor.detect_text import Vocabulary, phrases
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def title_summary(
     c: Cluster,
     vocab: Vocabulary,
     strip: tuple[str, ...],
-    start: tuple[Member | None, str | None],
+    start: tuple[Member | None, str | None, bool],
 ) -> tuple[str, str]:
     """The one-line title ("西门子冰箱门关不上") and the short summary of an incident whose story ``start``s
     (``opener``'s answer, which the caller's evidence uses too)."""
@@ -95,11 +96,17 @@ def title_summary(
     echoes = int(stats.get("echo_authors", len(c.echo_authors)))
     if echoes:
         parts.append(f"其中 {echoes} 位转发或表示“我也遇到了”")
-    first, told = start
+    first, told, surging = start
     began = datetime.fromtimestamp(first.t if first is not None else c.created, tz=UTC).astimezone(CST)
     who = f"，发帖人 {first.author}（{count(first.followers)} 粉丝）" if first is not None else ""
-    # The incident's first post, unless earlier posts of the group do not tell of its fault (see opener).
+    # The incident's first post, unless earlier posts of the group do not tell of its fault, or a surge overran
+    # what it was before (see opener).
     label = "首帖" if first is None or first is next(iter(c.members.values())) else "最早反映该问题"
+    if surging and first is not None:
+        before = sum(t < first.t for t in c.author_first.values())
+        since = datetime.fromtimestamp(c.created, tz=UTC).astimezone(CST)
+        parts.append(f"此前自 {since:%m月%d日} 起已有 {before} 位用户零星反映")
+        label = "本轮集中爆发始于"
     parts.append(f"{label} {began:%m月%d日 %H:%M}（北京时间）{who}")
     if stats.get("window_authors"):
         parts.append(f"最近 {_hours(stats['window_hours'])} 小时新增 {int(stats['window_authors'])} 位")
@@ -109,8 +116,9 @@ def title_summary(
     return title, summary
 
 
-def opener(config: DetectionConfig, c: Cluster) -> tuple[Member | None, str | None]:
-    """Whose post opens the incident's story, and the words to show for it (a title sample).
+def opener(config: DetectionConfig, c: Cluster) -> tuple[Member | None, str | None, bool]:
+    """Whose post opens the incident's story, the words to show for it (a title sample), and whether that is a
+    surge's first post (see ``surge``: then that).
 
     The earliest member and the first title sample, unless that member's post neither reads negative nor, in its
     title sample, names any of the incident's main kinds of fault: then the author who joined earliest among
@@ -121,26 +129,52 @@ def opener(config: DetectionConfig, c: Cluster) -> tuple[Member | None, str | No
     grumbles, where one mention makes a "main" fault), an earliest member with no title sample (short posts are
     none: what they say is not known here), and states saved before samples had authors.
     """
+    surging = surge(config, c)
+    if surging is not None:
+        return (*surging, True)
     first = next(iter(c.members.values()), None)
     sample = c.samples[0] if c.samples else None
     if not c.brand or first is None or first.author not in c.sample_authors:
-        return first, sample
+        return first, sample, False
     if first.p_neg >= config.complaint.min_negative or len(c.sample_authors) != len(c.samples):
-        return first, sample
+        return first, sample, False
     families = config.grouping.fault_terms
     words = [w.strip().lower() for f in sorted(c.main_faults()) for w in families.get(f, ()) if w.strip()]
     if not words:
-        return first, sample
+        return first, sample, False
     told = []
     for i, (text, author) in enumerate(zip(c.samples, c.sample_authors, strict=True)):
         lowered = text.lower()
         if any(word in lowered for word in words):
             told.append((c.author_first.get(author, math.inf), i))
     if not told:
-        return first, sample
+        return first, sample, False
     _, index = min(told)
     author = c.sample_authors[index]
-    return next((m for m in c.members.values() if m.author == author), first), c.samples[index]
+    return next((m for m in c.members.values() if m.author == author), first), c.samples[index], False
+
+
+def surge(config: DetectionConfig, c: Cluster) -> tuple[Member, str | None] | None:
+    """The first post, and a title sample, of the surge that overran ``c``, if it was something else before: at
+    least ``severity.watch.min_authors`` of its authors came before the warning window, and within it authors
+    began to come ``grouping.storm_ratio`` times as fast (``surge_start``). A group of everyday talk a storm's
+    posts joined tells the storm's story from the storm's first post, not from the grumble of days before."""
+    severity = config.severity
+    now = c.last_post
+    window_start = now - severity.warning.window_hours * HOUR
+    times = sorted(c.author_first.values())
+    if bisect_left(times, window_start) < severity.watch.min_authors:
+        return None
+    start = surge_start(
+        times, now, severity.watch.min_authors, severity.warning.min_authors, config.grouping.storm_ratio
+    )
+    if start is None or start < window_start:
+        return None
+    first = next(m for m in c.members.values() if m.t >= start)
+    since = {author for author, t in c.author_first.items() if t >= start}
+    told = [text for text, author in zip(c.samples, c.sample_authors, strict=True) if author in since]
+    own = [text for text, author in zip(c.samples, c.sample_authors, strict=True) if author == first.author]
+    return first, (own or told or [None])[0]
 
 
 def reasons(config: DetectionConfig, a: Assessment) -> list[str]:
@@ -211,9 +245,9 @@ def reasons(config: DetectionConfig, a: Assessment) -> list[str]:
     return critical + first + rest
 
 
-def evidence(c: Cluster, limit: int, first: Member | None) -> list[str]:
+def evidence(c: Cluster, limit: int, first: Member | None, since: float | None = None) -> list[str]:
     """Post ids, most important first: the big voice, the post that opens the story (``first``, see ``opener``),
-    then by voice and engagement."""
+    then by voice and engagement, those from ``since`` on (a surge's, see ``surge``) before the others."""
     members = list(c.members.values())
     order: list[str] = []
     if c.fast_post is not None and c.fast_post in c.members:
@@ -236,7 +270,10 @@ def evidence(c: Cluster, limit: int, first: Member | None) -> list[str]:
         return value
 
     # The most important ``limit * 4`` at most are looked at: nsmallest is sorted(...)[:n], without the sort.
-    ranked = heapq.nsmallest(limit * 4, members, key=lambda m: (-importance(m), m.t))
+    if since is None:
+        ranked = heapq.nsmallest(limit * 4, members, key=lambda m: (-importance(m), m.t))
+    else:
+        ranked = heapq.nsmallest(limit * 4, members, key=lambda m: (m.t < since, -importance(m), m.t))
     order.extend(m.key for m in ranked)
     # One post per author: an account repeating itself is one voice, and PR people need to see who joined.
     ids: list[str] = []

@@ -47,6 +47,34 @@ def tally_add(tally: list[float], now: float, half_life_h: float, n: float = 1.0
     tally[1] = max(tally[1], now)
 
 
+def surge_start(
+    times: list[float], now: float, min_before: int, min_after: int, ratio: float
+) -> float | None:
+    """When the surge of an incident that was something else before began: the first post of the authors who
+    came at least ``ratio`` times as fast as those before them, or None when it began with its first author.
+
+    ``times`` are the authors' first posts, sorted. The split is the most likely change of a Poisson rate: at
+    least ``min_before`` authors before it and ``min_after`` from it on (a group of everyday talk a storm overran
+    is told from the storm's first post, not the grumble of days before).
+    """
+    n = len(times)
+    if n < min_before + min_after or now <= times[0]:
+        return None
+    whole = n * math.log(n / (now - times[0]))
+    best, best_gain = None, 0.0
+    for i in range(max(min_before, 1), n - min_after + 1):
+        before, after = times[i] - times[0], now - times[i]
+        if before <= 0 or after <= 0:
+            continue
+        rate_before, rate_after = i / before, (n - i) / after
+        if rate_after < ratio * rate_before:
+            continue
+        gain = i * math.log(rate_before) + (n - i) * math.log(rate_after) - whole
+        if gain > best_gain:
+            best, best_gain = times[i], gain
+    return best
+
+
 class Rate:
     """An event rate that forgets with a half-life, starting from a prior (events per hour).
 

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from monitor.detect import DetectionConfig, Detector, Observation
 from monitor.detect_cluster import Cluster, Member
-from monitor.detect_spread import HOUR, Rate, Rhythm
+from monitor.detect_spread import HOUR, Rate, Rhythm, surge_start
 from monitor.detect_text import StormWords, Vocabulary
 from monitor.normalize import normalize
 from monitor.post import Post
@@ -647,12 +647,29 @@ def test_a_storm_naming_no_brand_is_the_brands_everyday_incident_its_naming_post
     assert any(p.author == "named" for p in taken.posts)
     assert sum(p.author.startswith("owner") for p in taken.posts) >= 5
     assert any(p.author.startswith("day") for p in taken.posts)  # the brand's everyday group
-    assert {"warning", "critical"} & set(feed.severities())
+    [warned] = [e for e in feed.events if e.severity == "warning"]
+    # The alert tells the storm's story: from its first post, the storm's posts first, the group's past in a line.
+    assert (
+        "此前自 05月01日 起已有 9 位用户零星反映；本轮集中爆发始于 05月04日 07:55（北京时间），发帖人 named"
+        in warned.summary
+    )
+    authors = {p.post_id: p.author for p in taken.posts}
+    assert [authors[pid][:3] for pid in warned.post_ids[:7]] == ["nam"] + ["own"] * 6
     feed = storm(False)
     assert not any(
         i.brand for i in feed.detector.incidents() if any(p.author.startswith("owner") for p in i.posts)
     )
     assert set(feed.severities()) <= {"watch"}
+
+
+def test_a_surge_starts_where_authors_began_to_come_far_faster_than_before():
+    everyday = [6.0 * HOUR * i for i in range(12)]  # one author every six hours for three days
+    storm = [everyday[-1] + 3 * HOUR + 600.0 * i for i in range(8)]  # then eight in 70 minutes
+    now = storm[-1] + 60.0
+    assert surge_start(everyday + storm, now, 2, 4, 4.0) == storm[0]
+    assert surge_start(everyday, everyday[-1] + HOUR, 2, 4, 4.0) is None  # a steady trickle
+    assert surge_start(storm, now, 2, 4, 4.0) is None  # it began as the surge
+    assert surge_start(everyday + storm[:2], storm[1] + 60.0, 2, 4, 4.0) is None  # too few in it yet
 
 
 def test_a_merge_adds_the_tallies_of_the_merged_incident_only_when_counted_in_the_kept_ones_level():
