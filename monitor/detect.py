@@ -32,13 +32,14 @@ from monitor.detect_explain import (
     opener,
     reasons,
     resolved_reason,
+    surge,
     title_summary,
 )
 from monitor.detect_grouping import Grouper
 from monitor.detect_lifecycle import FORGET, RESOLVE
 from monitor.detect_severity import assess
 from monitor.detect_severity import stats as severity_stats
-from monitor.detect_spread import HOUR, Rate, Rhythm, decayed, rank, tally_add, voice
+from monitor.detect_spread import HOUR, Rate, Rhythm, Window, decayed, rank, tally_add, voice
 from monitor.detect_text import StormWords, Vocabulary
 from monitor.events import AlertEvent
 from monitor.post import Post
@@ -272,6 +273,17 @@ class Detector:
         c.members[m.key] = m
         c.last_post = max(c.last_post, now)
         self.grouper.add_terms(c, feats)
+        recent = c.recent
+        recent[m.key] = feats
+        horizon = now - self.config.severity.warning.window_hours * HOUR
+        members = c.members
+        stale = []
+        for key in recent:
+            if members[key].t >= horizon:
+                break
+            stale.append(key)
+        for key in stale:
+            del recent[key]
         author = m.author
         describes = m.how not in (HOW_LINK, HOW_SURGE) and len(text) > self.config.grouping.echo_max_chars
         if describes and len(c.samples) < _SAMPLES and author not in c.sample_authors:
@@ -360,6 +372,77 @@ class Detector:
             del self.clusters[gone.id]
         return events
 
+    def _split(self, c: Cluster, now: float) -> Cluster | None:
+        """Split a surge off the group it overran, before it warns: ``c`` keeps the surge's posts, and what the
+        group was before goes to a new incident of its own (returned).
+
+        A storm's first posts may join a group of everyday talk from the days before (a category search's grumbles
+        about ads and chargers) and pile into it; warned as it is, the alert would hold days of everyday posts.
+        The surge (``surge``) is split off only when its words are not alike those of the posts before it
+        (``grouping.merge_similarity``): one fault flaring again is one incident.
+        """
+        surging = surge(self.config, c)
+        if surging is None:
+            return None
+        since = surging[0].t
+        profile = self.grouper.surge_profile(c, since)
+        if profile is None or not profile[1]:
+            return None  # a state saved before members' words were kept (Cluster.recent), or no words at all
+        counts = profile[0]
+        before = {f: n - counts.get(f, 0) for f, n in c.terms.items() if n > counts.get(f, 0)}
+        if self.grouper.profile_similarity(counts, before) >= self.config.grouping.merge_similarity:
+            return None
+        first = next(iter(c.members.values()))
+        # Talk naming no brand a storm found to be a brand's is not the brand's once the storm is split off.
+        rest = self._open(f"{c.id}\x1f{first.key}", "" if c.brand_from else c.brand, c.feed, c.tags, first.t)
+        self.grouper.split_off(c, rest, since, profile)
+        rest.samples, rest.sample_authors = list(c.samples), list(c.sample_authors)
+        rest.snapshot_posts, rest.importance = dict(c.snapshot_posts), dict(c.importance)
+        for part in (c, rest):
+            self._tally(part, now)
+        c.velocity, rest.velocity = (
+            [v for v in c.velocity if v[0] >= since],
+            [v for v in c.velocity if v[0] < since],
+        )
+        rest.learned, c.learned = c.learned, {}  # what the usual level counted was before the surge
+        rest.opened = rest.created
+        c.created = since
+        lifecycle.set_status(rest, "growing" if len(rest.author_first) >= 2 else "new", now)
+        lifecycle.set_status(c, c.status, now, event=f"split from {rest.id}")
+        self.touched.update((c.id, rest.id))
+        return rest
+
+    def _tally(self, c: Cluster, now: float) -> None:
+        """Work out again from its members what ``c`` counts of its authors (after ``_split``)."""
+        c.author_first, c.voice_of, c.echo_authors = {}, {}, {}
+        c.reach_of, c.verified_authors, c.high_authors = {}, {}, {}
+        c.fast_post = None
+        for m in c.members.values():
+            c.note_echo(m)
+            c.author_first.setdefault(m.author, m.t)
+            weight = voice(self.config, m.followers, m.verified or m.media, m.high)
+            c.voice_of[m.author] = max(weight, c.voice_of.get(m.author, 0.0))
+            c.account(m)
+            if self._fast_path_post(m) and (
+                c.fast_post is None or self._fast_rank(m) > self._fast_rank(c.members[c.fast_post])
+            ):
+                c.fast_post = m.key
+        for level, window in c.windows.items():
+            c.windows[level] = fresh = Window(window.span / HOUR)
+            for m in c.members.values():
+                fresh.add(m.t, m.author, c.voice_of)
+            fresh.expire(now, c.voice_of)
+        kept = [
+            (text, author)
+            for text, author in zip(c.samples, c.sample_authors, strict=True)
+            if author in c.author_first
+        ]
+        c.samples, c.sample_authors = [text for text, _ in kept], [author for _, author in kept]
+        c.last_post = max(m.t for m in c.members.values())
+        c.snapshot_posts = {k: v for k, v in c.snapshot_posts.items() if k in c.members}
+        c.importance = {k: v for k, v in c.importance.items() if k in c.members}
+        self._first_times.pop(c.id, None)
+
     def _vote_brand(self, c: Cluster, brand: str, feed: str, author: str, now: float) -> list[AlertEvent]:
         """A repost naming ``brand`` joined ``c``, which names none: from ``brand_from_reposts`` such authors (and
         none naming another brand), a storm is the brand's, measured against ``feed``'s level of it."""
@@ -427,6 +510,9 @@ class Detector:
             lifecycle.reopen(c, now)
         if rank(a.level) > rank(c.severity):
             if rank(a.level) >= _WARNING > rank(c.peak_severity):
+                rest = self._split(c, now)
+                if rest is not None:
+                    return self._evaluate(rest, now) + self._evaluate(c, now)
                 # A group of reactions naming no fault joins the thread PR people already have.
                 target = self.grouper.folds_into(c, now)
                 if target is not None:

@@ -138,6 +138,9 @@ class Cluster:
         # How a storm naming no brand was found to be the brand's: "reposts" (Detector._vote_brand), "likeness"
         # (Grouper._names_storm); "" when its posts named the brand.
         self.brand_from = ""
+        # Member key -> the features its post added to ``terms``, for the members of the last warning window, oldest
+        # first: what a surge's posts told, should it have overrun a group that was something else (Detector._split).
+        self.recent: dict[str, tuple[str, ...]] = {}
         # Keys of the brand's own statements about this incident: not members, but their reposts join it.
         self.context: list[str] = []
         self.fast_post: str | None = None
@@ -253,6 +256,7 @@ class Cluster:
             would_warn=self.would_warn,
             brand_from=self.brand_from,
             context=self.context,
+            recent={key: list(feats) for key, feats in self.recent.items()},
             windows={level: w.to_state() for level, w in self.windows.items()},
         )
         return state
@@ -268,6 +272,7 @@ class Cluster:
         c.would_warn = bool(state.get("would_warn", False))
         c.brand_from = str(state.get("brand_from", ""))
         c.context = list(state.get("context", ()))
+        c.recent = {key: tuple(feats) for key, feats in state.get("recent", {}).items()}
         c.faults = {f[len(FAULT_MARK) :]: n for f, n in c.terms.items() if f.startswith(FAULT_MARK)}
         spans = window_hours(config)
         c.windows = {level: Window.from_state(spans[level], w) for level, w in state["windows"].items()}

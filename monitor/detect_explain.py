@@ -166,7 +166,7 @@ def surge(config: DetectionConfig, c: Cluster) -> tuple[Member, str | None] | No
     if bisect_left(times, window_start) < severity.watch.min_authors:
         return None
     start = surge_start(
-        times, now, severity.watch.min_authors, severity.warning.min_authors, config.grouping.storm_ratio
+        times, now, severity.watch.min_authors, severity.watch.min_authors, config.grouping.storm_ratio
     )
     if start is None or start < window_start:
         return None

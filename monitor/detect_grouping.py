@@ -697,6 +697,8 @@ class Grouper:
         keep.docs += gone.docs
         merged = sorted([*keep.members.values(), *gone.members.values()], key=lambda m: m.t)
         keep.members = {m.key: m for m in merged}
+        told = {**keep.recent, **gone.recent}
+        keep.recent = {key: told[key] for key in keep.members if key in told}
         authors = [self.authors.setdefault(home, {}) for home in homes]
         for key in gone.context:
             self.post_index[key] = keep.id
@@ -739,6 +741,74 @@ class Grouper:
         keep.no_keywords = None  # other samples now, however many
         keep.revision += 1
         gone.merged_into = keep.id
+
+    def surge_profile(self, c: Cluster, since: float) -> tuple[dict[str, int], int] | None:
+        """The words (feature -> posts) and word-matched posts that ``c``'s members from ``since`` on added to its
+        profile, or None when one of them joined before they were kept (``Cluster.recent``)."""
+        recent = c.recent
+        terms = c.terms
+        counts: dict[str, int] = {}
+        docs = 0
+        for m in c.members.values():
+            if m.t < since:
+                continue
+            feats = recent.get(m.key)
+            if feats is None:
+                return None
+            if feats:
+                docs += 1
+                for feat in feats:
+                    if feat in terms:
+                        counts[feat] = counts.get(feat, 0) + 1
+        return counts, docs
+
+    def profile_similarity(self, a: Mapping[str, int], b: Mapping[str, int]) -> float:
+        """Cosine between two word profiles (feature -> posts), by rarity weight: ``similarity`` of two profiles
+        that are no incident's (yet)."""
+        small, large = (a, b) if len(a) <= len(b) else (b, a)
+        shared = [f for f in small if f in large]
+        if not shared:
+            return 0.0
+        weigh = self.storm.weigh if self.storm is not None else (lambda feats, weights: weights)
+        weights = dict(zip(shared, weigh(shared, self.vocab.weight_list(shared)), strict=True))
+        dot = sum(weights[f] ** 2 * a[f] * b[f] for f in shared)
+        norm_a = self.vocab.weighted_square_sum(dict(a), weigh(list(a), self.vocab.weight_list(list(a))))
+        norm_b = self.vocab.weighted_square_sum(dict(b), weigh(list(b), self.vocab.weight_list(list(b))))
+        return dot / math.sqrt(norm_a * norm_b) if norm_a and norm_b else 0.0
+
+    def split_off(self, c: Cluster, rest: Cluster, since: float, profile: tuple[dict[str, int], int]) -> None:
+        """Move ``c``'s members from before ``since`` to ``rest`` (new, empty), with the words they added to the
+        profile (all but ``profile``, the surge's: ``surge_profile``); the indexes follow."""
+        self.unindex(c)
+        counts, docs = profile
+        rest.terms = {f: n - counts.get(f, 0) for f, n in c.terms.items() if n > counts.get(f, 0)}
+        rest.docs = c.docs - docs
+        c.terms = {f: counts[f] for f in c.terms if f in counts}
+        c.docs = docs
+        for part in (c, rest):
+            part.faults = {f[1:]: n for f, n in part.terms.items() if f[0] == FAULT_MARK}
+        members = list(c.members.values())
+        c.members = {m.key: m for m in members if m.t >= since}
+        rest.members = {m.key: m for m in members if m.t < since}
+        rest.recent = {key: feats for key, feats in c.recent.items() if key in rest.members}
+        c.recent = {key: feats for key, feats in c.recent.items() if key in c.members}
+        self._index(c)
+        self._index(rest)
+        staying = {m.author for m in c.members.values()}
+        for m in rest.members.values():
+            self.post_index[m.key] = rest.id
+            if m.author in staying:
+                continue  # their follow-ups go with the surge
+            for home in self.homes(c):
+                if self.authors.get(home, {}).get(m.author) == c.id:
+                    del self.authors[home][m.author]
+            for home in self.homes(rest):
+                self.authors.setdefault(home, {})[m.author] = rest.id
+        for part in (c, rest):
+            self.refresh_norm(part)
+            part.keywords = []
+            part.no_keywords = None
+            part.revision += 1
 
     def adopt(self, c: Cluster, brand: str) -> None:
         """``c``, an incident naming no brand that reposts naming ``brand`` joined (``c.brand_votes``), becomes

@@ -672,6 +672,45 @@ def test_a_surge_starts_where_authors_began_to_come_far_faster_than_before():
     assert surge_start(everyday + storm[:2], storm[1] + 60.0, 2, 4, 4.0) is None  # too few in it yet
 
 
+def test_a_surge_that_overran_a_group_of_another_story_is_split_off_before_it_warns():
+    # The brand's everyday grumble about its hotline was there before; a fault's first post joins it on the
+    # hotline's words and its reposts pile in. The warning is about the fault alone: the hotline grumbles stay a
+    # group of their own. A group whose surge tells the same story as before stays one incident.
+    def run(everyday: list[str]) -> Feed:
+        feed = Feed()
+        start = quiet_days(feed, everyday=everyday)
+        seed = feed.post("西门子冰箱门关不上，打客服电话也打不通，门缝一直漏冷气", start, author="seed")
+        for i in range(7):
+            repost(
+                feed,
+                seed,
+                f"我家的冰箱门也关不上，合不拢{i}",
+                start + timedelta(minutes=5 + 6 * i),
+                f"fan{i}",
+            )
+        return feed
+
+    feed = run(["西门子的客服电话打不通，等了半小时没人接", "西门子客服电话一直打不通，服了"])
+    warned = [e for e in feed.events if e.severity == "warning"]
+    by_id = {i.id: i for i in feed.detector.incidents()}
+    surge = by_id[warned[0].incident_id]
+    assert {p.author for p in surge.posts} == {"seed"} | {f"fan{i}" for i in range(7)}
+    assert warned[0].post_ids[:2] == ["p130", "r-fan0"] and not any(
+        pid.startswith("p4") for pid in warned[0].post_ids
+    )
+    [rest] = [i for i in by_id.values() if i.id != surge.id]
+    assert {p.author[:3] for p in rest.posts} == {"day"} and rest.brand == "siemens" and rest.severity is None
+    state = json.loads(json.dumps(feed.detector.state(), ensure_ascii=False))
+    assert Detector(feed.detector.config, state).state() == state
+    # The same story before and after: one incident, its past included.
+    feed = run(["西门子冰箱门关不上，合不拢，客服电话打不通", "西门子冰箱门关不严，冷气往外漏"])
+    [incident] = feed.detector.incidents()
+    assert any(p.author.startswith("day") for p in incident.posts) and incident.severity in (
+        "warning",
+        "critical",
+    )
+
+
 def test_a_merge_adds_the_tallies_of_the_merged_incident_only_when_counted_in_the_kept_ones_level():
     # What of an incident's complaints its feed/brand's usual level counted is left out of the level it is measured
     # against; tallies counted into another level (no brand's, another feed's) are not in the kept incident's.
@@ -1107,18 +1146,30 @@ def test_a_brands_own_name_is_blanked_as_if_it_were_among_the_shared_names(share
     assert blank.sub(" ", text) == (whole.sub(" ", text) if whole is not None else text)
 
 
-def test_the_summary_and_evidence_start_with_who_first_named_the_fault_not_the_posts_it_formed_around():
-    # A launch's paid post, copied by four accounts a day earlier, reads neutral but a little escalating (so it
-    # counts as a complaint) and shares the product's words: the fridge-door complaints join its group.
+@pytest.mark.parametrize("later", [timedelta(hours=3), timedelta(days=1)])
+def test_the_summary_and_evidence_start_with_who_first_named_the_fault_not_the_posts_it_formed_around(later):
+    # A launch's paid post, copied by four accounts, reads neutral but a little escalating (so it counts as a
+    # complaint) and shares the product's words: the fridge-door complaints join its group.
     feed = Feed()
     launch = "西门子冰箱门里面的菜都放得下，门上格子超大，西门子冰箱门设计真好"
     for i in range(4):
         feed.post(launch, T0 + timedelta(minutes=20 * i), author=f"推广{i}", sentiment="neutral")
-    echo_burst(feed, T0 + timedelta(days=1), 8)
-    (incident,) = feed.detector.incidents()
-    assert {"推广0", "user5"} <= {p.author for p in incident.posts}
+    echo_burst(feed, T0 + later, 8)
     warning = next(e for e in feed.events if e.severity == "warning" and e.status == "firing")
-    assert "最早反映该问题 05月02日 08:00（北京时间），发帖人 user5" in warning.summary
+    began = (T0 + later + timedelta(hours=8)).strftime("%m月%d日 %H:%M")
+    if later < timedelta(hours=12):
+        # Within the warning window: one group, told from who first named the fault.
+        (incident,) = feed.detector.incidents()
+        assert {"推广0", "user5"} <= {p.author for p in incident.posts}
+        assert f"最早反映该问题 {began}（北京时间），发帖人 user5" in warning.summary
+    else:
+        # A day later the complaints are a surge of another story than the group's: split off before it warns.
+        incidents = {i.id: i for i in feed.detector.incidents()}
+        assert {p.author for p in incidents.pop(warning.incident_id).posts} == {
+            f"user{i}" for i in range(5, 13)
+        }
+        assert [{p.author for p in i.posts} for i in incidents.values()] == [{f"推广{i}" for i in range(4)}]
+        assert f"首帖 {began}（北京时间），发帖人 user5" in warning.summary
     assert f"代表帖：「{normalize(FRIDGE[0]).text_norm[:20]}" in warning.summary
     assert warning.post_ids[0] == "p5"
     assert "推广" not in warning.title
