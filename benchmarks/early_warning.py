@@ -246,8 +246,14 @@ def score(name: str, run: Run) -> dict[str, Any]:
     first_fire: dict[str, Firing] = {}
     critical: set[str] = set()
     warned_ids: dict[str, set[str]] = defaultdict(set)
+    # Of the posts its notifications held, how many were its own (the rest: everyday talk, decoys, other faults).
+    held: Counter[str] = Counter()
+    own: Counter[str] = Counter()
     for firing in sorted(run.firings, key=lambda f: f.at):
         group = label(firing)
+        if firing.members is not None:
+            held[group] += len(firing.members)
+            own[group] += sum(owner.get(pid) == group for pid in firing.members)
         warned_ids[group].add(firing.incident_id)
         first_fire.setdefault(group, firing)
         if firing.severity == "critical":
@@ -266,7 +272,8 @@ def score(name: str, run: Run) -> dict[str, Any]:
         appeared = sum(1 for pid in ids if pid in run.first_seen and run.first_seen[pid] <= fire.at)
         hours = (fire.at - first_post).total_seconds() / 3600 if first_post else None
         rows.append({"incident": incident["id"], "posts": len(ids), "share": appeared / len(ids), "hours": hours,
-                     "critical": group in critical, "alerted": len(warned_ids[group])})  # fmt: skip
+                     "critical": group in critical, "alerted": len(warned_ids[group]),
+                     "own": own[group] / held[group] if held[group] else None})  # fmt: skip
     decoys = sorted({g.split(":", 1)[1] for g in warned_ids if g.startswith("decoy:")})
     others = len(warned_ids.get("other", set()))
     return {
@@ -334,8 +341,9 @@ def table(results: list[dict[str, Any]]) -> str:
     """The results as a markdown table, one row per incident (decoy and noise figures on each scenario's first)."""
     lines = [
         "| scenario | incident | posts | share at first warning | hours after first post | critical | "
-        "alerted incidents per true incident | decoys alerted | other warnings / day | obs/s | detector obs/s |",
-        "|---|---|---:|---:|---:|:---:|---:|---|---:|---:|---:|",
+        "alerted incidents per true incident | its own posts in its alerts | decoys alerted | other warnings / day | "
+        "obs/s | detector obs/s |",
+        "|---|---|---:|---:|---:|:---:|---:|---:|---|---:|---:|---:|",
     ]
     for r in results:
         incidents = r["incidents"] or [
@@ -346,6 +354,7 @@ def table(results: list[dict[str, Any]]) -> str:
             hours = "" if inc["hours"] is None else f"{inc['hours']:.1f}"
             crit = "" if inc["critical"] is None else ("yes" if inc["critical"] else "**no**")
             alerted = str(inc.get("alerted", "")) if inc["posts"] else ""
+            own = "" if inc.get("own") is None else f"{inc['own']:.0%}"
             if inc["posts"] and inc.get("alerted", 0) > TARGET_ALERTED:
                 alerted = f"**{alerted}**"
             if (
@@ -363,7 +372,7 @@ def table(results: list[dict[str, Any]]) -> str:
             detector_rate = f"{detector:,.0f}" if head and detector else ""
             lines.append(
                 f"| {r['scenario'] if head else ''} | {inc['incident']} | {inc['posts']} | {share} | {hours} | {crit} "
-                f"| {alerted} | {decoys} | {false} | {rate} | {detector_rate} |"
+                f"| {alerted} | {own} | {decoys} | {false} | {rate} | {detector_rate} |"
             )
     return "\n".join(lines)
 

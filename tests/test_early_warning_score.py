@@ -66,6 +66,18 @@ def test_a_warning_is_about_the_posts_its_incident_held_when_it_fired(monkeypatc
     assert result["decoys_alerted"] == ["everyday_trickle"] and result["incidents"][0]["share"] is None
 
 
+def test_an_incidents_own_posts_in_its_alerts_count_every_notification_labelled_its(monkeypatch):
+    # The outage's warning holds 3 of its posts and 1 grumble; its critical 9 of its posts and 3 grumbles.
+    run = outage_and_trickle(monkeypatch, outage=12, outage_every=0.1, trickle=20, trickle_every=0.5)
+    run.firings = [
+        ew.Firing("inc-a", "warning", at(48.2), ("o0", "o1", "o2", "t0")),
+        ew.Firing("inc-a", "critical", at(48.9), tuple(f"o{i}" for i in range(9)) + ("t0", "t1", "t2")),
+    ]
+    [row] = ew.score("synthetic", run)["incidents"]
+    assert row["own"] == 12 / 16
+    assert "| 75% |" in ew.table([ew.score("synthetic", run)])
+
+
 def test_a_notification_takes_the_posts_of_the_last_event_before_it():
     seen = {"inc-a": [(at(1), ("p1",)), (at(2), ("p1", "p2"))]}
     assert ew._at_fire(seen, "inc-a", at(0.5)) is None
