@@ -75,6 +75,7 @@ class Detector:
         self.vocab = Vocabulary(self.config.grouping.vocabulary_limit)
         self.storm = self._storm_words()
         self.clusters: dict[str, Cluster] = {}
+        self._splitting: set[str] = set()  # incidents being split (see _split)
         # Ids of the clusters whose state may have changed since ``changed_state`` last gave them out.
         self.touched: set[str] = set()
         self._first_times: dict[str, list[float]] = {}  # cluster id -> its authors' first posts, sorted
@@ -510,9 +511,14 @@ class Detector:
             lifecycle.reopen(c, now)
         if rank(a.level) > rank(c.severity):
             if rank(a.level) >= _WARNING > rank(c.peak_severity):
-                rest = self._split(c, now)
+                rest = self._split(c, now) if c.id not in self._splitting else None
                 if rest is not None:
-                    return self._evaluate(rest, now) + self._evaluate(c, now)
+                    # Until both parts are evaluated, c is not split again (were rest merged back into it).
+                    self._splitting.add(c.id)
+                    try:
+                        return self._evaluate(rest, now) + self._evaluate(c, now)
+                    finally:
+                        self._splitting.discard(c.id)
                 # A group of reactions naming no fault joins the thread PR people already have.
                 target = self.grouper.folds_into(c, now)
                 if target is not None:
