@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from monitor.detect_severity import stats as severity_stats
-from monitor.detect_spread import HOUR, surge_start
+from monitor.detect_spread import HOUR, rank, surge_start
 from monitor.detect_text import Vocabulary, phrases
 
 if TYPE_CHECKING:
@@ -129,8 +129,9 @@ def opener(config: DetectionConfig, c: Cluster) -> tuple[Member | None, str | No
     grumbles, where one mention makes a "main" fault), an earliest member with no title sample (short posts are
     none: what they say is not known here), and states saved before samples had authors.
     """
-    surging = surge(config, c)
-    if surging is not None:
+    surging = surge(config, c) if rank(c.severity) >= rank("warning") else None
+    if surging is not None and not _warned_before(c, surging[0].t):
+        # A warned incident's story is the surge that made it warn; one that had warned before began earlier.
         return (*surging, True)
     first = next(iter(c.members.values()), None)
     sample = c.samples[0] if c.samples else None
@@ -175,6 +176,14 @@ def surge(config: DetectionConfig, c: Cluster) -> tuple[Member, str | None] | No
     told = [text for text, author in zip(c.samples, c.sample_authors, strict=True) if author in since]
     own = [text for text, author in zip(c.samples, c.sample_authors, strict=True) if author == first.author]
     return first, (own or told or [None])[0]
+
+
+def _warned_before(c: Cluster, t: float) -> bool:
+    """Whether ``c`` reached warning or critical before ``t`` (by its history)."""
+    return any(
+        rank(entry.get("severity")) >= rank("warning") and datetime.fromisoformat(entry["at"]).timestamp() < t
+        for entry in c.history
+    )
 
 
 def reasons(config: DetectionConfig, a: Assessment) -> list[str]:

@@ -711,6 +711,21 @@ def test_a_surge_that_overran_a_group_of_another_story_is_split_off_before_it_wa
     )
 
 
+def test_an_incident_that_warned_before_a_later_surge_is_still_told_from_its_first_post():
+    # Six owners over a morning warn; the next day thirty more come in an hour. The story began the day before:
+    # no "此前…零星反映；本轮集中爆发" for what had warned already.
+    feed = Feed()
+    echo_burst(feed, T0, 6, every_minutes=60)
+    echo_burst(feed, T0 + timedelta(hours=20), 30, every_minutes=2)
+    later = [e for e in feed.events if e.at > T0 + timedelta(hours=20)]
+    assert {e.severity for e in later} == {"warning", "critical"}
+    for event in later:
+        assert (
+            "首帖 05月01日 08:00（北京时间），发帖人 user1" in event.summary and "本轮" not in event.summary
+        )
+        assert event.post_ids[0] == "p1"
+
+
 def test_a_merge_adds_the_tallies_of_the_merged_incident_only_when_counted_in_the_kept_ones_level():
     # What of an incident's complaints its feed/brand's usual level counted is left out of the level it is measured
     # against; tallies counted into another level (no brand's, another feed's) are not in the kept incident's.
