@@ -565,7 +565,9 @@ class Detector:
             at=_dt(now),
             title=title,
             summary=summary,
-            post_ids=evidence(c, self.config.notify.max_post_ids, start[0], start[0].t if start[2] else None),
+            post_ids=evidence(
+                c, self.config.notify.max_post_ids, start[0], start[2].t if start[2] is not None else None
+            ),
             reasons=c.reasons[: self.config.notify.max_reasons],
             labels=labels,
             stats=stats,
@@ -730,7 +732,9 @@ class Detector:
             reach=int(c.stats.get("reach", 0)),
             score=float(c.stats.get("score", 0.0)),
             stats=dict(c.stats),
-            post_ids=evidence(c, self.config.notify.max_post_ids, start[0], start[0].t if start[2] else None),
+            post_ids=evidence(
+                c, self.config.notify.max_post_ids, start[0], start[2].t if start[2] is not None else None
+            ),
             posts=posts,
             history=list(c.history),
             revision=c.revision,

@@ -82,7 +82,7 @@ def title_summary(
     c: Cluster,
     vocab: Vocabulary,
     strip: tuple[str, ...],
-    start: tuple[Member | None, str | None, bool],
+    start: tuple[Member | None, str | None, Member | None],
 ) -> tuple[str, str]:
     """The one-line title ("西门子冰箱门关不上") and the short summary of an incident whose story ``start``s
     (``opener``'s answer, which the caller's evidence uses too)."""
@@ -99,15 +99,16 @@ def title_summary(
     first, told, surging = start
     began = datetime.fromtimestamp(first.t if first is not None else c.created, tz=UTC).astimezone(CST)
     who = f"，发帖人 {first.author}（{count(first.followers)} 粉丝）" if first is not None else ""
-    # The incident's first post, unless earlier posts of the group do not tell of its fault, or a surge overran
-    # what it was before (see opener).
+    # The incident's first post, unless earlier posts of the group do not tell of its fault (see opener).
     label = "首帖" if first is None or first is next(iter(c.members.values())) else "最早反映该问题"
-    if surging and first is not None:
-        before = sum(t < first.t for t in c.author_first.values())
-        since = datetime.fromtimestamp(c.created, tz=UTC).astimezone(CST)
-        parts.append(f"此前自 {since:%m月%d日} 起已有 {before} 位用户零星反映")
-        label = "本轮集中爆发始于"
     parts.append(f"{label} {began:%m月%d日 %H:%M}（北京时间）{who}")
+    if surging is not None:
+        before = sum(t < surging.t for t in c.author_first.values())
+        burst = datetime.fromtimestamp(surging.t, tz=UTC).astimezone(CST)
+        parts.append(
+            f"此前已有 {before} 位用户零星反映，本轮集中爆发始于 {burst:%m月%d日 %H:%M}（北京时间），"
+            f"发帖人 {surging.author}（{count(surging.followers)} 粉丝）"
+        )
     if stats.get("window_authors"):
         parts.append(f"最近 {_hours(stats['window_hours'])} 小时新增 {int(stats['window_authors'])} 位")
     summary = "；".join(parts) + "。"
@@ -116,9 +117,9 @@ def title_summary(
     return title, summary
 
 
-def opener(config: DetectionConfig, c: Cluster) -> tuple[Member | None, str | None, bool]:
-    """Whose post opens the incident's story, the words to show for it (a title sample), and whether that is a
-    surge's first post (see ``surge``: then that).
+def opener(config: DetectionConfig, c: Cluster) -> tuple[Member | None, str | None, Member | None]:
+    """Whose post opens the incident's story, the words to show for it (a title sample), and the first post of
+    the surge that made it warn, if one overran what it was before (see ``surge``; its sample is then shown).
 
     The earliest member and the first title sample, unless that member's post neither reads negative nor, in its
     title sample, names any of the incident's main kinds of fault: then the author who joined earliest among
@@ -129,37 +130,42 @@ def opener(config: DetectionConfig, c: Cluster) -> tuple[Member | None, str | No
     grumbles, where one mention makes a "main" fault), an earliest member with no title sample (short posts are
     none: what they say is not known here), and states saved before samples had authors.
     """
+    first, sample = _opening(config, c)
     surging = surge(config, c) if rank(c.severity) >= rank("warning") else None
-    if surging is not None and not _warned_before(c, surging[0].t):
-        # A warned incident's story is the surge that made it warn; one that had warned before began earlier.
-        return (*surging, True)
+    if surging is None or _warned_before(c, surging[0].t):
+        return first, sample, None  # one that had warned before the surge: the surge is its growth
+    return first, surging[1] or sample, surging[0]
+
+
+def _opening(config: DetectionConfig, c: Cluster) -> tuple[Member | None, str | None]:
+    """``opener``'s post and sample, surges aside."""
     first = next(iter(c.members.values()), None)
     sample = c.samples[0] if c.samples else None
     if not c.brand or first is None or first.author not in c.sample_authors:
-        return first, sample, False
+        return first, sample
     if first.p_neg >= config.complaint.min_negative or len(c.sample_authors) != len(c.samples):
-        return first, sample, False
+        return first, sample
     families = config.grouping.fault_terms
     words = [w.strip().lower() for f in sorted(c.main_faults()) for w in families.get(f, ()) if w.strip()]
     if not words:
-        return first, sample, False
+        return first, sample
     told = []
     for i, (text, author) in enumerate(zip(c.samples, c.sample_authors, strict=True)):
         lowered = text.lower()
         if any(word in lowered for word in words):
             told.append((c.author_first.get(author, math.inf), i))
     if not told:
-        return first, sample, False
+        return first, sample
     _, index = min(told)
     author = c.sample_authors[index]
-    return next((m for m in c.members.values() if m.author == author), first), c.samples[index], False
+    return next((m for m in c.members.values() if m.author == author), first), c.samples[index]
 
 
 def surge(config: DetectionConfig, c: Cluster) -> tuple[Member, str | None] | None:
     """The first post, and a title sample, of the surge that overran ``c``, if it was something else before: at
     least ``severity.watch.min_authors`` of its authors came before the warning window, and within it authors
-    began to come ``grouping.storm_ratio`` times as fast (``surge_start``). A group of everyday talk a storm's
-    posts joined tells the storm's story from the storm's first post, not from the grumble of days before."""
+    began to come ``grouping.storm_ratio`` times as fast (``surge_start``). An alert about a group of everyday
+    talk a storm's posts joined says when the storm began and who began it, and shows the storm's posts first."""
     severity = config.severity
     now = c.last_post
     window_start = now - severity.warning.window_hours * HOUR

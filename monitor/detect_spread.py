@@ -55,15 +55,33 @@ def surge_start(
 
     ``times`` are the authors' first posts, sorted. The split is the most likely change of a Poisson rate: at
     least ``min_before`` authors before it and ``min_after`` from it on (a group of everyday talk a storm overran
-    is told from the storm's first post, not the grumble of days before).
+    is told from the storm's first post, not the grumble of days before). Within a surge found so, a later one
+    that is again ``ratio`` times as fast, and clearly so (a likelihood gain of at least ``_LATER_GAIN``), is
+    where it began (an afternoon's weather delays, then the evening's cancellations).
     """
-    n = len(times)
-    if n < min_before + min_after or now <= times[0]:
+    start, lo = None, 0
+    while True:
+        found = _change(times, lo, now, min_before, min_after, ratio, 0.0 if start is None else _LATER_GAIN)
+        if found is None:
+            return start
+        lo = found
+        start = times[found]
+
+
+_LATER_GAIN = 3.0
+
+
+def _change(
+    times: list[float], lo: int, now: float, min_before: int, min_after: int, ratio: float, least: float
+) -> int | None:
+    """The index in ``times[lo:]`` of the most likely change to a rate ``ratio`` times as fast (see surge_start)."""
+    n = len(times) - lo
+    if n < min_before + min_after or now <= times[lo]:
         return None
-    whole = n * math.log(n / (now - times[0]))
-    best, best_gain = None, 0.0
+    whole = n * math.log(n / (now - times[lo]))
+    best, best_gain = None, least
     for i in range(max(min_before, 1), n - min_after + 1):
-        before, after = times[i] - times[0], now - times[i]
+        before, after = times[lo + i] - times[lo], now - times[lo + i]
         if before <= 0 or after <= 0:
             continue
         rate_before, rate_after = i / before, (n - i) / after
@@ -71,7 +89,7 @@ def surge_start(
             continue
         gain = i * math.log(rate_before) + (n - i) * math.log(rate_after) - whole
         if gain > best_gain:
-            best, best_gain = times[i], gain
+            best, best_gain = lo + i, gain
     return best
 
 

@@ -648,13 +648,14 @@ def test_a_storm_naming_no_brand_is_the_brands_everyday_incident_its_naming_post
     assert sum(p.author.startswith("owner") for p in taken.posts) >= 5
     assert any(p.author.startswith("day") for p in taken.posts)  # the brand's everyday group
     [warned] = [e for e in feed.events if e.severity == "warning"]
-    # The alert tells the storm's story: from its first post, the storm's posts first, the group's past in a line.
+    # The alert says when the storm began and who began it, beside the group's first post, and shows the storm's
+    # posts next.
     assert (
-        "此前自 05月01日 起已有 9 位用户零星反映；本轮集中爆发始于 05月04日 07:55（北京时间），发帖人 named"
-        in warned.summary
+        "首帖 05月01日 10:00（北京时间），发帖人 day0-0（200 粉丝）；此前已有 9 位用户零星反映，"
+        "本轮集中爆发始于 05月04日 07:55（北京时间），发帖人 named" in warned.summary
     )
     authors = {p.post_id: p.author for p in taken.posts}
-    assert [authors[pid][:3] for pid in warned.post_ids[:7]] == ["nam"] + ["own"] * 6
+    assert [authors[pid][:3] for pid in warned.post_ids[:8]] == ["day", "nam"] + ["own"] * 6
     feed = storm(False)
     assert not any(
         i.brand for i in feed.detector.incidents() if any(p.author.startswith("owner") for p in i.posts)
