@@ -671,9 +671,10 @@ def test_a_surge_starts_where_authors_began_to_come_far_faster_than_before():
     assert surge_start(everyday, everyday[-1] + HOUR, 2, 4, 4.0) is None  # a steady trickle
     assert surge_start(storm, now, 2, 4, 4.0) is None  # it began as the surge
     assert surge_start(everyday + storm[:2], storm[1] + 60.0, 2, 4, 4.0) is None  # too few in it yet
-    # An afternoon's weather delays (six in two hours), then the evening's cancellations: the later surge.
-    weather = [everyday[-1] + 3 * HOUR + 1200.0 * i for i in range(6)]
-    evening = [weather[-1] + 1800.0 + 120.0 * i for i in range(12)]
+    # An afternoon's weather delays (twelve in four hours), then the evening's cancellations (eight in a quarter
+    # of an hour): the later surge, though the most likely single change is the afternoon's.
+    weather = [everyday[-1] + 3 * HOUR + 1200.0 * i for i in range(12)]
+    evening = [weather[-1] + 1800.0 + 120.0 * i for i in range(8)]
     assert surge_start(everyday + weather + evening, evening[-1] + 60.0, 2, 2, 4.0) == evening[0]
     assert surge_start(everyday + weather, weather[-1] + 60.0, 2, 2, 4.0) == weather[0]
 
