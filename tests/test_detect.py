@@ -656,6 +656,13 @@ def test_a_storm_naming_no_brand_is_the_brands_everyday_incident_its_naming_post
     )
     authors = {p.post_id: p.author for p in taken.posts}
     assert [authors[pid][:3] for pid in warned.post_ids[:8]] == ["day", "nam"] + ["own"] * 6
+    # A watch claims no surge (everyday groups grow by day and shrink by night): three grumbles more in ten minutes.
+    hotline = ["西门子的客服电话打不通，等了半小时没人接", "西门子客服电话一直打不通，服了"]
+    feed = Feed()
+    start = quiet_days(feed, everyday=hotline)
+    for i in range(3):
+        feed.post(hotline[i % 2] + f"{i}", start + timedelta(minutes=5 * i), author=f"new{i}")
+    assert feed.severities()[-1] == "watch" and not any("本轮" in e.summary for e in feed.events)
     feed = storm(False)
     assert not any(
         i.brand for i in feed.detector.incidents() if any(p.author.startswith("owner") for p in i.posts)
