@@ -23,7 +23,16 @@ from functools import partial
 from typing import Any
 
 from monitor import detect_lifecycle as lifecycle
-from monitor.detect_cluster import HOW_LINK, HOW_SEED, HOW_SURGE, Cluster, Incident, IncidentPost, Member
+from monitor.detect_cluster import (
+    HOW_LINK,
+    HOW_SEED,
+    HOW_SURGE,
+    Cluster,
+    Incident,
+    IncidentPost,
+    Member,
+    main_families,
+)
 from monitor.detect_config import DetectionConfig
 from monitor.detect_explain import (
     evidence,
@@ -40,7 +49,7 @@ from monitor.detect_lifecycle import FORGET, RESOLVE
 from monitor.detect_severity import assess
 from monitor.detect_severity import stats as severity_stats
 from monitor.detect_spread import HOUR, Rate, Rhythm, Window, decayed, rank, tally_add, voice
-from monitor.detect_text import StormWords, Vocabulary
+from monitor.detect_text import FAULT_MARK, StormWords, Vocabulary
 from monitor.events import AlertEvent
 from monitor.post import Post
 
@@ -275,16 +284,19 @@ class Detector:
         c.last_post = max(c.last_post, now)
         self.grouper.add_terms(c, feats)
         recent = c.recent
-        recent[m.key] = feats
-        horizon = now - self.config.severity.warning.window_hours * HOUR
-        members = c.members
-        stale = []
-        for key in recent:
-            if members[key].t >= horizon:
-                break
-            stale.append(key)
-        for key in stale:
-            del recent[key]
+        if rank(c.peak_severity) >= _WARNING:
+            recent.clear()  # read only before the first warning (see _split)
+        else:
+            recent[m.key] = feats
+            horizon = now - self.config.severity.warning.window_hours * HOUR
+            members = c.members
+            stale = []
+            for key in recent:
+                if members[key].t >= horizon:
+                    break
+                stale.append(key)
+            for key in stale:
+                del recent[key]
         author = m.author
         describes = m.how not in (HOW_LINK, HOW_SURGE) and len(text) > self.config.grouping.echo_max_chars
         if describes and len(c.samples) < _SAMPLES and author not in c.sample_authors:
@@ -316,7 +328,7 @@ class Detector:
         c.revision += 1
         events: list[AlertEvent] = []
         docs = c.docs
-        storm = c.would_warn and not c.brand
+        storm = c.would_warn and not c.brand and self.config.grouping.brand_from_likeness
         if feats and c.status != "resolved" and (docs <= 16 or docs & (docs - 1) == 0 or storm):
             # Profiles converge as posts arrive: look again while young, then at every doubling; a storm naming no
             # brand at every post, since the brand's incident it is may show only now (Grouper._names_storm).
@@ -391,12 +403,18 @@ class Detector:
             return None  # a state saved before members' words were kept (Cluster.recent), or no words at all
         counts = profile[0]
         before = {f: n - counts.get(f, 0) for f, n in c.terms.items() if n > counts.get(f, 0)}
-        if self.grouper.profile_similarity(counts, before) >= self.config.grouping.merge_similarity:
+        if (
+            not before
+            or self.grouper.profile_similarity(counts, before) >= self.config.grouping.merge_similarity
+        ):
             return None
+        if _families(counts) & _families(before):
+            return None  # one kind of fault of one brand is one incident (they would merge again)
         first = next(iter(c.members.values()))
-        # Talk naming no brand a storm found to be a brand's is not the brand's once the storm is split off.
-        rest = self._open(f"{c.id}\x1f{first.key}", "" if c.brand_from else c.brand, c.feed, c.tags, first.t)
-        self.grouper.split_off(c, rest, since, profile)
+        # Talk naming no brand that a storm made a brand's is not the brand's once the storm is split off.
+        brand = "" if c.adopted else c.brand
+        rest = self._open(f"{c.id}\x1f{first.key}\x1f{since}", brand, c.feed, c.tags, first.t)
+        self.grouper.split_off(c, rest, since, counts, before, profile[1])
         rest.samples, rest.sample_authors = list(c.samples), list(c.sample_authors)
         rest.snapshot_posts, rest.importance = dict(c.snapshot_posts), dict(c.importance)
         for part in (c, rest):
@@ -407,7 +425,8 @@ class Detector:
         )
         rest.learned, c.learned = c.learned, {}  # what the usual level counted was before the surge
         rest.opened = rest.created
-        c.created = since
+        c.created = c.opened = since
+        c.notified_authors = min(c.notified_authors, len(c.author_first))
         lifecycle.set_status(rest, "growing" if len(rest.author_first) >= 2 else "new", now)
         lifecycle.set_status(c, c.status, now, event=f"split from {rest.id}")
         self.touched.update((c.id, rest.id))
@@ -463,6 +482,7 @@ class Detector:
     def _adopt(self, c: Cluster, brand: str, feed: str) -> None:
         """``c``, naming no brand, becomes ``brand``'s, measured against ``feed``'s level of the brand."""
         self.grouper.adopt(c, brand)
+        c.adopted = True
         c.feed = feed
         c.learned = {}  # tallies of the level of complaints naming no brand (see _learn_baseline)
         self.touched.add(c.id)
@@ -796,6 +816,11 @@ def _first_times(table: dict[str, list[float]], c: Cluster) -> list[float]:
     if times is None:
         times = table[c.id] = sorted(c.author_first.values())
     return times
+
+
+def _families(terms: Mapping[str, int]) -> set[str]:
+    """The main kinds of fault of a word profile (see Cluster.main_faults)."""
+    return main_families({f[len(FAULT_MARK) :]: n for f, n in terms.items() if f.startswith(FAULT_MARK)})
 
 
 def _level_key(feed: str, brand: str) -> str:

@@ -7,7 +7,7 @@ round-trips through JSON (``to_state`` / ``from_state``) so that a restarted det
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
@@ -135,6 +135,9 @@ class Cluster:
         self.brand_votes: dict[str, list[str]] = {}
         # While it named no brand, it would have warned had it named one: a storm (see Grouper._names_storm).
         self.would_warn = False
+        # It named no brand when it began and became a brand's (Detector._adopt): its posts from before a surge
+        # split off (Detector._split) name none.
+        self.adopted = False
         # How a storm naming no brand was found to be the brand's: "reposts" (Detector._vote_brand), "likeness"
         # (Grouper._names_storm); "" when its posts named the brand.
         self.brand_from = ""
@@ -236,11 +239,7 @@ class Cluster:
 
     def main_faults(self) -> set[str]:
         """The fault families most of its posts name (within a third of the commonest); empty when none."""
-        faults = self.faults
-        if not faults:
-            return set()
-        top = max(faults.values())
-        return {family for family, n in faults.items() if 3 * n >= top}
+        return main_families(self.faults)
 
     def to_state(self) -> dict:
         state = {name: getattr(self, name) for name in _PLAIN}
@@ -254,6 +253,7 @@ class Cluster:
             sample_authors=self.sample_authors,
             brand_votes=self.brand_votes,
             would_warn=self.would_warn,
+            adopted=self.adopted,
             brand_from=self.brand_from,
             context=self.context,
             recent={key: list(feats) for key, feats in self.recent.items()},
@@ -270,6 +270,7 @@ class Cluster:
         c.sample_authors = list(state.get("sample_authors", ()))
         c.brand_votes = {brand: list(names) for brand, names in state.get("brand_votes", {}).items()}
         c.would_warn = bool(state.get("would_warn", False))
+        c.adopted = bool(state.get("adopted", False))
         c.brand_from = str(state.get("brand_from", ""))
         c.context = list(state.get("context", ()))
         c.recent = {key: tuple(feats) for key, feats in state.get("recent", {}).items()}
@@ -281,6 +282,14 @@ class Cluster:
             for m in c.members.values():
                 window.add(m.t, m.author, c.voice_of)
         return c
+
+
+def main_families(faults: Mapping[str, int]) -> set[str]:
+    """Of fault families and how many posts name each, those within a third of the commonest."""
+    if not faults:
+        return set()
+    top = max(faults.values())
+    return {family for family, n in faults.items() if 3 * n >= top}
 
 
 def window_hours(config: DetectionConfig) -> dict[str, float]:

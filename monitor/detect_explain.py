@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import heapq
 import math
-from bisect import bisect_left
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
@@ -131,9 +130,12 @@ def opener(config: DetectionConfig, c: Cluster) -> tuple[Member | None, str | No
     none: what they say is not known here), and states saved before samples had authors.
     """
     first, sample = _opening(config, c)
-    surging = surge(config, c) if rank(c.severity) >= rank("warning") else None
+    window_start = c.last_post - config.severity.warning.window_hours * HOUR
+    if rank(c.severity) < rank("warning") or _warned_before(c, window_start):
+        return first, sample, None  # a surge is within the window; one that had warned before is its growth
+    surging = surge(config, c)
     if surging is None or _warned_before(c, surging[0].t):
-        return first, sample, None  # one that had warned before the surge: the surge is its growth
+        return first, sample, None
     return first, surging[1] or sample, surging[0]
 
 
@@ -169,11 +171,26 @@ def surge(config: DetectionConfig, c: Cluster) -> tuple[Member, str | None] | No
     severity = config.severity
     now = c.last_post
     window_start = now - severity.warning.window_hours * HOUR
-    times = sorted(c.author_first.values())
-    if bisect_left(times, window_start) < severity.watch.min_authors:
+    first_times = c.author_first
+    if sum(t < window_start for t in first_times.values()) < severity.watch.min_authors:
         return None
+    # Authors arrive when they first post here, and again when one from before the window posts within it (an
+    # everyday grumbler may post the storm's first post).
+    times = list(first_times.values())
+    back: set[str] = set()
+    for m in c.members.values():
+        if m.t >= window_start and m.author not in back:
+            back.add(m.author)
+            if first_times[m.author] < window_start:
+                times.append(m.t)
+    times.sort()
     start = surge_start(
-        times, now, severity.watch.min_authors, severity.watch.min_authors, config.grouping.storm_ratio
+        times,
+        now,
+        severity.watch.min_authors,
+        severity.watch.min_authors,
+        config.grouping.storm_ratio,
+        min_later=severity.warning.min_authors,
     )
     if start is None or start < window_start:
         return None

@@ -529,7 +529,7 @@ class Grouper:
 
     def term_weights(self, c: Cluster) -> list[float]:
         """The rarity weights of ``c``'s features, in its order."""
-        # Kept until a feature is added (they are never removed) or another post is read: a post joining weighs
+        # Kept until a feature is added (only a split removes any, and resets this) or another post is read: a post joining weighs
         # its incident's features for the norm and again for merge partners, and once does.
         at = (self.vocab.docs, len(c.terms))
         if c.weights_at != at:
@@ -599,7 +599,7 @@ class Grouper:
             both = c.ever_alerted and o.ever_alerted
             need = grouping.merge_alerted_similarity if both else grouping.merge_similarity
             if across:
-                # A storm naming no brand never warned (it is held at unbranded_max): the PR channel knows one side.
+                # A storm naming no brand is held at unbranded_max (watch at most): the PR channel knows one side.
                 need = grouping.merge_similarity
                 sim = self.storm_similarity(c, o)
             # The same kind of fault of one brand is one incident, however alike the rest.
@@ -776,12 +776,20 @@ class Grouper:
         norm_b = self.vocab.weighted_square_sum(dict(b), weigh(list(b), self.vocab.weight_list(list(b))))
         return dot / math.sqrt(norm_a * norm_b) if norm_a and norm_b else 0.0
 
-    def split_off(self, c: Cluster, rest: Cluster, since: float, profile: tuple[dict[str, int], int]) -> None:
-        """Move ``c``'s members from before ``since`` to ``rest`` (new, empty), with the words they added to the
-        profile (all but ``profile``, the surge's: ``surge_profile``); the indexes follow."""
+    def split_off(
+        self,
+        c: Cluster,
+        rest: Cluster,
+        since: float,
+        counts: dict[str, int],
+        before: dict[str, int],
+        docs: int,
+    ) -> None:
+        """Move ``c``'s members from before ``since`` to ``rest`` (new, empty), with the words they added to its
+        profile (``before``; the surge's, ``counts`` from ``docs`` posts, stay: ``surge_profile``); the indexes
+        follow."""
         self.unindex(c)
-        counts, docs = profile
-        rest.terms = {f: n - counts.get(f, 0) for f, n in c.terms.items() if n > counts.get(f, 0)}
+        rest.terms = before
         rest.docs = c.docs - docs
         c.terms = {f: counts[f] for f in c.terms if f in counts}
         c.docs = docs
@@ -799,12 +807,16 @@ class Grouper:
             self.post_index[m.key] = rest.id
             if m.author in staying:
                 continue  # their follow-ups go with the surge
+            moved = False
             for home in self.homes(c):
                 if self.authors.get(home, {}).get(m.author) == c.id:
                     del self.authors[home][m.author]
-            for home in self.homes(rest):
-                self.authors.setdefault(home, {})[m.author] = rest.id
+                    moved = True
+            if moved:  # an author's latest incident elsewhere stays theirs
+                for home in self.homes(rest):
+                    self.authors.setdefault(home, {})[m.author] = rest.id
         for part in (c, rest):
+            part.weights_at = (-1, 0)
             self.refresh_norm(part)
             part.keywords = []
             part.no_keywords = None

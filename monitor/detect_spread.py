@@ -48,20 +48,27 @@ def tally_add(tally: list[float], now: float, half_life_h: float, n: float = 1.0
 
 
 def surge_start(
-    times: list[float], now: float, min_before: int, min_after: int, ratio: float
+    times: list[float],
+    now: float,
+    min_before: int,
+    min_after: int,
+    ratio: float,
+    min_later: int | None = None,
 ) -> float | None:
     """When the surge of an incident that was something else before began: the first post of the authors who
     came at least ``ratio`` times as fast as those before them, or None when it began with its first author.
 
-    ``times`` are the authors' first posts, sorted. The split is the most likely change of a Poisson rate: at
-    least ``min_before`` authors before it and ``min_after`` from it on (a group of everyday talk a storm overran
-    is told from the storm's first post, not the grumble of days before). Within a surge found so, a later one
-    that is again ``ratio`` times as fast, and clearly so (a likelihood gain of at least ``_LATER_GAIN``), is
-    where it began (an afternoon's weather delays, then the evening's cancellations).
+    ``times`` are the authors' arrivals, sorted. The split is the most likely change of a Poisson rate, read from
+    the gaps between arrivals (and the open gap to ``now``): at least ``min_before`` authors before it and
+    ``min_after`` from it on (a group of everyday talk a storm overran is told from the storm's first post, not
+    the grumble of days before). Within a surge found so, a later one again ``ratio`` times as fast, clearly so
+    (a likelihood gain of at least ``_LATER_GAIN``) and with at least ``min_later`` authors (default
+    ``min_after``), is where it began (an afternoon's weather delays, then the evening's cancellations).
     """
     start, lo = None, 0
     while True:
-        found = _change(times, lo, now, min_before, min_after, ratio, 0.0 if start is None else _LATER_GAIN)
+        least, after = (0.0, min_after) if start is None else (_LATER_GAIN, min_later or min_after)
+        found = _change(times, lo, now, min_before, after, ratio, least)
         if found is None:
             return start
         lo = found
@@ -74,20 +81,22 @@ _LATER_GAIN = 3.0
 def _change(
     times: list[float], lo: int, now: float, min_before: int, min_after: int, ratio: float, least: float
 ) -> int | None:
-    """The index in ``times[lo:]`` of the most likely change to a rate ``ratio`` times as fast (see surge_start)."""
+    """The index in ``times[lo:]`` of the most likely change to a rate ``ratio`` times as fast (see surge_start):
+    the gaps up to the change against those after it, each side's rate its gaps' count over their span."""
     n = len(times) - lo
-    if n < min_before + min_after or now <= times[lo]:
+    if n < max(min_before, 1) + max(min_after, 2) or now <= times[lo]:
         return None
-    whole = n * math.log(n / (now - times[lo]))
+    gaps = n - 1  # between the n arrivals; the open gap to now counts as time without one
+    whole = gaps * math.log(gaps / (now - times[lo]))
     best, best_gain = None, least
-    for i in range(max(min_before, 1), n - min_after + 1):
+    for i in range(max(min_before, 1), n - max(min_after, 2) + 1):
         before, after = times[lo + i] - times[lo], now - times[lo + i]
         if before <= 0 or after <= 0:
             continue
-        rate_before, rate_after = i / before, (n - i) / after
+        rate_before, rate_after = i / before, (gaps - i) / after
         if rate_after < ratio * rate_before:
             continue
-        gain = i * math.log(rate_before) + (n - i) * math.log(rate_after) - whole
+        gain = i * math.log(rate_before) + (gaps - i) * math.log(rate_after) - whole
         if gain > best_gain:
             best, best_gain = lo + i, gain
     return best

@@ -690,10 +690,14 @@ def test_a_surge_that_overran_a_group_of_another_story_is_split_off_before_it_wa
     # The brand's everyday grumble about its hotline was there before; a fault's first post joins it on the
     # hotline's words and its reposts pile in. The warning is about the fault alone: the hotline grumbles stay a
     # group of their own. A group whose surge tells the same story as before stays one incident.
-    def run(everyday: list[str]) -> Feed:
+    def run(
+        everyday: list[str],
+        by: str = "seed",
+        text: str = "西门子冰箱门关不上，打客服电话也打不通，门缝一直漏冷气",
+    ) -> Feed:
         feed = Feed()
         start = quiet_days(feed, everyday=everyday)
-        seed = feed.post("西门子冰箱门关不上，打客服电话也打不通，门缝一直漏冷气", start, author="seed")
+        seed = feed.post(text, start, author=by)
         for i in range(7):
             repost(
                 feed,
@@ -712,10 +716,28 @@ def test_a_surge_that_overran_a_group_of_another_story_is_split_off_before_it_wa
     assert warned[0].post_ids[:2] == ["p130", "r-fan0"] and not any(
         pid.startswith("p4") for pid in warned[0].post_ids
     )
+    assert surge.opened_at == surge.first_post_at
     [rest] = [i for i in by_id.values() if i.id != surge.id]
     assert {p.author[:3] for p in rest.posts} == {"day"} and rest.brand == "siemens" and rest.severity is None
     state = json.loads(json.dumps(feed.detector.state(), ensure_ascii=False))
     assert Detector(feed.detector.config, state).state() == state
+    # One of the everyday grumblers posts the fault's first post: it goes with the surge.
+    hotline = ["西门子的客服电话打不通，等了半小时没人接", "西门子客服电话一直打不通，服了"]
+    feed = run(hotline, by="day2-2")
+    [warned] = [e for e in feed.events if e.severity == "warning"]
+    assert (
+        warned.post_ids[:2] == ["p130", "r-fan0"]
+        and "首帖 05月04日 08:00（北京时间），发帖人 day2-2" in warned.summary
+    )
+    # Another of the same kind of fault (dishwasher and oven doors, then the fridge's), passed on by reposts: one
+    # kind of fault of one brand is one incident, so no split (it would merge again at the next post, and again).
+    feed = Feed()
+    start = quiet_days(feed, everyday=["西门子洗碗机门关不上，卡扣松了", "西门子烤箱门关不严，热气往外冒"])
+    seed = feed.post("西门子冰箱自己弹开，冷藏室的肉全臭了", start, author="seed")
+    for i in range(7):
+        repost(feed, seed, f"转发微博{i}", start + timedelta(minutes=6 * (i + 1)), f"fan{i}")
+    assert len(feed.detector.incidents()) == 1 and "warning" in feed.severities()
+    assert not any("split" in str(entry) for c in feed.detector.clusters.values() for entry in c.history)
     # The same story before and after: one incident, its past included.
     feed = run(["西门子冰箱门关不上，合不拢，客服电话打不通", "西门子冰箱门关不严，冷气往外漏"])
     [incident] = feed.detector.incidents()
@@ -738,6 +760,25 @@ def test_an_incident_that_warned_before_a_later_surge_is_still_told_from_its_fir
             "首帖 05月01日 08:00（北京时间），发帖人 user1" in event.summary and "本轮" not in event.summary
         )
         assert event.post_ids[0] == "p1"
+
+
+def test_a_brands_own_group_split_from_a_storm_it_took_in_stays_the_brands():
+    # The brand's hotline grumbles; a post naming the brand joins them on the hotline's words, and the storm told
+    # without the name is found to be that incident by likeness. Split off before the warning, the hotline
+    # grumbles, which named the brand, are still the brand's.
+    feed = Feed(DetectionConfig(brands=BRANDS))
+    start = quiet_days(
+        feed, everyday=["西门子的客服电话打不通，等了半小时没人接", "西门子客服电话一直打不通，服了"]
+    )
+    named = "西门子的客服电话打不通，会员越开越贵，老用户打车比新用户贵了二十七块"
+    feed.post(named, start - timedelta(minutes=5), author="named")
+    for i, text in enumerate(STORM):
+        feed.post(text, start + timedelta(minutes=7 * i), author=f"owner{i}")
+    live = [i for i in feed.detector.incidents() if i.status != "resolved"]
+    [storm] = [i for i in live if i.severity == "warning"]
+    [hotline] = [i for i in live if i is not storm]
+    assert {p.author[:3] for p in hotline.posts} == {"day"} and hotline.brand == "siemens"
+    assert {p.author[:3] for p in storm.posts} == {"nam", "own"} and storm.brand == "siemens"
 
 
 def test_a_merge_adds_the_tallies_of_the_merged_incident_only_when_counted_in_the_kept_ones_level():
