@@ -678,6 +678,9 @@ def test_a_surge_starts_where_authors_began_to_come_far_faster_than_before():
     assert surge_start(everyday, everyday[-1] + HOUR, 2, 4, 4.0) is None  # a steady trickle
     assert surge_start(storm, now, 2, 4, 4.0) is None  # it began as the surge
     assert surge_start(everyday + storm[:2], storm[1] + 60.0, 2, 4, 4.0) is None  # too few in it yet
+    # One more 30 seconds after the storm's last: the storm still began with its first (not a surge of two).
+    late = [*everyday, *storm, storm[-1] + 30.0]
+    assert surge_start(late, late[-1], 2, 2, 4.0, min_later=4) == storm[0]
     # An afternoon's weather delays (twelve in four hours), then the evening's cancellations (eight in a quarter
     # of an hour): the later surge, though the most likely single change is the afternoon's.
     weather = [everyday[-1] + 3 * HOUR + 1200.0 * i for i in range(12)]
