@@ -246,7 +246,9 @@ def score(name: str, run: Run) -> dict[str, Any]:
     first_fire: dict[str, Firing] = {}
     critical: set[str] = set()
     warned_ids: dict[str, set[str]] = defaultdict(set)
-    # Of the posts its notifications held, how many were its own (the rest: everyday talk, decoys, other faults).
+    # Of the posts its alerted incidents held when each of its notifications fired (all of the incident's posts, not
+    # the few a notification lists), how many were its own (the rest: everyday talk, decoys and other faults).
+    # Notifications scored as another group's (mostly others' posts) are not its, so not counted here.
     held: Counter[str] = Counter()
     own: Counter[str] = Counter()
     for firing in sorted(run.firings, key=lambda f: f.at):
@@ -341,8 +343,8 @@ def table(results: list[dict[str, Any]]) -> str:
     """The results as a markdown table, one row per incident (decoy and noise figures on each scenario's first)."""
     lines = [
         "| scenario | incident | posts | share at first warning | hours after first post | critical | "
-        "alerted incidents per true incident | its own posts in its alerts | decoys alerted | other warnings / day | "
-        "obs/s | detector obs/s |",
+        "alerted incidents per true incident | its share of its alerted incidents' posts | decoys alerted | "
+        "other warnings / day | obs/s | detector obs/s |",
         "|---|---|---:|---:|---:|:---:|---:|---:|---|---:|---:|---:|",
     ]
     for r in results:
