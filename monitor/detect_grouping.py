@@ -655,14 +655,25 @@ class Grouper:
             return False
         if storm.brand_votes and set(storm.brand_votes) != {named.brand}:
             return False
-        return self.storm_own(storm, now) and (self.storm_own(named, now) or self._joined_lately(named, now))
+        return self.storm_own(storm, now) and (
+            self.storm_own(named, now) or self._joined_lately(named, storm, now)
+        )
 
-    def _joined_lately(self, c: Cluster, now: float) -> bool:
-        """Whether an author first joined ``c`` within ``grouping.storm_window_hours``: a brand's everyday group a
-        storm's post naming the brand just joined ("云帆的开屏广告…", then "我在云帆当了五年会员，第一次在正片前面看到广告")
-        is where the storm names the brand."""
-        times = self.first_times(c)
-        return bool(times) and times[-1] >= now - self.config.grouping.storm_window_hours * HOUR
+    def _joined_lately(self, c: Cluster, storm: Cluster, now: float) -> bool:
+        """Whether a post alike ``storm`` (``grouping.min_similarity``, as a post joining it) joined ``c`` within
+        ``grouping.storm_window_hours``: a brand's everyday group a storm's post naming the brand just joined
+        ("云帆的开屏广告…", then "我在云帆当了五年会员，第一次在正片前面看到广告") is where the storm names the brand."""
+        since = now - self.config.grouping.storm_window_hours * HOUR
+        if c.last_post < since:
+            return False
+        members = c.members
+        for key, feats in reversed(c.recent.items()):
+            if members[key].t < since:
+                break
+            told = dict.fromkeys(feats, 1)
+            if feats and self.profile_similarity(told, storm.terms) >= self.config.grouping.min_similarity:
+                return True
+        return False
 
     def storm_own(self, c: Cluster, now: float) -> bool:
         """Whether ``c`` is a storm's own: fewer than ``severity.watch.min_authors`` of its authors came before the

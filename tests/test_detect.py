@@ -629,15 +629,11 @@ def test_a_storm_naming_no_brand_is_the_brands_everyday_incident_its_naming_post
     # everyday group, quiet for hours, is not found to be the storm's by a word or two.
     everyday = ["西门子的会员又涨价了，老用户续费越来越贵", "西门子会员续费比新用户贵，老用户不值钱"]
 
-    def storm(named: bool) -> Feed:
+    def storm(named: bool, lately: str = "西门子的会员越开越贵，老用户打车比新用户贵了二十七块") -> Feed:
         feed = Feed(DetectionConfig(brands=BRANDS))
         start = quiet_days(feed, everyday=everyday)
         if named:
-            feed.post(
-                "西门子的会员越开越贵，老用户打车比新用户贵了二十七块",
-                start - timedelta(minutes=5),
-                author="named",
-            )
+            feed.post(lately, start - timedelta(minutes=5), author="named")
         for i, text in enumerate(STORM):
             feed.post(text, start + timedelta(minutes=7 * i), author=f"owner{i}")
         return feed
@@ -663,11 +659,13 @@ def test_a_storm_naming_no_brand_is_the_brands_everyday_incident_its_naming_post
     for i in range(3):
         feed.post(hotline[i % 2] + f"{i}", start + timedelta(minutes=5 * i), author=f"new{i}")
     assert feed.severities()[-1] == "watch" and not any("本轮" in e.summary for e in feed.events)
-    feed = storm(False)
-    assert not any(
-        i.brand for i in feed.detector.incidents() if any(p.author.startswith("owner") for p in i.posts)
-    )
-    assert set(feed.severities()) <= {"watch"}
+    # Without that post, or with a post that joined lately about something else, the brand's everyday group is
+    # not found to be the storm's by a word or two.
+    for feed in (storm(False), storm(True, lately="西门子的会员客服电话打不通，续费退不了")):
+        assert not any(
+            i.brand for i in feed.detector.incidents() if any(p.author.startswith("owner") for p in i.posts)
+        )
+        assert set(feed.severities()) <= {"watch"}
 
 
 def test_a_surge_starts_where_authors_began_to_come_far_faster_than_before():
