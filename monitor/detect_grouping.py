@@ -25,7 +25,7 @@ import math
 import re
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from operator import mul, neg
@@ -512,14 +512,7 @@ class Grouper:
         """Cosine between two incidents' word profiles with the storm words weighed up (see ``StormWords``)."""
         if self.storm is None or not a.docs or not b.docs:
             return self.similarity(a, b)
-        weigh = self.storm.weigh
-        wa = dict(zip(a.terms, weigh(a.terms, self.term_weights(a)), strict=True))
-        wb = dict(zip(b.terms, weigh(b.terms, self.term_weights(b)), strict=True))
-        a_terms, b_terms = a.terms, b.terms
-        dot = sum(w * w * a_terms[f] * b_terms[f] for f, w in wa.items() if f in b_terms)
-        norm_a = math.sqrt(sum((w * a_terms[f]) ** 2 for f, w in wa.items()))
-        norm_b = math.sqrt(sum((w * b_terms[f]) ** 2 for f, w in wb.items()))
-        return dot / (norm_a * norm_b) if norm_a and norm_b else 0.0
+        return self.profile_similarity(a.terms, b.terms, self.term_weights(a), self.term_weights(b))
 
     def refresh_norm(self, c: Cluster) -> None:
         self.touched.add(c.id)
@@ -773,19 +766,23 @@ class Grouper:
                         counts[feat] = counts.get(feat, 0) + 1
         return counts, docs
 
-    def profile_similarity(self, a: Mapping[str, int], b: Mapping[str, int]) -> float:
-        """Cosine between two word profiles (feature -> posts), by rarity weight: ``similarity`` of two profiles
-        that are no incident's (yet)."""
-        small, large = (a, b) if len(a) <= len(b) else (b, a)
-        shared = [f for f in small if f in large]
-        if not shared:
-            return 0.0
-        weigh = self.storm.weigh if self.storm is not None else (lambda feats, weights: weights)
-        weights = dict(zip(shared, weigh(shared, self.vocab.weight_list(shared)), strict=True))
-        dot = sum(weights[f] ** 2 * a[f] * b[f] for f in shared)
-        norm_a = self.vocab.weighted_square_sum(dict(a), weigh(list(a), self.vocab.weight_list(list(a))))
-        norm_b = self.vocab.weighted_square_sum(dict(b), weigh(list(b), self.vocab.weight_list(list(b))))
-        return dot / math.sqrt(norm_a * norm_b) if norm_a and norm_b else 0.0
+    def profile_similarity(
+        self,
+        a: Mapping[str, int],
+        b: Mapping[str, int],
+        a_weights: Sequence[float] | None = None,
+        b_weights: Sequence[float] | None = None,
+    ) -> float:
+        """Cosine between two word profiles (feature -> posts) by rarity weight, the storm words weighed up
+        (``a_weights``, ``b_weights``: their rarity weights in their order, when known)."""
+        wa = self.vocab.weight_list(list(a)) if a_weights is None else a_weights
+        wb = self.vocab.weight_list(list(b)) if b_weights is None else b_weights
+        if self.storm is not None:
+            wa, wb = self.storm.weigh(list(a), wa), self.storm.weigh(list(b), wb)
+        dot = sum(w * w * n * b[f] for (f, n), w in zip(a.items(), wa, strict=True) if f in b)
+        norm_a = math.sqrt(sum((w * n) ** 2 for n, w in zip(a.values(), wa, strict=True)))
+        norm_b = math.sqrt(sum((w * n) ** 2 for n, w in zip(b.values(), wb, strict=True)))
+        return dot / (norm_a * norm_b) if norm_a and norm_b else 0.0
 
     def split_off(
         self,
