@@ -394,6 +394,10 @@ class Detector:
         The surge (``surge``) is split off only when its words are not alike those of the posts before it
         (``grouping.merge_similarity``): one fault flaring again is one incident.
         """
+        if c.reopened:
+            return (
+                None  # a flare of a resolved incident is measured by what came after it was resolved, unsplit
+            )
         surging = surge(self.config, c)
         if surging is None:
             return None
@@ -415,7 +419,17 @@ class Detector:
         brand = "" if c.adopted else c.brand
         rest = self._open(f"{c.id}\x1f{first.key}\x1f{since}", brand, c.feed, c.tags, first.t)
         self.grouper.split_off(c, rest, since, counts, before, profile[1])
-        rest.samples, rest.sample_authors = list(c.samples), list(c.sample_authors)
+        # An author in both parts told their story (their sample) in the part they came to first.
+        earlier = {m.author for m in rest.members.values()}
+        told = list(zip(c.samples, c.sample_authors, strict=True))
+        rest.samples, rest.sample_authors = (
+            [t for t, a in told if a in earlier],
+            [a for _, a in told if a in earlier],
+        )
+        c.samples, c.sample_authors = (
+            [t for t, a in told if a not in earlier],
+            [a for _, a in told if a not in earlier],
+        )
         rest.snapshot_posts, rest.importance = dict(c.snapshot_posts), dict(c.importance)
         for part in (c, rest):
             self._tally(part, now)
@@ -452,12 +466,6 @@ class Detector:
             for m in c.members.values():
                 fresh.add(m.t, m.author, c.voice_of)
             fresh.expire(now, c.voice_of)
-        kept = [
-            (text, author)
-            for text, author in zip(c.samples, c.sample_authors, strict=True)
-            if author in c.author_first
-        ]
-        c.samples, c.sample_authors = [text for text, _ in kept], [author for _, author in kept]
         c.last_post = max(m.t for m in c.members.values())
         c.snapshot_posts = {k: v for k, v in c.snapshot_posts.items() if k in c.members}
         c.importance = {k: v for k, v in c.importance.items() if k in c.members}
