@@ -561,6 +561,17 @@ class Detector:
             return [self._event(c, now, "firing", change="growth")]
         return []
 
+    def _opener(self, c: Cluster) -> tuple[Member | None, str | None, Member | None]:
+        """``opener``'s answer, with the sample that reads most like the incident as its representative post (the
+        opener's may not: a group of everyday talk a storm overran, "打车软件的上车点推荐总在马路对面" for a pricing
+        storm). Kept: the sample of a post chosen for naming the fault, and a surge's (the incident's words are
+        still mostly the talk it overran)."""
+        first, told, surging = opener(self.config, c)
+        chosen = first is not None and first is not next(iter(c.members.values()))  # "最早反映该问题": kept
+        if told is not None and not chosen and surging is None and len(c.samples) == len(c.sample_authors):
+            told = self.grouper.typical_sample(c, told)
+        return first, told, surging
+
     def _grew(self, c: Cluster, now: float) -> bool:
         notify = self.config.notify
         authors = len(c.author_first)
@@ -573,7 +584,7 @@ class Detector:
 
     def _event(self, c: Cluster, now: float, status: str, change: str) -> AlertEvent:
         self.touched.add(c.id)
-        start = opener(self.config, c)
+        start = self._opener(c)
         title, summary = title_summary(self.config, c, self.vocab, self.grouper.strip_for(c.brand), start)
         c.notified_authors = len(c.author_first)
         c.notified_at = now
@@ -722,7 +733,7 @@ class Detector:
 
     def _snapshot(self, c: Cluster) -> Incident:
         self.touched.add(c.id)
-        start = opener(self.config, c)
+        start = self._opener(c)
         title, summary = title_summary(self.config, c, self.vocab, self.grouper.strip_for(c.brand), start)
         known = c.snapshot_posts
         members = c.members

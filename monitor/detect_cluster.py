@@ -160,6 +160,8 @@ class Cluster:
         # (samples, kinds of fault's words) in which no phrase was found, while they stay so (see incident_keywords).
         self.no_keywords: tuple | None = None
         self.title = ""
+        # ((the opener's sample, samples, word-matched posts), the sample to show): Grouper.typical_sample.
+        self.typical: tuple[tuple[str, int, int], str] | None = None
         self.merged_into: str | None = None
         self.reach_of: dict[str, int] = {}  # author -> followers
         self.verified_authors: dict[str, int] = {}

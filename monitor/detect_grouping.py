@@ -784,6 +784,29 @@ class Grouper:
         norm_b = math.sqrt(sum((w * n) ** 2 for n, w in zip(b.values(), wb, strict=True)))
         return dot / (norm_a * norm_b) if norm_a and norm_b else 0.0
 
+    def typical_sample(self, c: Cluster, told: str) -> str:
+        """The sample that reads most like ``c`` (by its words; for an incident naming a kind of fault, of those
+        naming it), ``told`` on a tie (see ``Detector._opener``)."""
+        key = (told, len(c.samples), c.docs)
+        if c.typical is not None and c.typical[0] == key:
+            return c.typical[1]
+        best, best_sim = told, self._reads_like(c, told)
+        families = self.config.grouping.fault_terms
+        words = [w.strip().lower() for f in sorted(c.main_faults()) for w in families.get(f, ()) if w.strip()]
+        for text in c.samples:
+            if text == told or words and not any(word in text.lower() for word in words):
+                continue
+            if (sim := self._reads_like(c, text)) > best_sim:
+                best, best_sim = text, sim
+        c.typical = (key, best)
+        return best
+
+    def _reads_like(self, c: Cluster, text: str) -> float:
+        lowered = text.lower()
+        faults, companions = self.lexicon.read(lowered)
+        feats = features(lowered, self._stripper(c.brand), faults, () if faults else companions)
+        return self.profile_similarity(dict.fromkeys(feats, 1), c.terms) if feats else 0.0
+
     def split_off(
         self,
         c: Cluster,

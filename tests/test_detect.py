@@ -782,6 +782,20 @@ def test_a_brands_own_group_split_from_a_storm_it_took_in_stays_the_brands():
     assert {p.author[:3] for p in storm.posts} == {"nam", "own"} and storm.brand == "siemens"
 
 
+def test_the_representative_post_reads_like_the_incident_not_like_the_grumble_it_formed_around():
+    # One everyday grumble about the app, then a storm about old accounts paying more joins its group: the
+    # summary still names the first post, but shows a post that reads like the storm.
+    feed = Feed()
+    start = quiet_days(feed)
+    feed.post("西门子打车软件又贵又慢，同一个行程等了二十分钟", start - timedelta(hours=3), author="early")
+    for i, text in enumerate(COMPARISONS * 2):
+        feed.post(f"西门子{text}{i}", start + timedelta(minutes=5 * i), author=f"owner{i}")
+    [warned] = [e for e in feed.events if e.severity == "warning"]
+    assert "首帖 05月04日 05:00（北京时间），发帖人 early" in warned.summary
+    shown = warned.summary.split("代表帖：「")[1]
+    assert "老用户" in shown and "等了二十分钟" not in shown
+
+
 def test_a_merge_adds_the_tallies_of_the_merged_incident_only_when_counted_in_the_kept_ones_level():
     # What of an incident's complaints its feed/brand's usual level counted is left out of the level it is measured
     # against; tallies counted into another level (no brand's, another feed's) are not in the kept incident's.
