@@ -562,13 +562,20 @@ class Detector:
         return []
 
     def _opener(self, c: Cluster) -> tuple[Member | None, str | None, Member | None]:
-        """``opener``'s answer, with the sample that reads most like the incident as its representative post (the
+        """``opener``'s answer, with the sample that reads most like a warned incident as its representative post (the
         opener's may not: a group of everyday talk a storm overran, "打车软件的上车点推荐总在马路对面" for a pricing
         storm). Kept: the sample of a post chosen for naming the fault, and a surge's (the incident's words are
         still mostly the talk it overran)."""
         first, told, surging = opener(self.config, c)
         chosen = first is not None and first is not next(iter(c.members.values()))  # "最早反映该问题": kept
-        if told is not None and not chosen and surging is None and len(c.samples) == len(c.sample_authors):
+        pr = rank(c.severity) >= _WARNING  # what the PR channel reads; a watch keeps its opener's
+        if (
+            pr
+            and told is not None
+            and not chosen
+            and surging is None
+            and len(c.samples) == len(c.sample_authors)
+        ):
             told = self.grouper.typical_sample(c, told)
         return first, told, surging
 

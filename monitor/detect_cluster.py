@@ -162,6 +162,7 @@ class Cluster:
         self.title = ""
         # ((the opener's sample, samples, word-matched posts), the sample to show): Grouper.typical_sample.
         self.typical: tuple[tuple[str, int, int], str] | None = None
+        self.sample_feats: dict[str, tuple[str, ...]] = {}  # sample -> its words, as the above reads them
         self.merged_into: str | None = None
         self.reach_of: dict[str, int] = {}  # author -> followers
         self.verified_authors: dict[str, int] = {}

@@ -785,27 +785,48 @@ class Grouper:
         return dot / (norm_a * norm_b) if norm_a and norm_b else 0.0
 
     def typical_sample(self, c: Cluster, told: str) -> str:
-        """The sample that reads most like ``c`` (by its words; for an incident naming a kind of fault, of those
-        naming it), ``told`` on a tie (see ``Detector._opener``)."""
-        key = (told, len(c.samples), c.docs)
+        """The sample that reads most like ``c`` (cosine of its words with the incident's, storm words weighed up;
+        for an incident naming a kind of fault, of those naming it), ``told`` on a tie (see ``Detector._opener``).
+        Looked at again when its samples or its word-matched posts double."""
+        key = (told, len(c.samples).bit_length(), c.docs.bit_length())
         if c.typical is not None and c.typical[0] == key:
             return c.typical[1]
-        best, best_sim = told, self._reads_like(c, told)
+        terms = c.terms
+        weights = self.term_weights(c)
+        if self.storm is not None:
+            weights = self.storm.weigh(list(terms), weights)
+        # The incident's side once: weight² · count by feature (the posts' counts are 1), and its length.
+        side = {f: w * w * n for (f, n), w in zip(terms.items(), weights, strict=True)}
+        length = math.sqrt(sum((w * n) ** 2 for n, w in zip(terms.values(), weights, strict=True))) or 1.0
+        stripper = self._stripper(c.brand)
+        storm = self.storm
+
+        known = c.sample_feats
+
+        def reads_like(text: str) -> float:
+            feats = known.get(text)
+            if feats is None:
+                lowered = text.lower()
+                faults, companions = self.lexicon.read(lowered)
+                feats = known[text] = features(lowered, stripper, faults, () if faults else companions)
+            dot = sum(side[f] for f in feats if f in side)
+            if not dot:
+                return 0.0
+            mine = self.vocab.weight_list(feats)
+            if storm is not None:
+                mine = storm.weigh(feats, mine)
+            return dot / (length * math.sqrt(sum(w * w for w in mine)))
+
+        best, best_sim = told, reads_like(told)
         families = self.config.grouping.fault_terms
         words = [w.strip().lower() for f in sorted(c.main_faults()) for w in families.get(f, ()) if w.strip()]
         for text in c.samples:
             if text == told or words and not any(word in text.lower() for word in words):
                 continue
-            if (sim := self._reads_like(c, text)) > best_sim:
+            if (sim := reads_like(text)) > best_sim:
                 best, best_sim = text, sim
         c.typical = (key, best)
         return best
-
-    def _reads_like(self, c: Cluster, text: str) -> float:
-        lowered = text.lower()
-        faults, companions = self.lexicon.read(lowered)
-        feats = features(lowered, self._stripper(c.brand), faults, () if faults else companions)
-        return self.profile_similarity(dict.fromkeys(feats, 1), c.terms) if feats else 0.0
 
     def split_off(
         self,
