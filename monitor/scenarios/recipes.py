@@ -3298,6 +3298,392 @@ def airline(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return timeline.lines(), truth
 
 
+# --- a smart lock's night-time firmware update locks its owners out (and some of them in) -----------------------
+
+QIAN_FEED = "weibo-search:栖安"
+LOCK_FEED = "weibo-search:智能锁"  # a category search: everything that says 智能锁, whoever it is about
+LOCK_BRANDS = [
+    BrandSpec(
+        "栖安",
+        ["Q5指纹锁", "Q7 Pro", "F1人脸锁", "S3猫眼锁", "Q7 Pro人脸锁", "全自动指纹锁"],
+        "栖安智能锁",
+        QIAN_FEED,
+    ),
+    BrandSpec("小米", ["智能门锁", "人脸识别锁", "猫眼锁"], "小米智能家居", LOCK_FEED),
+    BrandSpec("德施曼", ["指纹锁", "猫眼锁", "人脸识别锁"], "德施曼智能锁", LOCK_FEED),
+    BrandSpec("凯迪仕", ["智能锁", "全自动锁"], "凯迪仕智能锁", LOCK_FEED),
+    BrandSpec("鹿客", ["指纹锁", "猫眼锁"], "鹿客智能锁", LOCK_FEED),
+    BrandSpec("萤石", ["智能锁", "猫眼锁"], "萤石", LOCK_FEED),
+    BrandSpec("飞利浦", ["指纹锁", "智能锁"], "飞利浦智能锁", LOCK_FEED),
+]
+SMART_LOCK = ("common", "modern", "smartlock")
+KID_HOME = 19.67  # Monday 20 October 2025, 19:40: a mother's clip of her son opening the door by fingerprint
+PRESALE = 36.0  # Tuesday 12:00: the brand's 双11 presale giveaway
+UPDATE = 67.5  # Wednesday 19:30: the brand announces App 5.0 and firmware v3.2.0, to install itself at night
+LOCKED_OUT = 69.87  # Wednesday 21:52: an owner and her daughter in the corridor, the lock says 系统升级中
+LOCKSMITH = 72.83  # Thursday 00:50: a locksmith's ninth job of the night, all the same brand
+BLOGGER = 80.67  # Thursday 08:40: a home-tech blogger sums up two hundred messages
+LOCAL_NEWS = 82.25  # Thursday 10:15: a local news account
+NETWORK = 83.5  # Thursday 11:30: the brand's first reply: 极个别用户, 家庭网络不稳定, press the reset key
+CONSUMERS = 88.5  # Thursday 16:30: a consumer association has summoned "某品牌"
+ROLLBACK = 93.0  # Thursday 21:00: an apology, a firmware defect, rollback to v3.1.8, receipts paid back
+PROGRESS = 111.0  # Friday 15:00: 96.8% restored, engineers at the remaining doors
+# From the update on, the everyday grumbles that read like a lock that will not open (the App offline, a slow
+# fingerprint, a lock that will not answer) are the storm's own; the everyday trickles draw from their other
+# grumbles then.
+LOOK_ALIKE_FROM = UPDATE
+# The storm's phases: the first night, Thursday morning, after the blogger, after the "网络问题" reply, the
+# consumer association's afternoon.
+FIRST_NIGHT = {"complaint": 0.5, "echo": 0.35, "repost": 0.15}
+MORNING_AFTER = {"complaint": 0.35, "echo": 0.25, "repost": 0.18, "onlooker": 0.14, "escalation": 0.08}
+AFTER_SUMMARY = {
+    "complaint": 0.2,
+    "echo": 0.15,
+    "repost": 0.25,
+    "onlooker": 0.2,
+    "escalation": 0.12,
+    "media": 0.04,
+    "kol": 0.04,
+}
+AFTER_NETWORK = {
+    "denial_reaction": 0.3,
+    "repost": 0.2,
+    "escalation": 0.2,
+    "onlooker": 0.12,
+    "complaint": 0.1,
+    "echo": 0.02,
+    "media": 0.03,
+    "kol": 0.03,
+}
+SUMMONED = {
+    "escalation": 0.28,
+    "repost": 0.2,
+    "onlooker": 0.2,
+    "complaint": 0.12,
+    "media": 0.1,
+    "kol": 0.1,
+}
+# Friday: locks still waiting for an engineer, people deciding what to do with theirs, the press.
+FRIDAY = {"onlooker": 0.3, "repost": 0.22, "escalation": 0.2, "complaint": 0.12, "media": 0.08, "kol": 0.08}
+LOCK_NEWS = (
+    (
+        LOCAL_NEWS + 0.8,
+        "【多地用户称智能门锁夜间自动升级后打不开门】10月22日晚起，多地栖安智能门锁用户反映，门锁在夜间自动升级固件后显示“系统升级中”，指纹、密码、App均无法开锁，部分老人被困屋内，客服热线长时间占线。",
+    ),
+    (NETWORK + 0.7, "【栖安回应门锁故障：极个别用户因家庭网络不稳定致升级未完成】"),
+    (CONSUMERS + 1.0, "【消保委约谈智能门锁企业 要求承担开锁换锁等合理费用】"),
+    (ROLLBACK + 0.5, "【栖安致歉：门锁固件存在缺陷 已回滚并报销开锁费用】"),
+    (106.6, "【律师：固件缺陷致门锁无法使用 消费者可主张开锁住宿等损失】"),
+    (112.4, "【智能门锁该不该“静默升级”？从栖安事件看智能家居的OTA】"),
+)
+
+
+def gated_trickle(
+    scene: Scene,
+    bank: PhraseBank,
+    per_day: float,
+    brand: str | None,
+    feed: str,
+    description: str,
+    *,
+    slots: tuple[str, str, str],
+    safe_from: float,
+) -> None:
+    """An everyday trickle (``slots`` = all grumbles, the grumbles safe to post once an incident may be on,
+    the feelings) listed as an ``everyday_trickle`` decoy: from ``safe_from`` hours on, a post is written from the
+    safe grumbles only (the others would read as part of the incident)."""
+    rng, timeline = scene.rng, scene.timeline
+    every, safe, feel = slots
+    ids = []
+    day = 0
+    while timeline.hours(24 * day) < scene.end:
+        low = timeline.hours(24 * day)
+        high = min(scene.end, timeline.hours(24 * (day + 1)))
+        for _ in range(round(per_day * rng.uniform(0.8, 1.2))):
+            when = timeline.active_time(low, high)
+            slot = safe if when >= timeline.hours(safe_from) else rng.choice((every, safe))
+            text = timeline.unique_text(
+                lambda: scene.finish(bank.say(rng, slot) + bank.say(rng, feel), "angry", limit=300, bank=bank)  # noqa: B023
+            )
+            ids.append(timeline.add(when, scene.pool.pick(), text, feed=feed, brand=brand, heat=0.4))
+        day += 1
+    scene.decoy("everyday_trickle", description, ids)
+
+
+def smartlock(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A smart-lock brand's night-time firmware update leaves its owners' doors shut: fingerprints, codes and the
+    App fail, some are locked out with their children and some locked in; the brand blames home networks, then
+    apologises and rolls the firmware back."""
+    bank = PhraseBank.load(*SMART_LOCK)
+    scene = Scene("smartlock", seed, at(2025, 10, 20), 5, bank, authors=2300)
+    brand_background(scene, LOCK_BRANDS, BACKGROUND_MODERN, "lock brands'")
+    rng = scene.rng
+    timeline = scene.timeline
+    category_background(
+        scene,
+        LOCK_BRANDS,
+        LOCK_FEED,
+        bank,
+        daily=(7, "lock_daily"),
+        ask=(5, "lock_ask"),
+        grumble=(4, "lock_grumble"),
+        safety=(3, "lock_safety"),
+    )
+    official = scene.official("栖安智能锁")
+    # A keyword search finds a post that says the word, and the reposts of a post that does.
+    route = keyword_route(scene, "栖安", QIAN_FEED, "智能锁", LOCK_FEED)
+
+    gated_trickle(
+        scene,
+        bank,
+        10,
+        "栖安",
+        QIAN_FEED,
+        "the brand's own everyday grumbles, about ten a day: batteries, installation fees and delays, the App's ads "
+        "and pushes, the peephole camera, prices that dropped for 双11, customer service; those that read like a lock "
+        "that will not open (the App offline, a slow fingerprint) keep out of the days from the update on",
+        slots=("trickle", "trickle_safe", "trickle_feel"),
+        safe_from=LOOK_ALIKE_FROM,
+    )
+    gated_trickle(
+        scene,
+        bank,
+        6,
+        None,
+        LOCK_FEED,
+        "everyday lock troubles in the 智能锁 search about other (fictional or unnamed) brands: flat batteries, "
+        "cold fingers, App pairing, worn panels, installers; about six a day; those that read like a lock that will "
+        "not open keep out of the days from the update on",
+        slots=("lock_trickle", "lock_trickle_safe", "lock_feel"),
+        safe_from=LOOK_ALIKE_FROM,
+    )
+    # The brand's search also finds 栖安 in its everyday senses: a residential compound, a street, a guesthouse.
+    homonyms = []
+    for day in range(5):
+        low, high = timeline.hours(24 * day), timeline.hours(24 * (day + 1))
+        for _ in range(round(3 * rng.uniform(0.8, 1.2))):
+            text = timeline.unique_text(
+                lambda: scene.finish(bank.say(rng, "homonym"), "happy", limit=300, bank=bank)
+            )
+            homonyms.append(
+                timeline.add(
+                    timeline.active_time(low, high),
+                    scene.pool.pick(),
+                    text,
+                    feed=QIAN_FEED,
+                    brand="栖安",
+                    heat=0.4,
+                )
+            )
+    scene.decoy(
+        "homonym",
+        "posts about 栖安 in its everyday senses (栖安苑 and 栖安里, a guesthouse, a tea house, a cat, a novel's hero, "
+        "心有所栖，身有所安) that the brand's search fetches",
+        homonyms,
+    )
+
+    # Monday evening: a mother's clip of her son coming home alone, the lock telling her at work, goes viral; the
+    # brand reposts it the next morning; people share their own stories. Tuesday noon: the presale giveaway.
+    mother = scene.pool.special(bank.slots["viral_author"][0], 2_860, False, "user")
+    viral_text = bank.slots["viral_post"][0]
+    clip = timeline.add(
+        timeline.hours(KID_HOME), mother, viral_text, feed=route(viral_text, None), brand="栖安", heat=16.0
+    )
+    kid = [
+        clip,
+        timeline.add(
+            timeline.hours(33.5),
+            official,
+            bank.slots["viral_official"][0],
+            feed=QIAN_FEED,
+            brand="栖安",
+            heat=5.0,
+            extra={"repost_of": clip},
+        ),
+    ]
+    for when in sorted(bursts(scene, KID_HOME + 0.25, 150, 1.3, 3.5)):
+        text = timeline.unique_text(
+            lambda: scene.finish(bank.render(rng, "{kid_lead}{kid_core}{kid_tail}"), "", limit=300, bank=bank)
+        )
+        root = clip if rng.random() < 0.7 else None
+        kid.append(
+            timeline.add(
+                when,
+                scene.pool.fresh(),
+                text,
+                feed=route(text, root),
+                brand="栖安",
+                heat=0.3,
+                extra={"repost_of": root} if root else None,
+            )
+        )
+    for _ in range(40):
+        text = timeline.unique_text(
+            lambda: scene.finish(bank.say(rng, "kid_story"), "happy", limit=300, bank=bank)
+        )
+        when = timeline.active_time(timeline.hours(KID_HOME + 1.0), timeline.hours(62.0))
+        kid.append(
+            timeline.add(when, scene.pool.pick(), text, feed=route(text, None), brand="栖安", heat=0.6)
+        )
+    scene.decoy(
+        "positive_viral",
+        "a mother's clip of her seven-year-old coming home alone on Monday evening (the lock knows his fingerprint "
+        "and tells her at work): reposts by the hundred, the brand's repost on Tuesday morning, people's own "
+        "stories of children and parents with smart locks until Wednesday",
+        kid,
+    )
+    entries = official_giveaway(
+        scene, bank, official, PRESALE, (PRESALE + 0.05, 40), feed=QIAN_FEED, brand="栖安"
+    )
+    scene.decoy("giveaway", "the brand's 双11 presale repost-to-win giveaway and its entries", entries)
+
+    # Wednesday 21:52: an owner and her daughter in the corridor; the lock says 系统升级中; the key is inside.
+    first = ordinary(scene, 342)
+    others = [ordinary(scene, followers) for followers in (128, 76, 1_050)]
+    locksmith = ordinary(scene, 1_930)
+    consumers = scene.pool.special(bank.slots["consumer_name"][0], 412_000, True, "media")
+    blogger = scene.pool.special(bank.slots["blogger"][0], 81_600, True, "user")
+    summary_text = bank.slots["blogger_post"][0]
+    followups = bank.slots["seed_followups"]
+    statements = bank.slots["official_statements"]
+    plan = IncidentPlan(
+        id="firmware-lockout",
+        brand="栖安",
+        product="栖安联网智能门锁（Q5、Q7 Pro、F1）与10月22日晚夜间自动推送的固件v3.2.0（随栖安App 5.0）",
+        fault="夜间自动升级固件后门锁卡在“系统升级中”，指纹、密码、NFC卡、App均无法开锁，部分全自动型号室内开门键失灵；"
+        "用户被关在门外或困在屋内，机械钥匙多在屋里，客服热线整夜打不通，开锁破锁芯花费300到800元",
+        bank=bank,
+        feed=QIAN_FEED,
+        waves=[
+            Wave(LOCKED_OUT + 0.1, 70, FIRST_NIGHT, 1.4, 1.2),
+            Wave(79.0, 38, MORNING_AFTER, 1.5, 1.5),
+            Wave(BLOGGER + 0.1, 75, AFTER_SUMMARY, 1.4, 2.0),
+            Wave(NETWORK + 0.1, 45, AFTER_NETWORK, 1.4, 2.0),
+            Wave(CONSUMERS, 22, SUMMONED, 1.5, 2.5),
+            Wave(104.0, 22, FRIDAY, 1.5, 3.0),
+        ],
+        scripted=[
+            Scripted(UPDATE, official, statements[0], part_of_incident=False, heat=2.0),
+            *scripted_series(
+                LOCKED_OUT,
+                (0.0, 0.28, 0.65, 1.1),
+                [first, *others],
+                bank.slots["seed_posts"],
+                (6.0, 2.0, 1.0, 2.0),
+            ),
+            Scripted(71.67, first, followups[0], heat=3.0),
+            Scripted(LOCKSMITH, locksmith, bank.slots["locksmith_post"][0], heat=30.0),
+            Scripted(BLOGGER, blogger, summary_text, heat=6.0),
+            Scripted(LOCAL_NEWS, scene.media[0], bank.slots["local_news_post"][0], heat=5.0),
+            Scripted(NETWORK, official, statements[1], part_of_incident=False, heat=3.0),
+            Scripted(85.17, blogger, bank.slots["blogger_followup"][0], heat=4.0),
+            Scripted(86.67, scene.kols[2], bank.slots["lawyer_post"][0], heat=3.0),
+            Scripted(CONSUMERS, consumers, bank.slots["consumer_post"][0], heat=4.0),
+            Scripted(ROLLBACK, official, statements[2], part_of_incident=False, heat=3.0),
+            Scripted(106.0, scene.kols[0], bank.slots["kol_after"][0], heat=2.0),
+            Scripted(PROGRESS, official, statements[3], part_of_incident=False, heat=1.5),
+            Scripted(116.5, first, followups[1], heat=1.5),
+        ],
+        topic_after=78.0,  # #智能锁升级后打不开门# and the like form by Thursday morning
+        limit=300,
+        route=route,
+    )
+    truth = scene.incident(plan)
+    announcement, network, rollback, _ = truth["brand_statement_ids"]
+    summary = next(draft.id for draft in timeline.drafts if draft.text == summary_text)
+
+    # The first night outside and inside doors, Hong Kong and Taiwan owners in Traditional Chinese, the morning
+    # after, how to get in and where to complain, and the mockery of "家庭网络问题".
+    for times, write in (
+        (bursts(scene, LOCKED_OUT + 0.5, 20, 1.3, 1.5), fresh_voices(scene, bank, "night", "neutral")),
+        (bursts(scene, LOCKED_OUT + 0.6, 9, 1.3, 1.5), fresh_voices(scene, bank, "locked_in", "neutral")),
+        (
+            bursts(scene, LOCKED_OUT + 0.8, 9, 1.4, 4.0),
+            fresh_voices(scene, bank, "trad_owner", "neutral", traditional=True),
+        ),
+        (bursts(scene, 78.5, 12, 1.5, 1.2), fresh_voices(scene, bank, "morning", "neutral")),
+        (bursts(scene, BLOGGER + 1.0, 12, 1.5, 5.0), fresh_voices(scene, bank, "how_to", "neutral")),
+        (bursts(scene, NETWORK + 0.8, 12, 1.5, 4.0), fresh_voices(scene, bank, "mock", "neutral")),
+    ):
+        extra_incident_posts(scene, truth, times, write, feed=route, brand="栖安")
+    # Those still waiting for a locksmith, in a car or on a neighbour's sofa post through the small hours, more than
+    # the everyday rhythm allows.
+    small_hours = [timeline.hours(72.5 + rng.uniform(0.0, 3.0)).replace(microsecond=0) for _ in range(8)]
+    extra_incident_posts(
+        scene, truth, small_hours, fresh_voices(scene, bank, "night", "neutral"), feed=route, brand="栖安"
+    )
+    incident_follow_up(
+        scene,
+        truth,
+        bank,
+        statements=(
+            (LOCKED_OUT + 0.9, 14, 1.4, announcement, "update_reaction", "update_repost"),
+            (BLOGGER + 0.05, 20, 1.5, summary, "blogger_reaction", "blogger_repost"),
+            (NETWORK + 0.02, 30, 1.2, network, "denial_reaction", "denial_repost"),
+            (ROLLBACK + 0.02, 28, 2.0, rollback, "second_reaction", "second_repost"),
+        ),
+        # Friday: engineers at the door, receipts, keys cut, auto-update switched off, locks taken out.
+        aftermath=(
+            (ROLLBACK + 10.0, 12, 1.6, 2.0, {"first_night": "周三", "statement_day": "昨天"}),
+            (108.0, 18, 1.6, 2.5, {"first_night": "周三", "statement_day": "昨天"}),
+        ),
+        news=LOCK_NEWS,
+        feed=route,
+        brand="栖安",
+    )
+
+    # One 33-follower owner whose door frame the installer cracked, again and again, all week.
+    repeat_ranter(
+        scene,
+        33,
+        bank,
+        "install_rant",
+        15,
+        (0, 120),
+        "one 33-follower account ranting fifteen times, all week, that the brand's installer cracked its door frame "
+        "two weeks ago and nobody comes to fix it",
+        feed=QIAN_FEED,
+        brand="栖安",
+    )
+    # Another (fictional, similar-named) lock brand's small grumbles, days apart; nobody picks them up.
+    other_brand_mild(
+        scene,
+        (14.2, 57.6, 101.3),
+        bank.slots["other_lock"],
+        route,
+        "three posts, days apart, about another lock brand's (栖云, fictional) glossy panel, App registration and "
+        "battery life; nobody picks them up",
+    )
+    big_account_neutral(
+        scene,
+        zip((10.5, 44.3), (scene.media[4], scene.kols[6]), bank.slots["big_neutral"], strict=True),
+        "a business media account's post on the smart-lock market and the presale, and a home-appliance "
+        "commentator's neutral look at smart homes, both naming the brand among others",
+        feed=QIAN_FEED,
+        brand="栖安",
+    )
+    mild_big_grumble(scene, 38.2, bank.slots["big_mild"][0], "栖安", QIAN_FEED)
+    truth = scene.truth(
+        "产品故障（固件升级）：虚构智能门锁品牌“栖安”（官方账号栖安智能锁，大家也叫栖安锁、qa，或只说某锁、这个锁）平日"
+        "品牌搜索里每天有十条左右自己的吐槽（电池、安装费和迟到、App广告推送、猫眼画面、双11降价、客服），“智能锁”分类搜索"
+        "里每天是各家门锁的日常（选购、安装、电池、安全担忧、别家的小毛病）。周一晚一位妈妈发视频：七岁儿子第一次自己放学"
+        "回家，指纹开门、手机收到提醒，刷屏，栖安次日转发；周二双11预售抽奖。周三晚7点半栖安发布App 5.0和门锁固件"
+        "v3.2.0，“今晚起夜间自动完成，醒来就是新门锁”。晚9点52分，一位三百多粉的普通用户发帖：家里智能锁打不开，屏幕一直"
+        "显示“系统升级中”，指纹、密码、App都不行，和女儿站在楼道里，机械钥匙在屋里抽屉，客服占线（没提品牌）；随后有人的"
+        "妈妈被全自动锁关在屋里、开锁师傅报价650要破锁芯、业主群六七家的栖安锁都打不开；当晚楼道里、车里、酒店里、邻居家的"
+        "帖子，被关在屋里的老人孩子，港台用户繁体（粤语）发帖；凌晨一位开锁师傅说一晚九单全是同一个牌子。周四早上锁不上门、"
+        "请假等师傅；8点40分一位八万多粉的家居博主汇总两百多条私信（栖安Q5、Q7 Pro、F1，固件3.2.0，9V应急供电没用，"
+        "复位键在屋里），本地新闻账号报道；11点半栖安称“极个别用户，家庭网络不稳定，请长按复位键或使用机械钥匙”被群嘲"
+        "（“钥匙在屋里，网络在屋里，我在屋外”），博主反驳、律师讲解、12315和黑猫投诉、消保委约谈“某品牌”；晚9点栖安致歉"
+        "（固件缺陷，回滚到v3.1.8，工程师上门，开锁换锁住宿凭票报销，延保两年，今后升级须用户确认），反应不一；周五工程师"
+        "上门、报销、配钥匙、关自动升级、拆锁，栖安公布处理进展。多数帖子不提品牌，来自“智能锁”分类搜索或时间线。诱饵："
+        "栖安自己的日常吐槽涓流、“智能锁”搜索里别家门锁的日常小毛病、品牌搜索抓到的栖安苑等同名帖子、孩子指纹回家视频刷屏"
+        "及双11抽奖、一个小号全周反复骂安装师傅打裂门框、另一个锁品牌（栖云）无人理会的小抱怨、财经媒体和家电博主的中性帖、"
+        "大号无人理会的App推送小抱怨。"
+    )
+    return timeline.lines(), truth
+
+
 RECIPES: dict[str, Recipe] = {
     "airline": airline,
     "backlash": backlash,
@@ -3311,6 +3697,7 @@ RECIPES: dict[str, Recipe] = {
     "privacy": privacy,
     "serum": serum,
     "slow_burn": slow_burn,
+    "smartlock": smartlock,
     "streaming": streaming,
     "traditional": traditional,
     "two_faults": two_faults,
