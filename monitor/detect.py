@@ -283,20 +283,22 @@ class Detector:
         c.members[m.key] = m
         c.last_post = max(c.last_post, now)
         self.grouper.add_terms(c, feats)
+        # The words of the last posts: a split reads those of the warning window until the first warning, and
+        # Grouper._joined_lately those of the storm window.
         recent = c.recent
-        if rank(c.peak_severity) >= _WARNING:
-            recent.clear()  # read only before the first warning (see _split)
-        else:
-            recent[m.key] = feats
-            horizon = now - self.config.severity.warning.window_hours * HOUR
-            members = c.members
-            stale = []
-            for key in recent:
-                if members[key].t >= horizon:
-                    break
-                stale.append(key)
-            for key in stale:
-                del recent[key]
+        recent[m.key] = feats
+        hours = self.config.grouping.storm_window_hours
+        if rank(c.peak_severity) < _WARNING:
+            hours = max(hours, self.config.severity.warning.window_hours)
+        horizon = now - hours * HOUR
+        members = c.members
+        stale = []
+        for key in recent:
+            if members[key].t >= horizon:
+                break
+            stale.append(key)
+        for key in stale:
+            del recent[key]
         author = m.author
         describes = m.how not in (HOW_LINK, HOW_SURGE) and len(text) > self.config.grouping.echo_max_chars
         if describes and len(c.samples) < _SAMPLES and author not in c.sample_authors:
@@ -394,14 +396,14 @@ class Detector:
         The surge (``surge``) is split off only when its words are not alike those of the posts before it
         (``grouping.merge_similarity``): one fault flaring again is one incident.
         """
-        if c.reopened:
-            return (
-                None  # a flare of a resolved incident is measured by what came after it was resolved, unsplit
-            )
         surging = surge(self.config, c)
         if surging is None:
             return None
         since = surging[0].t
+        if since < _last_resolved(c):
+            return (
+                None  # a flare is measured from the resolution (its windows restarted then): not split across
+            )
         profile = self.grouper.surge_profile(c, since)
         if profile is None or not profile[1]:
             return None  # a state saved before members' words were kept (Cluster.recent), or no words at all
@@ -568,7 +570,7 @@ class Detector:
         still mostly the talk it overran)."""
         first, told, surging = opener(self.config, c)
         chosen = first is not None and first is not next(iter(c.members.values()))  # "最早反映该问题": kept
-        pr = rank(c.severity) >= _WARNING  # what the PR channel reads; a watch keeps its opener's
+        pr = rank(c.peak_severity) >= _WARNING  # what the PR channel read; a watch keeps its opener's
         if (
             pr
             and told is not None
@@ -842,6 +844,12 @@ def _first_times(table: dict[str, list[float]], c: Cluster) -> list[float]:
     if times is None:
         times = table[c.id] = sorted(c.author_first.values())
     return times
+
+
+def _last_resolved(c: Cluster) -> float:
+    """When ``c`` was last resolved (by its history), or minus infinity."""
+    times = [datetime.fromisoformat(h["at"]).timestamp() for h in c.history if h.get("status") == "resolved"]
+    return max(times, default=float("-inf"))
 
 
 def _families(terms: Mapping[str, int]) -> set[str]:

@@ -160,9 +160,12 @@ class Cluster:
         # (samples, kinds of fault's words) in which no phrase was found, while they stay so (see incident_keywords).
         self.no_keywords: tuple | None = None
         self.title = ""
-        # ((the opener's sample, samples, word-matched posts), the sample to show): Grouper.typical_sample.
-        self.typical: tuple[tuple[str, int, int], str] | None = None
-        self.sample_feats: dict[str, tuple[str, ...]] = {}  # sample -> its words, as the above reads them
+        # [key, the sample to show] (Grouper.typical_sample): kept in the state, so a restarted detector shows what
+        # an uninterrupted one would.
+        self.typical: list | None = None
+        self.sample_feats: dict[
+            str, tuple[str, ...]
+        ] = {}  # sample -> its words, as typical_sample reads them
         self.merged_into: str | None = None
         self.reach_of: dict[str, int] = {}  # author -> followers
         self.verified_authors: dict[str, int] = {}
@@ -257,6 +260,7 @@ class Cluster:
             brand_votes=self.brand_votes,
             would_warn=self.would_warn,
             adopted=self.adopted,
+            typical=self.typical,
             brand_from=self.brand_from,
             context=self.context,
             recent={key: list(feats) for key, feats in self.recent.items()},
@@ -274,6 +278,7 @@ class Cluster:
         c.brand_votes = {brand: list(names) for brand, names in state.get("brand_votes", {}).items()}
         c.would_warn = bool(state.get("would_warn", False))
         c.adopted = bool(state.get("adopted", False))
+        c.typical = state.get("typical")
         c.brand_from = str(state.get("brand_from", ""))
         c.context = list(state.get("context", ()))
         c.recent = {key: tuple(feats) for key, feats in state.get("recent", {}).items()}

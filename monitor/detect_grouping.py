@@ -640,7 +640,7 @@ class Grouper:
         a storm's posts may not name the brand ("打车软件老用户更贵") while one of its first does ("行途的会员越开越
         贵"). Only for a storm that would have warned had it named a brand, and named no other by its reposts; and
         only when the storm is the storm's own (``storm_own``), and so is the brand's incident or a new author
-        joined it lately (``_joined_lately``): a group of everyday talk is not found to be anyone's by a word or two,
+        took a post alike the storm lately (``_joined_lately``): a group of everyday talk is not found to be anyone's by a word or two,
         but the brand's everyday group a storm's post naming the brand just joined is where the storm names it.
         """
         storm, named = (a, b) if not a.brand else (b, a)
@@ -660,13 +660,37 @@ class Grouper:
         if c.last_post < since:
             return False
         members = c.members
+        reads_like = None
         for key, feats in reversed(c.recent.items()):
             if members[key].t < since:
                 break
-            told = dict.fromkeys(feats, 1)
-            if feats and self.profile_similarity(told, storm.terms) >= self.config.grouping.min_similarity:
+            if reads_like is None:
+                reads_like = self._reader(storm)
+            if feats and reads_like(feats) >= self.config.grouping.min_similarity:
                 return True
         return False
+
+    def _reader(self, c: Cluster) -> Callable[[Sequence[str]], float]:
+        """How alike a post's features are to ``c``'s words (cosine, storm words weighed up), ``c``'s side once."""
+        terms = c.terms
+        weights = self.term_weights(c)
+        storm = self.storm
+        if storm is not None:
+            weights = storm.weigh(list(terms), weights)
+        side = {f: w * w * n for (f, n), w in zip(terms.items(), weights, strict=True)}
+        length = math.sqrt(sum((w * n) ** 2 for n, w in zip(terms.values(), weights, strict=True))) or 1.0
+        vocab = self.vocab
+
+        def reads_like(feats: Sequence[str]) -> float:
+            dot = sum(side[f] for f in feats if f in side)
+            if not dot:
+                return 0.0
+            mine = vocab.weight_list(feats)
+            if storm is not None:
+                mine = storm.weigh(feats, mine)
+            return dot / (length * math.sqrt(sum(w * w for w in mine)))
+
+        return reads_like
 
     def storm_own(self, c: Cluster, now: float) -> bool:
         """Whether ``c`` is a storm's own: fewer than ``severity.watch.min_authors`` of its authors came before the
@@ -743,6 +767,7 @@ class Grouper:
         self.refresh_norm(keep)
         keep.keywords = []
         keep.no_keywords = None  # other samples now, however many
+        keep.typical = None
         keep.revision += 1
         gone.merged_into = keep.id
 
@@ -788,20 +813,12 @@ class Grouper:
         """The sample that reads most like ``c`` (cosine of its words with the incident's, storm words weighed up;
         for an incident naming a kind of fault, of those naming it), ``told`` on a tie (see ``Detector._opener``).
         Looked at again when its samples or its word-matched posts double."""
-        key = (told, len(c.samples).bit_length(), c.docs.bit_length())
+        key = [told, len(c.samples).bit_length(), c.docs.bit_length(), sorted(c.main_faults())]
         if c.typical is not None and c.typical[0] == key:
             return c.typical[1]
-        terms = c.terms
-        weights = self.term_weights(c)
-        if self.storm is not None:
-            weights = self.storm.weigh(list(terms), weights)
-        # The incident's side once: weight² · count by feature (the posts' counts are 1), and its length.
-        side = {f: w * w * n for (f, n), w in zip(terms.items(), weights, strict=True)}
-        length = math.sqrt(sum((w * n) ** 2 for n, w in zip(terms.values(), weights, strict=True))) or 1.0
         stripper = self._stripper(c.brand)
-        storm = self.storm
-
         known = c.sample_feats
+        alike = self._reader(c)
 
         def reads_like(text: str) -> float:
             feats = known.get(text)
@@ -809,13 +826,7 @@ class Grouper:
                 lowered = text.lower()
                 faults, companions = self.lexicon.read(lowered)
                 feats = known[text] = features(lowered, stripper, faults, () if faults else companions)
-            dot = sum(side[f] for f in feats if f in side)
-            if not dot:
-                return 0.0
-            mine = self.vocab.weight_list(feats)
-            if storm is not None:
-                mine = storm.weigh(feats, mine)
-            return dot / (length * math.sqrt(sum(w * w for w in mine)))
+            return alike(feats)
 
         best, best_sim = told, reads_like(told)
         families = self.config.grouping.fault_terms
@@ -825,7 +836,7 @@ class Grouper:
                 continue
             if (sim := reads_like(text)) > best_sim:
                 best, best_sim = text, sim
-        c.typical = (key, best)
+        c.typical = [key, best]
         return best
 
     def split_off(
@@ -872,12 +883,14 @@ class Grouper:
             self.refresh_norm(part)
             part.keywords = []
             part.no_keywords = None
+            part.typical = None
             part.revision += 1
 
     def adopt(self, c: Cluster, brand: str) -> None:
         """``c``, an incident naming no brand that reposts naming ``brand`` joined (``c.brand_votes``), becomes
         ``brand``'s; it is still found under no brand too (``homes``)."""
         c.brand = brand
+        c.typical, c.sample_feats = None, {}  # read under no brand's names
         c.brand_votes.setdefault(brand, [])  # what makes it found under no brand too (homes)
         self._index(c)
         authors = self.authors.setdefault(brand, {})

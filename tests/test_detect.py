@@ -796,6 +796,90 @@ def test_the_representative_post_reads_like_the_incident_not_like_the_grumble_it
     assert "老用户" in shown and "等了二十分钟" not in shown
 
 
+def test_a_detector_restarted_anywhere_in_a_storm_alerts_as_one_that_ran_through():
+    # The representative post is worked out now and then and kept in the state: restarting from the saved state
+    # at any post gives the same alerts, word for word.
+    import random
+
+    pick = random.Random(1)
+    extra = [
+        "寒心",
+        "太过分了",
+        "再也不用了",
+        "投诉无门",
+        "截图为证",
+        "大家注意",
+        "我也遇到了",
+        "实锤了",
+        "气死",
+        "必须曝光",
+    ]
+    start = T0 + timedelta(days=3)
+    texts = STORM + COMPARISONS
+    steps = [lambda f: quiet_days(f)]
+    steps.append(
+        lambda f: f.post(
+            "西门子打车软件又贵又慢，同一个行程等了二十分钟", start - timedelta(hours=3), author="early"
+        )
+    )
+    for i in range(35):
+        text = f"西门子{texts[i % len(texts)]}{extra[pick.randrange(len(extra))]}{i}"
+        steps.append(lambda f, t=text, i=i: f.post(t, start + timedelta(minutes=3 * i), author=f"owner{i}"))
+
+    def run(restart_at: int | None = None) -> list[tuple]:
+        feed = Feed()
+        for i, step in enumerate(steps):
+            if i == restart_at:
+                state = json.loads(json.dumps(feed.detector.state(), ensure_ascii=False))
+                feed.detector = Detector(feed.detector.config, state)
+            step(feed)
+        return [
+            (e.incident_id, e.severity, e.status, e.title, e.summary, tuple(e.post_ids)) for e in feed.events
+        ]
+
+    through = run()
+    assert any(severity == "warning" for _, severity, *_ in through)
+    for at in range(2, len(steps)):
+        assert run(at) == through, at
+
+
+def test_a_warned_incident_still_takes_a_storm_told_without_its_brand():
+    # The brand's incident warned the day before; two posts naming the brand join it, then a storm told without
+    # the name: it is found to be that incident (the words of its last posts are kept after it warned).
+    feed = Feed()
+    start = quiet_days(feed)
+    for i, text in enumerate(COMPARISONS * 2):
+        feed.post(f"西门子{text}{i}", start + timedelta(minutes=10 * i), author=f"named{i}")
+    later = start + timedelta(hours=20)
+    feed.post(
+        "西门子的会员越开越贵，老用户打车比新用户贵了二十七块", later - timedelta(minutes=10), author="late0"
+    )
+    feed.post("西门子老账号反而更贵，老用户比新用户贵", later - timedelta(minutes=5), author="late1")
+    for i, text in enumerate(STORM):
+        feed.post(text, later + timedelta(minutes=7 * i), author=f"owner{i}")
+    [brand] = [i for i in feed.detector.incidents() if i.brand]
+    assert sum(p.author.startswith("owner") for p in brand.posts) >= 5
+
+
+def test_a_storm_on_a_group_resolved_days_before_is_split_off():
+    # The hotline grumbles went quiet and were resolved; three days later a fridge fault joins them on the
+    # hotline's words: the warning is about the fault alone.
+    hotline = ["西门子的客服电话打不通，等了半小时没人接了", "西门子客服电话一直打不通，服了，等了好久"]
+    feed = Feed()
+    start = quiet_days(feed, everyday=hotline)
+    feed.tick(start + timedelta(days=3))
+    start += timedelta(days=3)
+    seed = feed.post("西门子冰箱门关不上，打客服电话也打不通，门缝一直漏冷气", start, author="seed")
+    for i in range(9):
+        repost(
+            feed, seed, f"我家的冰箱门也关不上，合不拢{i}", start + timedelta(minutes=5 + 6 * i), f"fan{i}"
+        )
+    warned = [e for e in feed.events if e.severity == "warning"]
+    assert warned and "首帖 05月07日 08:00（北京时间），发帖人 seed" in warned[0].summary
+    [incident] = [i for i in feed.detector.incidents() if i.id == warned[0].incident_id]
+    assert {p.author[:3] for p in incident.posts} == {"see", "fan"}
+
+
 def test_a_merge_adds_the_tallies_of_the_merged_incident_only_when_counted_in_the_kept_ones_level():
     # What of an incident's complaints its feed/brand's usual level counted is left out of the level it is measured
     # against; tallies counted into another level (no brand's, another feed's) are not in the kept incident's.
