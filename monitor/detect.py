@@ -305,6 +305,7 @@ class Detector:
             # One text per author: an account repeating itself says no more than once what the fault is.
             c.samples.append(text[:160])
             c.sample_authors.append(author)
+            c.sample_keys.append(m.key)
         c.account(m)
         c.note_echo(m)
         new_voice = voice(self.config, m.followers, m.verified or m.media, m.high)
@@ -421,17 +422,18 @@ class Detector:
         brand = "" if c.adopted else c.brand
         rest = self._open(f"{c.id}\x1f{first.key}\x1f{since}", brand, c.feed, c.tags, first.t)
         self.grouper.split_off(c, rest, since, counts, before, profile[1])
-        # An author in both parts told their story (their sample) in the part they came to first.
+        # Each sample goes with the post it was taken from (states from before those were kept: with the part its
+        # author came to first).
         earlier = {m.author for m in rest.members.values()}
-        told = list(zip(c.samples, c.sample_authors, strict=True))
-        rest.samples, rest.sample_authors = (
-            [t for t, a in told if a in earlier],
-            [a for _, a in told if a in earlier],
-        )
-        c.samples, c.sample_authors = (
-            [t for t, a in told if a not in earlier],
-            [a for _, a in told if a not in earlier],
-        )
+        keys = c.sample_keys if len(c.sample_keys) == len(c.samples) else [""] * len(c.samples)
+        told = list(zip(c.samples, c.sample_authors, keys, strict=True))
+        old = [key in rest.members if key else author in earlier for _, author, key in told]
+        rest.samples, rest.sample_authors, rest.sample_keys = [
+            [x[i] for x, o in zip(told, old, strict=True) if o] for i in range(3)
+        ]
+        c.samples, c.sample_authors, c.sample_keys = [
+            [x[i] for x, o in zip(told, old, strict=True) if not o] for i in range(3)
+        ]
         rest.snapshot_posts, rest.importance = dict(c.snapshot_posts), dict(c.importance)
         for part in (c, rest):
             self._tally(part, now)

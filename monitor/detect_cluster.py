@@ -130,6 +130,7 @@ class Cluster:
         self.contrary = 0.0
         self.samples: list[str] = []  # texts of the posts that describe the fault, for titles: one per author
         self.sample_authors: list[str] = []  # who wrote each of ``samples``
+        self.sample_keys: list[str] = []  # the member each of ``samples`` was taken from
         # Brand -> the authors who joined it, while it named no brand, by a repost naming that brand (see
         # Detector._vote_brand; kept once it is the brand's, which makes it found under no brand too).
         self.brand_votes: dict[str, list[str]] = {}
@@ -257,6 +258,7 @@ class Cluster:
             created=self.created,
             members=[m.to_state() for m in self.members.values()],
             sample_authors=self.sample_authors,
+            sample_keys=self.sample_keys,
             brand_votes=self.brand_votes,
             would_warn=self.would_warn,
             adopted=self.adopted,
@@ -275,6 +277,7 @@ class Cluster:
             setattr(c, name, state[name])
         c.members = {row[0]: Member(*row) for row in state["members"]}
         c.sample_authors = list(state.get("sample_authors", ()))
+        c.sample_keys = list(state.get("sample_keys", ()))
         c.brand_votes = {brand: list(names) for brand, names in state.get("brand_votes", {}).items()}
         c.would_warn = bool(state.get("would_warn", False))
         c.adopted = bool(state.get("adopted", False))

@@ -751,7 +751,7 @@ class Grouper:
         keep.last_post = max(keep.last_post, gone.last_post)
         keep.velocity = sorted(keep.velocity + gone.velocity)
         keep.contrary += gone.contrary
-        keep.samples, keep.sample_authors = _samples(keep, gone)
+        keep.samples, keep.sample_authors, keep.sample_keys = _samples(keep, gone)
         if gone.fast_post is not None and (
             keep.fast_post is None
             or fast_rank(gone.members[gone.fast_post]) > fast_rank(keep.members[keep.fast_post])
@@ -949,18 +949,22 @@ def _containment(feats: tuple[str, ...], weights: list[float], norm2: float, c: 
     return got / norm2 if norm2 else 0.0
 
 
-def _samples(keep: Cluster, gone: Cluster, limit: int = 24) -> tuple[list[str], list[str]]:
-    """Both incidents' title samples, one per author (``keep``'s first), at most ``limit``."""
+def _samples(keep: Cluster, gone: Cluster, limit: int = 24) -> tuple[list[str], list[str], list[str]]:
+    """Both incidents' title samples, one per author (``keep``'s first), at most ``limit``: texts, authors and
+    the members they were taken from."""
     texts: list[str] = []
     authors: list[str] = []
+    keys: list[str] = []
     for c in (keep, gone):
-        # A state saved before samples had authors: each text counts as its own author's.
+        # A state saved before samples had authors (or members): each text counts as its own author's.
         who = c.sample_authors if len(c.sample_authors) == len(c.samples) else [""] * len(c.samples)
-        for text, author in zip(c.samples, who, strict=True):
+        where = c.sample_keys if len(c.sample_keys) == len(c.samples) else [""] * len(c.samples)
+        for text, author, key in zip(c.samples, who, where, strict=True):
             if len(texts) < limit and (not author or author not in authors):
                 texts.append(text)
                 authors.append(author)
-    return texts, authors
+                keys.append(key)
+    return texts, authors, keys
 
 
 def _sorted_first_times(c: Cluster) -> list[float]:
