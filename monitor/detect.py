@@ -551,8 +551,9 @@ class Detector:
                         return self._evaluate(rest, now) + self._evaluate(c, now)
                     finally:
                         self._splitting.discard(c.id)
-                # A group of reactions naming no fault joins the thread PR people already have.
-                target = self.grouper.folds_into(c, now)
+                # A group of reactions naming no fault joins the thread PR people already have, and so does one
+                # that reads like what that thread's people are saying now.
+                target = self.grouper.folds_into(c, now) or self.grouper.talked_about(c, now)
                 if target is not None:
                     return self._merge(target, c, now) + self._evaluate(target, now)
             c.severity = a.level

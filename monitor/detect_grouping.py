@@ -400,6 +400,38 @@ class Grouper:
                 best, best_key = o, key
         return best
 
+    def talked_about(self, c: Cluster, now: float) -> Cluster | None:
+        """The brand's warned incident that ``c``, about to warn, reads like what its people are saying now: its
+        words against those of the incident's posts within ``grouping.storm_window_hours`` (``merge_similarity``,
+        as two groups that merge), unless they name different kinds of fault.
+
+        A storm is told in many ways; a phrase many repeat ("刚加完班回来，家门进不去了") can gather a group of its
+        own, unlike the warned incident's whole profile (a day of its words) but like its last hours. PR people
+        must see it in the thread they already have.
+        """
+        if not c.brand:
+            return None
+        grouping = self.config.grouping
+        since = now - grouping.storm_window_hours * HOUR
+        faults = c.main_faults()
+        best, best_sim = None, 0.0
+        for cid in sorted(self.brand_ids.get(c.brand, ())):
+            o = self.clusters[cid]
+            if cid == c.id or o.status == "resolved" or rank(o.severity) < _WARNING or o.last_post < since:
+                continue
+            theirs = o.main_faults()
+            if faults and theirs and not faults & theirs:
+                continue  # two kinds of fault are two incidents
+            lately: dict[str, int] = {}
+            for key, feats in o.recent.items():
+                if o.members[key].t >= since:
+                    for feat in feats:
+                        lately[feat] = lately.get(feat, 0) + 1
+            sim = self.profile_similarity(c.terms, lately) if lately else 0.0
+            if sim >= grouping.merge_similarity and sim > best_sim:
+                best, best_sim = o, sim
+        return best
+
     def place(
         self, brand: str, post: Post, author: str, reading: Reading, now: float
     ) -> tuple[str | None, float, str]:

@@ -68,6 +68,23 @@ def test_a_busy_brands_everyday_grumbles_do_not_warn_and_its_outage_does(outage_
     assert set(warned[0]["post_ids"]) <= set(outage["post_ids"])
 
 
+def test_a_storm_told_in_another_phrase_warns_in_the_thread_pr_people_have(tmp_path):
+    # smartlock (written blind): owners locked out by a firmware update; twenty of them repeat "刚加完班回来，家门进不去了"
+    # and gathered a group of their own, unlike the warned incident's day of words (0.198) but like its last hours
+    # (0.284): it warned as a second incident an hour later. It joins the first now: one thread per fault.
+    report = replay(scenario_path("smartlock"), tmp_path / "s.db", None)
+    [lockout] = load_truth("smartlock")["incidents"]
+    theirs = set(lockout["post_ids"])
+    warned = {
+        n["incident_id"]
+        for n in report.notifications
+        if n["severity"] in ("warning", "critical")
+        and n["status"] == "firing"
+        and theirs & set(n["post_ids"])
+    }
+    assert len(warned) == 1
+
+
 def test_the_detectors_events_are_seen_before_alerting_sends_them(tmp_path):
     pipe = Pipeline.open(None, tmp_path / "fridge.db", mode="replay")
     seen = []
