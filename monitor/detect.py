@@ -401,10 +401,9 @@ class Detector:
         if surging is None:
             return None
         since = surging[0].t
+        # A flare is measured from the resolution (its windows restarted then): nothing is split across it.
         if since < _last_resolved(c):
-            return (
-                None  # a flare is measured from the resolution (its windows restarted then): not split across
-            )
+            return None
         profile = self.grouper.surge_profile(c, since)
         if profile is None or not profile[1]:
             return None  # a state saved before members' words were kept (Cluster.recent), or no words at all
