@@ -403,7 +403,8 @@ class Grouper:
     def talked_about(self, c: Cluster, now: float) -> Cluster | None:
         """The brand's warned incident that ``c``, about to warn, reads like what its people are saying now: its
         words against those of the incident's posts within ``grouping.storm_window_hours`` (``merge_similarity``,
-        as two groups that merge), unless they name different kinds of fault.
+        as two groups that merge; plain rarity weights: a product's words are storm words of every storm about
+        it), unless they name different kinds of fault.
 
         A storm is told in many ways; a phrase many repeat ("刚加完班回来，家门进不去了") can gather a group of its
         own, unlike the warned incident's whole profile (a day of its words) but like its last hours. PR people
@@ -427,7 +428,7 @@ class Grouper:
                 if o.members[key].t >= since:
                     for feat in feats:
                         lately[feat] = lately.get(feat, 0) + 1
-            sim = self.profile_similarity(c.terms, lately) if lately else 0.0
+            sim = self.profile_similarity(c.terms, lately, storm=False) if lately else 0.0
             if sim >= grouping.merge_similarity and sim > best_sim:
                 best, best_sim = o, sim
         return best
@@ -627,6 +628,8 @@ class Grouper:
                 # A storm naming no brand is held at unbranded_max (watch at most): the PR channel knows one side.
                 need = grouping.merge_similarity
                 sim = self.storm_similarity(c, o)
+                if sim < need or sim <= best_sim or not self._names_storm(c, o, now):
+                    continue  # alike first: whether one names the storm reads the brand group's last posts
             # The same kind of fault of one brand is one incident, however alike the rest.
             elif faults & theirs:
                 sim = need
@@ -639,15 +642,17 @@ class Grouper:
         return best
 
     def _across(self, c: Cluster, o: Cluster, now: float) -> bool | None:
-        """How ``c`` and ``o`` may merge: False as incidents of one brand, True by likeness across brands
-        (``_names_storm``), None not at all."""
+        """How ``c`` and ``o`` may merge: False as incidents of one brand, True perhaps by likeness across brands
+        (if ``_names_storm``), None not at all."""
         if o.brand == c.brand:
             return False
         if c.brand in self.homes(o) or o.brand in self.homes(c):
             # A group naming no brand and a storm a brand took (found under no brand too): parts of one storm, if
             # the group is the storm's own; everyday talk is not the brand's by a word or two.
             return False if self.storm_own(o if not o.brand else c, now) else None
-        return True if self._names_storm(c, o, now) else None
+        named, storm = (c, o) if c.brand else (o, c)
+        # By likeness only a storm naming no brand, with a brand's incident (merge_partner then asks _names_storm).
+        return True if not storm.brand and named.brand and storm.would_warn else None
 
     def mark_storm(self, c: Cluster) -> None:
         """``c``, naming no brand, would have warned had it named one: a storm (see ``_names_storm``)."""
@@ -829,12 +834,13 @@ class Grouper:
         b: Mapping[str, int],
         a_weights: Sequence[float] | None = None,
         b_weights: Sequence[float] | None = None,
+        storm: bool = True,
     ) -> float:
-        """Cosine between two word profiles (feature -> posts) by rarity weight, the storm words weighed up
-        (``a_weights``, ``b_weights``: their rarity weights in their order, when known)."""
+        """Cosine between two word profiles (feature -> posts) by rarity weight, the storm words weighed up unless
+        not ``storm`` (``a_weights``, ``b_weights``: their rarity weights in their order, when known)."""
         wa = self.vocab.weight_list(list(a)) if a_weights is None else a_weights
         wb = self.vocab.weight_list(list(b)) if b_weights is None else b_weights
-        if self.storm is not None:
+        if storm and self.storm is not None:
             wa, wb = self.storm.weigh(list(a), wa), self.storm.weigh(list(b), wb)
         dot = sum(w * w * n * b[f] for (f, n), w in zip(a.items(), wa, strict=True) if f in b)
         norm_a = math.sqrt(sum((w * n) ** 2 for n, w in zip(a.values(), wa, strict=True)))
