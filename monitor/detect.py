@@ -425,7 +425,8 @@ class Detector:
         # author came to first).
         earlier = {m.author for m in rest.members.values()}
         keys = c.sample_keys if len(c.sample_keys) == len(c.samples) else [""] * len(c.samples)
-        told = list(zip(c.samples, c.sample_authors, keys, strict=True))
+        who = c.sample_authors if len(c.sample_authors) == len(c.samples) else [""] * len(c.samples)
+        told = list(zip(c.samples, who, keys, strict=True))
         old = [key in rest.members if key else author in earlier for _, author, key in told]
         rest.samples, rest.sample_authors, rest.sample_keys = [
             [x[i] for x, o in zip(told, old, strict=True) if o] for i in range(3)

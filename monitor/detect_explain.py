@@ -196,8 +196,10 @@ def surge(config: DetectionConfig, c: Cluster) -> tuple[Member, str | None] | No
         return None
     first = next(m for m in c.members.values() if m.t >= start)
     since = {author for author, t in c.author_first.items() if t >= start}
-    told = [text for text, author in zip(c.samples, c.sample_authors, strict=True) if author in since]
-    own = [text for text, author in zip(c.samples, c.sample_authors, strict=True) if author == first.author]
+    # A state saved before samples had authors: no sample is known to be the surge's.
+    who = c.sample_authors if len(c.sample_authors) == len(c.samples) else [""] * len(c.samples)
+    told = [text for text, author in zip(c.samples, who, strict=True) if author in since]
+    own = [text for text, author in zip(c.samples, who, strict=True) if author == first.author]
     return first, (own or told or [None])[0]
 
 

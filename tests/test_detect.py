@@ -897,6 +897,29 @@ def test_a_split_gives_each_sample_to_the_part_holding_its_post():
     assert "代表帖：「西门子冰箱门关不上" in warned.summary
 
 
+def test_a_state_saved_before_samples_had_authors_still_splits_and_warns():
+    # Samples without their authors or posts (states from before those were kept): the surge is still split off
+    # and warns, its sample unknown rather than a crash.
+    feed = Feed()
+    start = quiet_days(
+        feed, everyday=["西门子的客服电话打不通，等了半小时没人接", "西门子客服电话一直打不通，服了"]
+    )
+    seed = feed.post("西门子冰箱门关不上，打客服电话也打不通，门缝一直漏冷气", start, author="seed")
+    state = json.loads(json.dumps(feed.detector.state(), ensure_ascii=False))
+    clusters = state["clusters"].values() if isinstance(state["clusters"], dict) else state["clusters"]
+    for c in clusters:
+        c.pop("sample_keys", None)
+        c["sample_authors"] = []
+    feed.detector = Detector(feed.detector.config, state)
+    for i in range(7):
+        repost(
+            feed, seed, f"我家的冰箱门也关不上，合不拢{i}", start + timedelta(minutes=5 + 6 * i), f"fan{i}"
+        )
+    [warned] = [e for e in feed.events if e.severity == "warning"]
+    [incident] = [i for i in feed.detector.incidents() if i.id == warned.incident_id]
+    assert {p.author[:3] for p in incident.posts} == {"see", "fan"}
+
+
 def test_a_merge_adds_the_tallies_of_the_merged_incident_only_when_counted_in_the_kept_ones_level():
     # What of an incident's complaints its feed/brand's usual level counted is left out of the level it is measured
     # against; tallies counted into another level (no brand's, another feed's) are not in the kept incident's.
