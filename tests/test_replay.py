@@ -71,7 +71,7 @@ def test_a_busy_brands_everyday_grumbles_do_not_warn_and_its_outage_does(outage_
 def test_a_storm_told_in_another_phrase_warns_in_the_thread_pr_people_have(tmp_path):
     # smartlock (written blind): owners locked out by a firmware update; twenty of them repeat "刚加完班回来，家门进不去了"
     # and gathered a group of their own, unlike the warned incident's day of words (0.198) but like its last hours
-    # (0.284): it warned as a second incident an hour later. It joins the first now: one thread per fault.
+    # (0.294): it warned as a second incident an hour later. It joins the first now: one thread per fault.
     report = replay(scenario_path("smartlock"), tmp_path / "s.db", None)
     [lockout] = load_truth("smartlock")["incidents"]
     theirs = set(lockout["post_ids"])
