@@ -48,7 +48,7 @@ from monitor.detect_grouping import Grouper
 from monitor.detect_lifecycle import FORGET, RESOLVE
 from monitor.detect_severity import assess
 from monitor.detect_severity import stats as severity_stats
-from monitor.detect_spread import HOUR, Rate, Rhythm, Window, decayed, rank, tally_add, voice
+from monitor.detect_spread import HOUR, Rate, Rhythm, decayed, rank, tally_add, voice
 from monitor.detect_text import FAULT_MARK, StormWords, Vocabulary
 from monitor.events import AlertEvent
 from monitor.post import Post
@@ -402,7 +402,7 @@ class Detector:
             return None
         since = surging[0].t
         # A flare is measured from the resolution (its windows restarted then): nothing is split across it.
-        if since < _last_resolved(c):
+        if since < max(lifecycle.times(c, "status", ("resolved",)), default=float("-inf")):
             return None
         profile = self.grouper.surge_profile(c, since)
         if profile is None or not profile[1]:
@@ -424,16 +424,10 @@ class Detector:
         # Each sample goes with the post it was taken from (states from before those were kept: with the part its
         # author came to first).
         earlier = {m.author for m in rest.members.values()}
-        keys = c.sample_keys if len(c.sample_keys) == len(c.samples) else [""] * len(c.samples)
-        who = c.sample_authors if len(c.sample_authors) == len(c.samples) else [""] * len(c.samples)
-        told = list(zip(c.samples, who, keys, strict=True))
-        old = [key in rest.members if key else author in earlier for _, author, key in told]
-        rest.samples, rest.sample_authors, rest.sample_keys = [
-            [x[i] for x, o in zip(told, old, strict=True) if o] for i in range(3)
-        ]
-        c.samples, c.sample_authors, c.sample_keys = [
-            [x[i] for x, o in zip(told, old, strict=True) if not o] for i in range(3)
-        ]
+        rows = c.sample_rows()
+        old = [key in rest.members if key else author in earlier for _, author, key in rows]
+        rest.set_sample_rows([row for row, o in zip(rows, old, strict=True) if o])
+        c.set_sample_rows([row for row, o in zip(rows, old, strict=True) if not o])
         rest.snapshot_posts, rest.importance = dict(c.snapshot_posts), dict(c.importance)
         for part in (c, rest):
             self._tally(part, now)
@@ -465,11 +459,7 @@ class Detector:
                 c.fast_post is None or self._fast_rank(m) > self._fast_rank(c.members[c.fast_post])
             ):
                 c.fast_post = m.key
-        for level, window in c.windows.items():
-            c.windows[level] = fresh = Window(window.span / HOUR)
-            for m in c.members.values():
-                fresh.add(m.t, m.author, c.voice_of)
-            fresh.expire(now, c.voice_of)
+        c.rebuild_windows(self.config, now)
         c.last_post = max(m.t for m in c.members.values())
         c.snapshot_posts = {k: v for k, v in c.snapshot_posts.items() if k in c.members}
         c.importance = {k: v for k, v in c.importance.items() if k in c.members}
@@ -847,12 +837,6 @@ def _first_times(table: dict[str, list[float]], c: Cluster) -> list[float]:
     if times is None:
         times = table[c.id] = sorted(c.author_first.values())
     return times
-
-
-def _last_resolved(c: Cluster) -> float:
-    """When ``c`` was last resolved (by its history), or minus infinity."""
-    times = [datetime.fromisoformat(h["at"]).timestamp() for h in c.history if h.get("status") == "resolved"]
-    return max(times, default=float("-inf"))
 
 
 def _families(terms: Mapping[str, int]) -> set[str]:

@@ -244,6 +244,28 @@ class Cluster:
         docs = self.docs
         return tuple(family for family, n in self.faults.items() if 2 * n >= docs) if docs else ()
 
+    def sample_rows(self) -> list[tuple[str, str, str]]:
+        """``samples`` with who wrote each and the member it was taken from ("" where a state saved before those
+        were kept does not say)."""
+        n = len(self.samples)
+        who = self.sample_authors if len(self.sample_authors) == n else [""] * n
+        where = self.sample_keys if len(self.sample_keys) == n else [""] * n
+        return list(zip(self.samples, who, where, strict=True))
+
+    def set_sample_rows(self, rows: list[tuple[str, str, str]]) -> None:
+        self.samples = [text for text, _, _ in rows]
+        self.sample_authors = [author for _, author, _ in rows]
+        self.sample_keys = [key for _, _, key in rows]
+
+    def rebuild_windows(self, config: DetectionConfig, now: float) -> None:
+        """Every severity rule's window again from the members, kept in time order (after a merge or a split)."""
+        for level, hours in window_hours(config).items():
+            window = Window(hours)
+            for m in self.members.values():
+                window.add(m.t, m.author, self.voice_of)
+            window.expire(now, self.voice_of)
+            self.windows[level] = window
+
     def main_faults(self) -> set[str]:
         """The fault families most of its posts name (within a third of the commonest); empty when none."""
         return main_families(self.faults)

@@ -12,6 +12,7 @@ import math
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
+from monitor import detect_lifecycle as lifecycle
 from monitor.detect_severity import stats as severity_stats
 from monitor.detect_spread import HOUR, rank, surge_start
 from monitor.detect_text import Vocabulary, phrases
@@ -197,18 +198,15 @@ def surge(config: DetectionConfig, c: Cluster) -> tuple[Member, str | None] | No
     first = next(m for m in c.members.values() if m.t >= start)
     since = {author for author, t in c.author_first.items() if t >= start}
     # A state saved before samples had authors: no sample is known to be the surge's.
-    who = c.sample_authors if len(c.sample_authors) == len(c.samples) else [""] * len(c.samples)
-    told = [text for text, author in zip(c.samples, who, strict=True) if author in since]
-    own = [text for text, author in zip(c.samples, who, strict=True) if author == first.author]
+    rows = c.sample_rows()
+    told = [text for text, author, _ in rows if author in since]
+    own = [text for text, author, _ in rows if author == first.author]
     return first, (own or told or [None])[0]
 
 
 def _warned_before(c: Cluster, t: float) -> bool:
     """Whether ``c`` reached warning or critical before ``t`` (by its history)."""
-    return any(
-        rank(entry.get("severity")) >= rank("warning") and datetime.fromisoformat(entry["at"]).timestamp() < t
-        for entry in c.history
-    )
+    return any(at < t for at in lifecycle.times(c, "severity", ("warning", "critical")))
 
 
 def reasons(config: DetectionConfig, a: Assessment) -> list[str]:

@@ -31,9 +31,9 @@ from itertools import repeat
 from operator import mul, neg
 from typing import Any
 
-from monitor.detect_cluster import HOW_ECHO, HOW_LINK, HOW_SURGE, HOW_TEXT, Cluster, Member, window_hours
+from monitor.detect_cluster import HOW_ECHO, HOW_LINK, HOW_SURGE, HOW_TEXT, Cluster, Member
 from monitor.detect_config import DetectionConfig
-from monitor.detect_spread import HOUR, Window, rank
+from monitor.detect_spread import HOUR, rank
 from monitor.detect_text import (
     FAULT_MARK,
     Blank,
@@ -140,7 +140,7 @@ class Grouper:
             text = f"{text} {quoted}".strip()
         lowered = text.lower()
         own = text_norm.lower()
-        faults, companions = self.lexicon.read(lowered)
+        feats, faults = self._words(lowered, brand)
         echo = self.is_echo(own)
         # A short repost of a post no incident holds (a member's repost is linked before this is read) is about
         # what it quotes: "尖叫！为了她办了张卡//@明星: 新广告片来啦" reacts to an advert, not to the brand's incident.
@@ -149,9 +149,13 @@ class Grouper:
             and not quoted
             and (echo or len(own) <= grouping.echo_max_chars or self.lexicon.reacts(own))
         )
-        # A companion ("打不通") is a word of its own only in a post naming no kind of fault.
-        feats = features(lowered, self._stripper(brand), faults, () if faults else companions)
         return Reading(feats, text, faults, echo, reaction)
+
+    def _words(self, lowered: str, brand: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """A lower-cased text's similarity features under ``brand`` and the kinds of fault it names."""
+        faults, companions = self.lexicon.read(lowered)
+        # A companion ("打不通") is a word of its own only in a post naming no kind of fault.
+        return features(lowered, self._stripper(brand), faults, () if faults else companions), faults
 
     def _stripper(self, brand: str) -> re.Pattern | Blank:
         """Names and complaint language left out of a brand's posts' similarity features."""
@@ -788,19 +792,13 @@ class Grouper:
         keep.last_post = max(keep.last_post, gone.last_post)
         keep.velocity = sorted(keep.velocity + gone.velocity)
         keep.contrary += gone.contrary
-        keep.samples, keep.sample_authors, keep.sample_keys = _samples(keep, gone)
+        keep.set_sample_rows(_samples(keep, gone))
         if gone.fast_post is not None and (
             keep.fast_post is None
             or fast_rank(gone.members[gone.fast_post]) > fast_rank(keep.members[keep.fast_post])
         ):
             keep.fast_post = gone.fast_post
-        spans = window_hours(self.config)
-        for level, hours in spans.items():
-            window = Window(hours)
-            for m in merged:
-                window.add(m.t, m.author, keep.voice_of)
-            window.expire(now, keep.voice_of)
-            keep.windows[level] = window
+        keep.rebuild_windows(self.config, now)
         self.refresh_norm(keep)
         keep.keywords = []
         keep.no_keywords = None  # other samples now, however many
@@ -854,16 +852,13 @@ class Grouper:
         key = [told, len(c.samples).bit_length(), c.docs.bit_length(), sorted(c.main_faults())]
         if c.typical is not None and c.typical[0] == key:
             return c.typical[1]
-        stripper = self._stripper(c.brand)
         known = c.sample_feats
         alike = self._reader(c)
 
         def reads_like(text: str) -> float:
             feats = known.get(text)
             if feats is None:
-                lowered = text.lower()
-                faults, companions = self.lexicon.read(lowered)
-                feats = known[text] = features(lowered, stripper, faults, () if faults else companions)
+                feats = known[text] = self._words(text.lower(), c.brand)[0]
             return alike(feats)
 
         best, best_sim = told, reads_like(told)
@@ -987,22 +982,17 @@ def _containment(feats: tuple[str, ...], weights: list[float], norm2: float, c: 
     return got / norm2 if norm2 else 0.0
 
 
-def _samples(keep: Cluster, gone: Cluster, limit: int = 24) -> tuple[list[str], list[str], list[str]]:
-    """Both incidents' title samples, one per author (``keep``'s first), at most ``limit``: texts, authors and
-    the members they were taken from."""
-    texts: list[str] = []
-    authors: list[str] = []
-    keys: list[str] = []
+def _samples(keep: Cluster, gone: Cluster, limit: int = 24) -> list[tuple[str, str, str]]:
+    """Both incidents' title samples (``Cluster.sample_rows``), one per author (``keep``'s first), at most
+    ``limit``. A sample whose author a saved state does not say counts as its own author's."""
+    rows: list[tuple[str, str, str]] = []
+    authors: set[str] = set()
     for c in (keep, gone):
-        # A state saved before samples had authors (or members): each text counts as its own author's.
-        who = c.sample_authors if len(c.sample_authors) == len(c.samples) else [""] * len(c.samples)
-        where = c.sample_keys if len(c.sample_keys) == len(c.samples) else [""] * len(c.samples)
-        for text, author, key in zip(c.samples, who, where, strict=True):
-            if len(texts) < limit and (not author or author not in authors):
-                texts.append(text)
-                authors.append(author)
-                keys.append(key)
-    return texts, authors, keys
+        for text, author, key in c.sample_rows():
+            if len(rows) < limit and (not author or author not in authors):
+                rows.append((text, author, key))
+                authors.add(author)
+    return rows
 
 
 def _sorted_first_times(c: Cluster) -> list[float]:

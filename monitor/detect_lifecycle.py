@@ -79,5 +79,10 @@ def reopen(c: Cluster, now: float) -> None:
     set_status(c, "growing", now, event="reopened")
 
 
+def times(c: Cluster, key: str, values: tuple[str, ...]) -> list[float]:
+    """When ``c``'s history recorded one of ``values`` under ``key`` ("status": "resolved"; "severity": ...)."""
+    return [datetime.fromisoformat(h["at"]).timestamp() for h in c.history if h.get(key) in values]
+
+
 def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).isoformat()
