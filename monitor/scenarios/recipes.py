@@ -2183,7 +2183,6 @@ def pricing(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     bank = PhraseBank.load(*PRICING)
     scene = Scene("pricing", seed, at(2024, 12, 16), 5, bank, authors=2300)
     brand_background(scene, TRAVEL_BRANDS, scaled(BACKGROUND_MODERN, 1.1), "ride-hailing apps'")
-    rng = scene.rng
     timeline = scene.timeline
     category_background(
         scene, TRAVEL_BRANDS, TAXI_FEED, bank, grumble=(6, "taxi_grumble"), daily=(8, "taxi_daily")
@@ -2212,23 +2211,7 @@ def pricing(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         slots=("shashu_trickle", "shashu_feel"),
     )
     # The brand's search also finds 行途 inside 旅行途中 (on a trip).
-    trips = []
-    for day in range(5):
-        low, high = timeline.hours(24 * day), timeline.hours(24 * (day + 1))
-        for _ in range(round(3 * rng.uniform(0.8, 1.2))):
-            text = timeline.unique_text(
-                lambda: scene.finish(bank.say(rng, "homonym"), "happy", limit=300, bank=bank)
-            )
-            trips.append(
-                timeline.add(
-                    timeline.active_time(low, high),
-                    scene.pool.pick(),
-                    text,
-                    feed=PRICING_FEED,
-                    brand="行途",
-                    heat=0.4,
-                )
-            )
+    trips = _homonyms(scene, bank, PRICING_FEED, "行途")
     scene.decoy(
         "homonym", "posts about being on a trip (旅行途中) that the brand's search (行途) fetches", trips
     )
@@ -2664,7 +2647,6 @@ def streaming(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     bank = PhraseBank.load(*STREAMING)
     scene = Scene("streaming", seed, at(2025, 7, 14), 5, bank, authors=2300)
     brand_background(scene, STREAMING_BRANDS, scaled(BACKGROUND_MODERN, 1.1), "video platforms'")
-    rng = scene.rng
     timeline = scene.timeline
     category_background(
         scene, STREAMING_BRANDS, MEMBER_FEED, bank, grumble=(6, "member_grumble"), daily=(8, "member_daily")
@@ -2694,23 +2676,7 @@ def streaming(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         slots=("cast_trickle", "cast_feel"),
     )
     # The brand's search also finds 云帆 in 李白's 直挂云帆济沧海 (graduations, exams) and in shops' names.
-    sails = []
-    for day in range(5):
-        low, high = timeline.hours(24 * day), timeline.hours(24 * (day + 1))
-        for _ in range(round(3 * rng.uniform(0.8, 1.2))):
-            text = timeline.unique_text(
-                lambda: scene.finish(bank.say(rng, "homonym"), "happy", limit=300, bank=bank)
-            )
-            sails.append(
-                timeline.add(
-                    timeline.active_time(low, high),
-                    scene.pool.pick(),
-                    text,
-                    feed=STREAM_FEED,
-                    brand="云帆",
-                    heat=0.4,
-                )
-            )
+    sails = _homonyms(scene, bank, STREAM_FEED, "云帆")
     scene.decoy(
         "homonym",
         "posts quoting 直挂云帆济沧海 (graduations, exams) or naming shops called 云帆 that the brand's search "
@@ -2988,23 +2954,7 @@ def airline(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         slots=("flight_trickle", "flight_feel"),
     )
     # The brand's search also finds 青鸾 in its everyday senses: the mythical bird, hairpins, games, a tea house.
-    birds = []
-    for day in range(5):
-        low, high = timeline.hours(24 * day), timeline.hours(24 * (day + 1))
-        for _ in range(round(3 * rng.uniform(0.8, 1.2))):
-            text = timeline.unique_text(
-                lambda: scene.finish(bank.say(rng, "homonym"), "happy", limit=300, bank=bank)
-            )
-            birds.append(
-                timeline.add(
-                    timeline.active_time(low, high),
-                    scene.pool.pick(),
-                    text,
-                    feed=AIRLINE_FEED,
-                    brand="青鸾",
-                    heat=0.4,
-                )
-            )
+    birds = _homonyms(scene, bank, AIRLINE_FEED, "青鸾")
     scene.decoy(
         "homonym",
         "posts about 青鸾 the mythical bird (dramas, games, a bronze mirror, hairpins, a peak, a tea house, a "
@@ -3458,23 +3408,7 @@ def smartlock(seed: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         safe_from=LOOK_ALIKE_FROM,
     )
     # The brand's search also finds 栖安 in its everyday senses: a residential compound, a street, a guesthouse.
-    homonyms = []
-    for day in range(5):
-        low, high = timeline.hours(24 * day), timeline.hours(24 * (day + 1))
-        for _ in range(round(3 * rng.uniform(0.8, 1.2))):
-            text = timeline.unique_text(
-                lambda: scene.finish(bank.say(rng, "homonym"), "happy", limit=300, bank=bank)
-            )
-            homonyms.append(
-                timeline.add(
-                    timeline.active_time(low, high),
-                    scene.pool.pick(),
-                    text,
-                    feed=QIAN_FEED,
-                    brand="栖安",
-                    heat=0.4,
-                )
-            )
+    homonyms = _homonyms(scene, bank, QIAN_FEED, "栖安")
     scene.decoy(
         "homonym",
         "posts about 栖安 in its everyday senses (栖安苑 and 栖安里, a guesthouse, a tea house, a cat, a novel's hero, "
@@ -3702,3 +3636,22 @@ RECIPES: dict[str, Recipe] = {
     "traditional": traditional,
     "two_faults": two_faults,
 }
+
+
+def _homonyms(scene: Scene, bank: PhraseBank, feed: str, brand: str) -> list[str]:
+    """About three posts a day for five days that use the brand's name in another meaning (the bank's "homonym"
+    phrases), as the brand's own search ``feed`` fetches and tags them."""
+    rng, timeline = scene.rng, scene.timeline
+    posts = []
+    for day in range(5):
+        low, high = timeline.hours(24 * day), timeline.hours(24 * (day + 1))
+        for _ in range(round(3 * rng.uniform(0.8, 1.2))):
+            text = timeline.unique_text(
+                lambda: scene.finish(bank.say(rng, "homonym"), "happy", limit=300, bank=bank)
+            )
+            posts.append(
+                timeline.add(
+                    timeline.active_time(low, high), scene.pool.pick(), text, feed=feed, brand=brand, heat=0.4
+                )
+            )
+    return posts
